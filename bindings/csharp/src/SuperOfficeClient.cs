@@ -1,0 +1,488 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SuperOffice.Ffi
+{
+    /// <summary>
+    /// A client for the SuperOffice WebAPI call
+    /// <c>POST /api/v1/Agents/Person/SendCustomerCentrePasswordEmail</c>, over <c>libsuperoffice</c>.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Thread safety: one client may be used by many threads and tasks at once; they share
+    /// one pool of keep-alive connections. Create one per base URL and credentials and keep
+    /// it, rather than one per call. <see cref="Dispose"/> waits for nothing: calls already
+    /// running finish first (the native client is freed after the last one returns), calls
+    /// started afterwards throw <see cref="ObjectDisposedException"/>.
+    /// </para>
+    /// <para>
+    /// The native calls block. The <c>...Async</c> methods run them on the thread pool; their
+    /// <see cref="CancellationToken"/> is honoured only until the native call starts. A send in
+    /// flight cannot be aborted: it ends when the server answers or when
+    /// <see cref="SuperOfficeClientOptions.ConnectTimeout"/> / <see cref="SuperOfficeClientOptions.Timeout"/>
+    /// expire, so keep those bounded.
+    /// </para>
+    /// </remarks>
+    public sealed class SuperOfficeClient : IDisposable
+    {
+        private const int MaxLookupBuffer = 1 << 20;
+
+        private readonly ClientHandle _handle;
+
+        // Delegates handed to native code; also referenced from _handle (see ClientHandle.Callbacks).
+        private readonly NativeMethods.CredentialsCallback _credentialsCallback;
+        private readonly NativeMethods.LogCallback _logCallback;
+
+        /// <summary>Creates a client; the settings are copied, <paramref name="options"/> may be reused.</summary>
+        /// <exception cref="ArgumentNullException"><paramref name="options"/> or its <c>BaseUrl</c> is <c>null</c>.</exception>
+        /// <exception cref="ArgumentException">More than one authentication scheme is set, or a value contains a NUL character.</exception>
+        /// <exception cref="SuperOfficeArgumentException">The library refused a setting (malformed URL, CR/LF in a header value, value out of range, ...).</exception>
+        /// <exception cref="SuperOfficeException">The library could not create the client (e.g. an unreadable CA file).</exception>
+        public SuperOfficeClient(SuperOfficeClientOptions options)
+        {
+            if (options == null)
+            {
+                throw new ArgumentNullException("options");
+            }
+            if (options.BaseUrl == null)
+            {
+                throw new ArgumentNullException("options", "SuperOfficeClientOptions.BaseUrl is required.");
+            }
+            CheckNoNul(options);
+            int schemes = (options.Ticket != null ? 1 : 0) + (options.BearerToken != null ? 1 : 0)
+                + (options.Username != null || options.Password != null ? 1 : 0);
+            if (schemes > 1)
+            {
+                throw new ArgumentException(
+                    "Set only one of Ticket, BearerToken or Username/Password; each replaces the others.", "options");
+            }
+            uint connectMs = SuperOfficeClientOptions.ToMilliseconds(options.ConnectTimeout, "ConnectTimeout");
+            uint totalMs = SuperOfficeClientOptions.ToMilliseconds(options.Timeout, "Timeout");
+
+            if (options.CredentialsCallback != null)
+            {
+                _credentialsCallback = MakeCredentialsCallback(options.CredentialsCallback, options.Log);
+            }
+            if (options.Log != null)
+            {
+                _logCallback = MakeLogCallback(options.Log);
+            }
+
+            using (OptionsHandle native = NativeMethods.so_options_new(options.BaseUrl))
+            {
+                if (native.IsInvalid)
+                {
+                    // so_options_new returns NULL without a code; a NULL argument was ruled out above.
+                    throw NativeMethods.LastError(SuperOfficeResult.InvalidArgument);
+                }
+                if (options.Ticket != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_ticket(native, options.Ticket));
+                }
+                if (options.BearerToken != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_bearer_token(native, options.BearerToken));
+                }
+                if (options.Username != null || options.Password != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_basic_auth(native, options.Username, options.Password));
+                }
+                if (options.AppToken != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_app_token(native, options.AppToken));
+                }
+                if (options.XsrfToken != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_xsrf_token(native, options.XsrfToken));
+                }
+                if (options.Language != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_language(native, options.Language));
+                }
+                if (options.Culture != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_culture(native, options.Culture));
+                }
+                if (options.TimeZone != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_timezone(native, options.TimeZone));
+                }
+                if (options.Select != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_select(native, options.Select));
+                }
+                NativeMethods.Check(NativeMethods.so_options_set_timeout_ms(native, connectMs, totalMs));
+                if (options.MaxRetries.HasValue)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_max_retries(native, (uint)options.MaxRetries.Value));
+                }
+                if (options.CaFile != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_ca_file(native, options.CaFile));
+                }
+                if (options.Proxy != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_proxy(native, options.Proxy));
+                }
+                if (_credentialsCallback != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_credentials_callback(native, _credentialsCallback, IntPtr.Zero));
+                }
+                if (_logCallback != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_log_callback(native, _logCallback, IntPtr.Zero));
+                }
+
+                _handle = NativeMethods.so_client_new(native);
+                if (_handle.IsInvalid)
+                {
+                    // so_client_new returns NULL without a code; its failures are refused settings.
+                    SuperOfficeException error = NativeMethods.LastError(SuperOfficeResult.InvalidArgument);
+                    _handle.Dispose();
+                    throw error;
+                }
+                _handle.Callbacks = new Delegate[] { _credentialsCallback, _logCallback };
+            }
+        }
+
+        /// <summary>The version of the loaded native library, e.g. <c>"0.1.0"</c>.</summary>
+        public static string NativeVersion
+        {
+            get { return Utf8.FromNative(NativeMethods.so_version()); }
+        }
+
+        /// <summary>
+        /// Sends the Customer Centre password e-mail of <paramref name="personId"/>, built from the
+        /// reply template. Blocks until the server answers (2xx) or the call fails.
+        /// </summary>
+        /// <param name="personId">The person; must be positive.</param>
+        /// <param name="from">Sender's e-mail address; <c>null</c> sends JSON <c>null</c>.</param>
+        /// <param name="to">Recipient's e-mail address; <c>null</c> sends JSON <c>null</c>.</param>
+        /// <param name="subject">The e-mail's subject; <c>null</c> sends JSON <c>null</c>.</param>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="personId"/> is 0 or negative.</exception>
+        /// <exception cref="SuperOfficeException">The send failed; the subclass says how.</exception>
+        public void SendCustomerCentrePasswordEmail(int personId, string from, string to, string subject)
+        {
+            ThrowIfDisposed();
+            CheckSendArguments(personId, from, to, subject);
+            NativeMethods.Check(NativeMethods.so_send_cc_password_email(_handle, personId, from, to, subject));
+        }
+
+        /// <summary>
+        /// <see cref="SendCustomerCentrePasswordEmail"/> on the thread pool.
+        /// </summary>
+        /// <remarks>
+        /// <paramref name="cancellationToken"/> cancels the send only before it starts (the task
+        /// then ends in <see cref="OperationCanceledException"/>). A send in flight cannot be
+        /// aborted; it is bounded by the client's timeouts.
+        /// </remarks>
+        /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="personId"/> is 0 or negative (thrown at once).</exception>
+        public Task SendCustomerCentrePasswordEmailAsync(int personId, string from, string to, string subject,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            ThrowIfDisposed();
+            CheckSendArguments(personId, from, to, subject);
+            return Task.Run(() => SendCustomerCentrePasswordEmail(personId, from, to, subject), cancellationToken);
+        }
+
+        /// <summary>
+        /// Sends many e-mails at once, at most <paramref name="maxConcurrency"/> in parallel, over
+        /// this client's connections. Blocks until every item has finished. A failed item does
+        /// not stop the others; its outcome is in its <see cref="SendResult"/>.
+        /// </summary>
+        /// <returns>One result per item, in the items' order.</returns>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        /// <exception cref="ArgumentNullException"><paramref name="items"/> or one of them is <c>null</c>.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxConcurrency"/> is 0 or negative.</exception>
+        /// <exception cref="SuperOfficeException">The library refused the whole batch (nothing was sent).</exception>
+        public IReadOnlyList<SendResult> SendMany(IReadOnlyList<SendItem> items, int maxConcurrency = 8,
+            IProgress<BatchProgress> progress = null)
+        {
+            ThrowIfDisposed();
+            CheckBatchArguments(items, maxConcurrency);
+            return SendBatch(items, maxConcurrency, progress);
+        }
+
+        /// <summary>
+        /// <see cref="SendMany"/> on the thread pool. <paramref name="progress"/> is reported from
+        /// library threads as items finish (through <see cref="Progress{T}"/> it reaches the
+        /// captured context). <paramref name="cancellationToken"/> cancels only before the batch
+        /// starts; a batch in flight runs to its end, bounded by the client's timeouts.
+        /// </summary>
+        /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
+        /// <exception cref="ArgumentNullException"><paramref name="items"/> or one of them is <c>null</c> (thrown at once).</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxConcurrency"/> is 0 or negative (thrown at once).</exception>
+        public Task<IReadOnlyList<SendResult>> SendManyAsync(IReadOnlyList<SendItem> items, int maxConcurrency = 8,
+            IProgress<BatchProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            ThrowIfDisposed();
+            CheckBatchArguments(items, maxConcurrency);
+            return Task.Run(() => SendBatch(items, maxConcurrency, progress), cancellationToken);
+        }
+
+        /// <summary>
+        /// Finds the current API URL of an online tenant: <c>GET {stateEndpoint}/api/state/{customerId}</c>.
+        /// </summary>
+        /// <param name="customerId">The tenant, e.g. <c>"Cust12345"</c>.</param>
+        /// <param name="stateEndpoint"><c>null</c>: <c>https://sod.superoffice.com</c>.</param>
+        /// <returns>The tenant's <c>Api</c> URL, e.g. <c>https://sod2.superoffice.com/Cust12345/api</c>.</returns>
+        /// <exception cref="ArgumentNullException"><paramref name="customerId"/> is <c>null</c>.</exception>
+        /// <exception cref="SuperOfficeTenantUnavailableException">The tenant is not running (maintenance, suspended).</exception>
+        /// <exception cref="SuperOfficeException">The lookup failed otherwise.</exception>
+        public static string LookupTenantApiUrl(string customerId, string stateEndpoint = null)
+        {
+            if (customerId == null)
+            {
+                throw new ArgumentNullException("customerId");
+            }
+            Utf8.ThrowIfHasNul(customerId, "customerId");
+            Utf8.ThrowIfHasNul(stateEndpoint, "stateEndpoint");
+            for (int size = 2048; ; size *= 4)
+            {
+                var buffer = new byte[size];
+                SuperOfficeResult result = NativeMethods.so_lookup_tenant_api_url(stateEndpoint, customerId, buffer, (UIntPtr)buffer.Length);
+                if (result == SuperOfficeResult.BufferTooSmall && size < MaxLookupBuffer)
+                {
+                    continue;
+                }
+                NativeMethods.Check(result);
+                return Utf8.FromBuffer(buffer);
+            }
+        }
+
+        /// <summary><see cref="LookupTenantApiUrl"/> on the thread pool; cancellation only before it starts.</summary>
+        /// <exception cref="ArgumentNullException"><paramref name="customerId"/> is <c>null</c> (thrown at once).</exception>
+        public static Task<string> LookupTenantApiUrlAsync(string customerId, string stateEndpoint = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (customerId == null)
+            {
+                throw new ArgumentNullException("customerId");
+            }
+            return Task.Run(() => LookupTenantApiUrl(customerId, stateEndpoint), cancellationToken);
+        }
+
+        /// <summary>
+        /// Releases the native client. Safe to call more than once. Sends already running
+        /// complete first; later calls throw <see cref="ObjectDisposedException"/>.
+        /// </summary>
+        public void Dispose()
+        {
+            _handle.Dispose();
+        }
+
+        private void ThrowIfDisposed()
+        {
+            if (_handle.IsClosed)
+            {
+                throw new ObjectDisposedException(typeof(SuperOfficeClient).FullName);
+            }
+        }
+
+        private static void CheckSendArguments(int personId, string from, string to, string subject)
+        {
+            if (personId <= 0)
+            {
+                throw new ArgumentOutOfRangeException("personId", personId, "personId must be positive.");
+            }
+            Utf8.ThrowIfHasNul(from, "from");
+            Utf8.ThrowIfHasNul(to, "to");
+            Utf8.ThrowIfHasNul(subject, "subject");
+        }
+
+        private static void CheckBatchArguments(IReadOnlyList<SendItem> items, int maxConcurrency)
+        {
+            if (items == null)
+            {
+                throw new ArgumentNullException("items");
+            }
+            if (maxConcurrency <= 0)
+            {
+                throw new ArgumentOutOfRangeException("maxConcurrency", maxConcurrency, "maxConcurrency must be positive.");
+            }
+            for (int i = 0; i < items.Count; i++)
+            {
+                SendItem item = items[i];
+                if (item == null)
+                {
+                    throw new ArgumentNullException("items", "items[" + i + "] is null.");
+                }
+                Utf8.ThrowIfHasNul(item.From, "items");
+                Utf8.ThrowIfHasNul(item.To, "items");
+                Utf8.ThrowIfHasNul(item.Subject, "items");
+            }
+        }
+
+        private static void CheckNoNul(SuperOfficeClientOptions o)
+        {
+            Utf8.ThrowIfHasNul(o.BaseUrl, "options");
+            Utf8.ThrowIfHasNul(o.Ticket, "options");
+            Utf8.ThrowIfHasNul(o.BearerToken, "options");
+            Utf8.ThrowIfHasNul(o.Username, "options");
+            Utf8.ThrowIfHasNul(o.Password, "options");
+            Utf8.ThrowIfHasNul(o.AppToken, "options");
+            Utf8.ThrowIfHasNul(o.XsrfToken, "options");
+            Utf8.ThrowIfHasNul(o.Language, "options");
+            Utf8.ThrowIfHasNul(o.Culture, "options");
+            Utf8.ThrowIfHasNul(o.TimeZone, "options");
+            Utf8.ThrowIfHasNul(o.Select, "options");
+            Utf8.ThrowIfHasNul(o.CaFile, "options");
+            Utf8.ThrowIfHasNul(o.Proxy, "options");
+        }
+
+        /// <summary>Marshals the batch, calls the library once, copies the results, always clears them.</summary>
+        private IReadOnlyList<SendResult> SendBatch(IReadOnlyList<SendItem> items, int maxConcurrency,
+            IProgress<BatchProgress> progress)
+        {
+            int count = items.Count;
+            if (count == 0)
+            {
+                return new SendResult[0];
+            }
+            const SuperOfficeResult NotWritten = (SuperOfficeResult)(-1);
+            var nativeItems = new NativeMethods.BatchItem[count];
+            var nativeResults = new NativeMethods.BatchResult[count];
+            var pins = new List<GCHandle>(count * 3 + 2);
+            NativeMethods.ProgressCallback progressCallback = null;
+            if (progress != null)
+            {
+                progressCallback = (userdata, done, total) =>
+                {
+                    try
+                    {
+                        progress.Report(new BatchProgress((long)done.ToUInt64(), (long)total.ToUInt64()));
+                    }
+                    catch (Exception)
+                    {
+                        // An exception must not unwind into native code.
+                    }
+                };
+            }
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    SendItem item = items[i];
+                    nativeItems[i].PersonId = item.PersonId;
+                    nativeItems[i].From = Pin(item.From, pins);
+                    nativeItems[i].To = Pin(item.To, pins);
+                    nativeItems[i].Subject = Pin(item.Subject, pins);
+                    nativeResults[i].Code = NotWritten;
+                }
+                GCHandle itemsPin = GCHandle.Alloc(nativeItems, GCHandleType.Pinned);
+                pins.Add(itemsPin);
+                GCHandle resultsPin = GCHandle.Alloc(nativeResults, GCHandleType.Pinned);
+                pins.Add(resultsPin);
+                IntPtr results = resultsPin.AddrOfPinnedObject();
+
+                SuperOfficeResult batchResult;
+                SuperOfficeException batchError = null;
+                var list = new SendResult[count];
+                try
+                {
+                    batchResult = NativeMethods.so_send_cc_password_emails_with_progress(
+                        _handle, itemsPin.AddrOfPinnedObject(), (UIntPtr)count, (uint)maxConcurrency,
+                        progressCallback, IntPtr.Zero, results);
+                    if (batchResult != SuperOfficeResult.Ok)
+                    {
+                        // Read this thread's last error now, before any other so_* call.
+                        batchError = NativeMethods.LastError(batchResult);
+                    }
+                    for (int i = 0; i < count; i++)
+                    {
+                        NativeMethods.BatchResult r = nativeResults[i];
+                        list[i] = new SendResult(i, r.Code, r.HttpStatus, Utf8.FromNative(r.Message), Utf8.FromNative(r.ErrorType));
+                    }
+                }
+                finally
+                {
+                    NativeMethods.so_batch_results_clear(results, (UIntPtr)count);
+                }
+                // The library refused the batch as a whole (or failed inside): results unwritten.
+                if (batchError != null
+                    && (batchResult == SuperOfficeResult.Panic || Array.Exists(list, r => r.Code == NotWritten)))
+                {
+                    throw batchError;
+                }
+                return list;
+            }
+            finally
+            {
+                foreach (GCHandle pin in pins)
+                {
+                    pin.Free();
+                }
+                GC.KeepAlive(progressCallback);
+            }
+        }
+
+        private static IntPtr Pin(string value, List<GCHandle> pins)
+        {
+            byte[] bytes = Utf8.ToNulTerminated(value);
+            if (bytes == null)
+            {
+                return IntPtr.Zero;
+            }
+            GCHandle pin = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+            pins.Add(pin);
+            return pin.AddrOfPinnedObject();
+        }
+
+        private static NativeMethods.CredentialsCallback MakeCredentialsCallback(Func<string> fresh, Action<int, string> log)
+        {
+            return (userdata, buffer, bufferLength) =>
+            {
+                try
+                {
+                    string credential = fresh();
+                    if (string.IsNullOrEmpty(credential))
+                    {
+                        return 0;
+                    }
+                    byte[] bytes = Encoding.UTF8.GetBytes(credential);
+                    if ((ulong)bytes.Length > bufferLength.ToUInt64())
+                    {
+                        Report(log, SuperOfficeLogLevel.Error,
+                            "CredentialsCallback returned " + bytes.Length + " bytes, more than the " + bufferLength + " allowed; ignored.");
+                        return 0;
+                    }
+                    Marshal.Copy(bytes, 0, buffer, bytes.Length);
+                    return bytes.Length;
+                }
+                catch (Exception e)
+                {
+                    // An exception must not unwind into native code.
+                    Report(log, SuperOfficeLogLevel.Error, "CredentialsCallback threw " + e.GetType().Name + ": " + e.Message);
+                    return 0;
+                }
+            };
+        }
+
+        private static NativeMethods.LogCallback MakeLogCallback(Action<int, string> log)
+        {
+            return (userdata, level, message) => Report(log, level, Utf8.FromNative(message));
+        }
+
+        private static void Report(Action<int, string> log, int level, string message)
+        {
+            if (log == null)
+            {
+                return;
+            }
+            try
+            {
+                log(level, message);
+            }
+            catch (Exception)
+            {
+                // An exception must not unwind into native code.
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+"""Only here to mark a wheel that carries libsuperoffice as platform-specific.
+
+All metadata is in pyproject.toml. When src/superoffice_ffi/ holds a copy of
+the shared library (build-wheel.sh puts one there), the wheel is tagged
+``py3-none-<platform>``: any Python 3, no Python ABI (ctypes), this platform.
+Without the library the package is pure Python (``py3-none-any``).
+"""
+
+from pathlib import Path
+
+from setuptools import setup
+
+try:
+    from setuptools.command.bdist_wheel import bdist_wheel as _bdist_wheel
+except ImportError:  # setuptools < 70.1
+    from wheel.bdist_wheel import bdist_wheel as _bdist_wheel
+
+_PACKAGE = Path(__file__).resolve().parent / "src" / "superoffice_ffi"
+_LIBRARIES = ("libsuperoffice.so", "libsuperoffice.dylib", "superoffice.dll")
+
+
+def _bundles_library() -> bool:
+    return any((_PACKAGE / name).is_file() for name in _LIBRARIES)
+
+
+class bdist_wheel(_bdist_wheel):
+    def finalize_options(self):
+        super().finalize_options()
+        if _bundles_library():
+            self.root_is_pure = False
+
+    def get_tag(self):
+        python, abi, plat = super().get_tag()
+        if _bundles_library():
+            return "py3", "none", plat
+        return python, abi, plat
+
+
+setup(cmdclass={"bdist_wheel": bdist_wheel})

@@ -1,0 +1,115 @@
+"""Python binding for libsuperoffice, the native SuperOffice WebAPI client.
+
+::
+
+    from superoffice_ffi import Client
+
+    with Client("https://sod.superoffice.com/Cust12345", ticket=t, app_token=a,
+                language="sv") as so:
+        so.send_customer_centre_password_email(
+            670, sender="support@example.com", recipient="kari@example.com",
+            subject="Your password")
+
+Importing the package loads the shared library (see :mod:`superoffice_ffi._native`
+for where it is looked for) and checks its version; failures raise
+:class:`LibraryLoadError` / :class:`LibraryVersionError` (both ``ImportError``).
+"""
+
+from __future__ import annotations
+
+from . import _native
+from .client import (
+    LOG_DEBUG,
+    LOG_ERROR,
+    LOG_INFO,
+    LOG_WARN,
+    Client,
+    CredentialsCallback,
+    LogCallback,
+    ProgressCallback,
+    SendItem,
+    SendResult,
+    logging_log_callback,
+    lookup_tenant_api_url,
+    version,
+)
+from .errors import (
+    BadRequestError,
+    BufferTooSmallError,
+    ClientClosedError,
+    ForbiddenError,
+    HttpStatusError,
+    InvalidArgumentError,
+    IoError,
+    LibraryLoadError,
+    LibraryVersionError,
+    NotFoundError,
+    NullArgumentError,
+    PanicError,
+    RateLimitedError,
+    ResultCode,
+    ServerError,
+    SuperOfficeConnectionError,
+    SuperOfficeError,
+    SuperOfficeTimeoutError,
+    TenantUnavailableError,
+    TlsError,
+    UnauthorizedError,
+)
+
+__version__ = "0.1.0"
+
+#: The libsuperoffice version this binding was written for.
+REQUIRED_LIBRARY_VERSION = _native.REQUIRED_VERSION
+
+
+def library_path() -> str:
+    """The path (or system name) of the loaded libsuperoffice."""
+    return _native.LIBRARY_PATH
+
+
+def library_source() -> str:
+    """How the library was found: ``"SUPEROFFICE_LIB"``, ``"package"``,
+    ``"repository"`` or ``"system"``."""
+    return _native.LIBRARY_SOURCE
+
+
+__all__ = [
+    "Client",
+    "SendItem",
+    "SendResult",
+    "lookup_tenant_api_url",
+    "version",
+    "library_path",
+    "library_source",
+    "logging_log_callback",
+    "CredentialsCallback",
+    "LogCallback",
+    "ProgressCallback",
+    "LOG_ERROR",
+    "LOG_WARN",
+    "LOG_INFO",
+    "LOG_DEBUG",
+    "REQUIRED_LIBRARY_VERSION",
+    "ResultCode",
+    "SuperOfficeError",
+    "InvalidArgumentError",
+    "NullArgumentError",
+    "BufferTooSmallError",
+    "SuperOfficeConnectionError",
+    "TlsError",
+    "SuperOfficeTimeoutError",
+    "IoError",
+    "HttpStatusError",
+    "BadRequestError",
+    "UnauthorizedError",
+    "ForbiddenError",
+    "NotFoundError",
+    "RateLimitedError",
+    "ServerError",
+    "TenantUnavailableError",
+    "PanicError",
+    "ClientClosedError",
+    "LibraryLoadError",
+    "LibraryVersionError",
+]

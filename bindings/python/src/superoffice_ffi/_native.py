@@ -1,0 +1,386 @@
+"""The low-level layer: find and load libsuperoffice, declare every function.
+
+This is the only module that touches ctypes' view of the C ABI. It
+
+* finds the shared library (see :func:`find_library` for the order),
+* checks ``so_version()`` against :data:`REQUIRED_VERSION`,
+* declares ``argtypes`` and ``restype`` for every exported function
+  (the contract in ``shared/design/c-api.md`` plus ``docs/c-api-extensions.md``;
+  ``include/superoffice.h`` is the reference),
+* turns result codes into exceptions in one place: the ``errcheck`` functions
+  below call :func:`error_from_last_error`, which reads
+  ``so_last_error_message``, ``so_last_error_http_status`` and
+  ``so_last_error_type`` right after the failing call, on the same thread.
+
+Nothing here validates Python values; :mod:`superoffice_ffi.client` does that
+before any call reaches this module.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_char_p,
+    c_int32,
+    c_size_t,
+    c_uint32,
+    c_void_p,
+)
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+from .errors import (
+    LibraryLoadError,
+    LibraryVersionError,
+    ResultCode,
+    SuperOfficeError,
+    exception_class_for,
+)
+
+#: The libsuperoffice version this binding was written for. A library is
+#: accepted when it has the same major version (for 0.x: the same 0.minor)
+#: and is at least this version.
+REQUIRED_VERSION = "0.1.0"
+
+#: Environment variable naming the library file to load (checked first).
+ENV_VAR = "SUPEROFFICE_LIB"
+
+if sys.platform == "win32":  # pragma: no cover - the project ships Linux builds
+    LIBRARY_FILE_NAME = "superoffice.dll"
+elif sys.platform == "darwin":  # pragma: no cover
+    LIBRARY_FILE_NAME = "libsuperoffice.dylib"
+else:
+    LIBRARY_FILE_NAME = "libsuperoffice.so"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+# --------------------------------------------------------------------------
+# Finding the library
+# --------------------------------------------------------------------------
+
+def _repository_root() -> Optional[Path]:
+    """The repository this package's source lives in, if it is run from it.
+
+    ``<repo>/bindings/python/src/superoffice_ffi/_native.py``: true for an
+    editable install or ``PYTHONPATH=bindings/python/src``; false once the
+    package is copied into a site-packages directory.
+    """
+    parents = _PACKAGE_DIR.parents
+    if len(parents) < 4:
+        return None
+    root = parents[3]
+    if (root / "Cargo.toml").is_file() and (root / "bindings" / "python").is_dir():
+        return root
+    return None
+
+
+def library_candidates() -> List[Tuple[str, str]]:
+    """Where the library is looked for, in order, as ``(source, path)`` pairs.
+
+    1. ``SUPEROFFICE_LIB``: the file it names (when set and non-empty it is the
+       only candidate: a wrong value is an error, not a reason to look elsewhere);
+    2. ``package``: a copy inside this package (what a wheel built with
+       ``build-wheel.sh`` carries);
+    3. ``repository``: ``target/release`` of the repository this package's
+       source is in (editable or development installs);
+    4. ``system``: ``ctypes.util.find_library("superoffice")``.
+    """
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return [(ENV_VAR, env)]
+    found: List[Tuple[str, str]] = []
+    bundled = _PACKAGE_DIR / LIBRARY_FILE_NAME
+    if bundled.is_file():
+        found.append(("package", str(bundled)))
+    root = _repository_root()
+    if root is not None:
+        built = root / "target" / "release" / LIBRARY_FILE_NAME
+        if built.is_file():
+            found.append(("repository", str(built)))
+    system = ctypes.util.find_library("superoffice")
+    if system:
+        found.append(("system", system))
+    return found
+
+
+def find_library() -> Tuple[str, str]:
+    """The first library candidate, as ``(source, path)``; raises
+    :class:`LibraryLoadError` when there is none."""
+    env = os.environ.get(ENV_VAR)
+    if env and not os.path.isfile(env):
+        raise LibraryLoadError(
+            f"{ENV_VAR} is set to {env!r}, which is not a file; point it at "
+            f"{LIBRARY_FILE_NAME} (e.g. target/release/{LIBRARY_FILE_NAME}) or unset it"
+        )
+    candidates = library_candidates()
+    if not candidates:
+        root = _repository_root()
+        repo_hint = (
+            f", {root / 'target' / 'release' / LIBRARY_FILE_NAME}" if root else ""
+        )
+        raise LibraryLoadError(
+            f"cannot find {LIBRARY_FILE_NAME}: looked at ${ENV_VAR} (unset), "
+            f"{_PACKAGE_DIR / LIBRARY_FILE_NAME}{repo_hint} and the system library "
+            f"path; build it with `cargo build --release` and set {ENV_VAR} to it, "
+            f"or install a wheel that bundles it"
+        )
+    return candidates[0]
+
+
+def _parse_version(text: str) -> Tuple[int, int, int]:
+    core = text.strip().split("-", 1)[0].split("+", 1)[0]
+    parts = core.split(".")
+    if len(parts) != 3:
+        raise ValueError(text)
+    major, minor, patch = (int(p) for p in parts)
+    return major, minor, patch
+
+
+def is_compatible_version(found: str, required: str = REQUIRED_VERSION) -> bool:
+    """Whether a library reporting ``found`` can serve a binding written for
+    ``required``: same major version (same ``0.minor`` before 1.0), not older."""
+    try:
+        have = _parse_version(found)
+    except ValueError:
+        return False
+    want = _parse_version(required)
+    if have[0] != want[0]:
+        return False
+    if want[0] == 0 and have[1] != want[1]:
+        return False
+    return have >= want
+
+
+# --------------------------------------------------------------------------
+# C types
+# --------------------------------------------------------------------------
+
+class so_options(Structure):
+    """Opaque ``so_options`` (only ever used through a pointer)."""
+
+
+class so_client(Structure):
+    """Opaque ``so_client`` (only ever used through a pointer)."""
+
+
+so_options_p = POINTER(so_options)
+so_client_p = POINTER(so_client)
+so_result = c_int32
+
+
+class so_batch_item(Structure):
+    """``so_batch_item``: one e-mail of a batch (``from`` is a Python keyword)."""
+
+    _fields_ = [
+        ("person_id", c_int32),
+        ("from_", c_char_p),
+        ("to", c_char_p),
+        ("subject", c_char_p),
+    ]
+
+
+class so_batch_result(Structure):
+    """``so_batch_result``: one item's outcome; the strings are the library's,
+    read them before ``so_batch_results_clear``."""
+
+    _fields_ = [
+        ("code", so_result),
+        ("http_status", c_int32),
+        ("message", c_char_p),
+        ("error_type", c_char_p),
+    ]
+
+
+#: ``int32_t (*)(void *userdata, char *buffer, size_t buffer_len)``
+so_credentials_callback = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t)
+#: ``void (*)(void *userdata, int32_t level, const char *message)``
+so_log_callback = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
+#: ``void (*)(void *userdata, size_t done, size_t total)``
+so_progress_callback = CFUNCTYPE(None, c_void_p, c_size_t, c_size_t)
+
+#: Log levels of ``so_log_callback``.
+SO_LOG_ERROR = 1
+SO_LOG_WARN = 2
+SO_LOG_INFO = 3
+SO_LOG_DEBUG = 4
+
+#: A batch result slot that the library has not written (see ``_check_batch``).
+BATCH_RESULT_UNSET = -1
+
+
+# --------------------------------------------------------------------------
+# Errors: the one place where result codes become exceptions
+# --------------------------------------------------------------------------
+
+def _text(raw: Optional[bytes]) -> str:
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+def error_from_last_error(code: int) -> SuperOfficeError:
+    """Build the exception for ``code`` from this thread's last error.
+
+    Must run on the thread of the failing call, before any other ``so_*`` call
+    that would clear the last error (the readers used here do not clear it).
+    """
+    message = _text(lib.so_last_error_message())
+    status = int(lib.so_last_error_http_status())
+    error_type = _text(lib.so_last_error_type())
+    if not message:
+        message = result_str(code)
+    return exception_class_for(code)(message, code, status, error_type)
+
+
+def _check_result(result: int, func: Any, args: Tuple[Any, ...]) -> int:
+    """errcheck for functions returning ``so_result``: raise unless ``SO_OK``."""
+    if result != ResultCode.OK:
+        raise error_from_last_error(result)
+    return result
+
+
+def _check_pointer_or(code_if_null: int) -> Callable[[Any, Any, Tuple[Any, ...]], Any]:
+    """errcheck for constructors returning NULL on error.
+
+    The contract gives no code for a NULL return, so the most likely one for
+    the function is used; the message, status and ErrorType are the library's.
+    """
+
+    def check(result: Any, func: Any, args: Tuple[Any, ...]) -> Any:
+        if not result:
+            raise error_from_last_error(code_if_null)
+        return result
+
+    return check
+
+
+def _check_batch(result: int, func: Any, args: Tuple[Any, ...]) -> int:
+    """errcheck for the batch senders.
+
+    Per-item failures are not exceptions (they are in the results array, and
+    the return value is then the first failed item's code). The call itself
+    failed only when it returned an error and left a result slot unwritten
+    (argument errors send nothing); then raise.
+    """
+    if result != ResultCode.OK:
+        results = args[-1]
+        count = int(args[2])
+        if count == 0 or any(results[i].code == BATCH_RESULT_UNSET for i in range(count)):
+            raise error_from_last_error(result)
+    return result
+
+
+# --------------------------------------------------------------------------
+# Declarations: every exported function
+# --------------------------------------------------------------------------
+
+# (name, restype, argtypes, errcheck)
+FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = [
+    # Settings
+    ("so_options_new", so_options_p, [c_char_p], _check_pointer_or(ResultCode.INVALID_ARGUMENT)),
+    ("so_options_set_basic_auth", so_result, [so_options_p, c_char_p, c_char_p], _check_result),
+    ("so_options_set_ticket", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_bearer_token", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_app_token", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_xsrf_token", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_language", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_culture", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_timezone", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_select", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_timeout_ms", so_result, [so_options_p, c_uint32, c_uint32], _check_result),
+    ("so_options_set_max_retries", so_result, [so_options_p, c_uint32], _check_result),
+    ("so_options_set_ca_file", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_proxy", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_credentials_callback", so_result,
+     [so_options_p, so_credentials_callback, c_void_p], _check_result),
+    ("so_options_set_log_callback", so_result,
+     [so_options_p, so_log_callback, c_void_p], _check_result),
+    ("so_options_free", None, [so_options_p], None),
+    # Client
+    ("so_client_new", so_client_p, [so_options_p], _check_pointer_or(ResultCode.INVALID_ARGUMENT)),
+    ("so_send_cc_password_email", so_result,
+     [so_client_p, c_int32, c_char_p, c_char_p, c_char_p], _check_result),
+    ("so_client_free", None, [so_client_p], None),
+    # Batch
+    ("so_send_cc_password_emails", so_result,
+     [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, POINTER(so_batch_result)],
+     _check_batch),
+    ("so_send_cc_password_emails_with_progress", so_result,
+     [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, so_progress_callback, c_void_p,
+      POINTER(so_batch_result)],
+     _check_batch),
+    ("so_batch_results_clear", None, [POINTER(so_batch_result), c_size_t], None),
+    # Tenant lookup
+    ("so_lookup_tenant_api_url", so_result, [c_char_p, c_char_p, c_void_p, c_size_t],
+     _check_result),
+    # Errors and version
+    ("so_last_error_message", c_char_p, [], None),
+    ("so_last_error_http_status", c_int32, [], None),
+    ("so_last_error_type", c_char_p, [], None),
+    ("so_result_str", c_char_p, [so_result], None),
+    ("so_version", c_char_p, [], None),
+]
+
+
+def _declare(library: ctypes.CDLL, path: str) -> None:
+    missing = []
+    for name, restype, argtypes, errcheck in FUNCTIONS:
+        try:
+            func = getattr(library, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        func.restype = restype
+        func.argtypes = argtypes
+        if errcheck is not None:
+            func.errcheck = errcheck
+    if missing:
+        raise LibraryLoadError(
+            f"{path} does not export {', '.join(missing)}; it is not a libsuperoffice "
+            f"this binding can use (it needs version {REQUIRED_VERSION} or a compatible one)"
+        )
+
+
+def _load() -> Tuple[ctypes.CDLL, str, str]:
+    source, path = find_library()
+    try:
+        library = ctypes.CDLL(path)
+    except OSError as exc:
+        raise LibraryLoadError(f"cannot load {path} (found via {source}): {exc}") from exc
+    # Check the version before anything else is declared or called.
+    try:
+        get_version = library.so_version
+    except AttributeError:
+        raise LibraryLoadError(
+            f"{path} (found via {source}) does not export so_version; it is not libsuperoffice"
+        ) from None
+    get_version.restype = c_char_p
+    get_version.argtypes = []
+    found = _text(get_version())
+    if not is_compatible_version(found):
+        raise LibraryVersionError(
+            f"{path} (found via {source}) is libsuperoffice {found or '(no version)'}, but "
+            f"this superoffice_ffi was written for {REQUIRED_VERSION}; install a matching "
+            f"library or point {ENV_VAR} at one"
+        )
+    _declare(library, path)
+    return library, path, source
+
+
+lib, LIBRARY_PATH, LIBRARY_SOURCE = _load()
+LIBRARY_VERSION = _text(lib.so_version())
+
+
+def result_str(code: int) -> str:
+    """The library's static text for a result code."""
+    return _text(lib.so_result_str(code))
+
+
+def version() -> str:
+    """``so_version()``: the loaded library's version, e.g. ``"0.1.0"``."""
+    return _text(lib.so_version())

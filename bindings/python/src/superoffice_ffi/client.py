@@ -1,0 +1,686 @@
+"""The Pythonic layer: :class:`Client`, batch sending and tenant lookup.
+
+Everything here checks Python types and ranges, encodes strings, and then
+makes one call into :mod:`superoffice_ffi._native`. HTTP behaviour and the
+validation of values (URLs, header values, retry limits) live in the Rust
+library, once; its refusals arrive as :class:`InvalidArgumentError`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import math
+import numbers
+import operator
+import os
+import threading
+from dataclasses import dataclass
+from typing import (
+    Any,
+    Callable,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+
+from . import _native
+from ._native import lib
+from .errors import (
+    BufferTooSmallError,
+    ClientClosedError,
+    InvalidArgumentError,
+    ResultCode,
+    SuperOfficeError,
+    exception_class_for,
+)
+
+__all__ = [
+    "Client",
+    "SendItem",
+    "SendResult",
+    "lookup_tenant_api_url",
+    "logging_log_callback",
+    "CredentialsCallback",
+    "LogCallback",
+    "ProgressCallback",
+    "LOG_ERROR",
+    "LOG_WARN",
+    "LOG_INFO",
+    "LOG_DEBUG",
+]
+
+_logger = logging.getLogger("superoffice_ffi")
+
+#: ``() -> str | None``: returns a fresh ticket or bearer token, or None.
+CredentialsCallback = Callable[[], Optional[str]]
+#: ``(level, message) -> None`` with the ``LOG_*`` levels.
+LogCallback = Callable[[int, str], None]
+#: ``(done, total) -> None``.
+ProgressCallback = Callable[[int, int], None]
+
+LOG_ERROR = _native.SO_LOG_ERROR
+LOG_WARN = _native.SO_LOG_WARN
+LOG_INFO = _native.SO_LOG_INFO
+LOG_DEBUG = _native.SO_LOG_DEBUG
+
+_INT32_MAX = 2**31 - 1
+_UINT32_MAX = 2**32 - 1
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+# --------------------------------------------------------------------------
+# Checks done before any native call: types and the ranges of the C types
+# --------------------------------------------------------------------------
+
+def _invalid(message: str) -> InvalidArgumentError:
+    return InvalidArgumentError(message, ResultCode.INVALID_ARGUMENT)
+
+
+def _encode(name: str, value: Any, *, optional: bool = True) -> Optional[bytes]:
+    """A ``str`` (or None when optional) as NUL-free UTF-8 bytes."""
+    if value is None:
+        if optional:
+            return None
+        raise TypeError(f"{name} must be a str, not None")
+    if not isinstance(value, str):
+        expected = "a str or None" if optional else "a str"
+        raise TypeError(f"{name} must be {expected}, not {type(value).__name__}")
+    if "\x00" in value:
+        raise _invalid(f"{name} must not contain a NUL character")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _invalid(f"{name} cannot be encoded as UTF-8: {exc.reason}") from None
+
+
+def _person_id(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("person_id must be an int, not bool")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"person_id must be an int, not {type(value).__name__}") from None
+    if not 1 <= number <= _INT32_MAX:
+        raise _invalid(f"person_id must be between 1 and {_INT32_MAX}, not {number}")
+    return number
+
+
+def _uint32(name: str, value: Any, *, minimum: int = 0) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not bool")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
+    if not minimum <= number <= _UINT32_MAX:
+        raise _invalid(f"{name} must be between {minimum} and {_UINT32_MAX}, not {number}")
+    return number
+
+
+def _milliseconds(name: str, seconds: Any) -> int:
+    """Seconds (None: no limit) as the C ABI's milliseconds (0: no limit)."""
+    if seconds is None:
+        return 0
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        raise TypeError(f"{name} must be a number of seconds or None, not {type(seconds).__name__}")
+    value = float(seconds)
+    if math.isnan(value) or value <= 0:
+        raise _invalid(f"{name} must be a positive number of seconds, or None for no limit")
+    # Round up, so that a tiny positive timeout never becomes 0 (= no limit).
+    ms = math.ceil(value * 1000) if math.isfinite(value) else _UINT32_MAX + 1
+    if ms > _UINT32_MAX:
+        raise _invalid(f"{name} must be at most {_UINT32_MAX / 1000:.0f} seconds, or None for no limit")
+    return ms
+
+
+def _select(value: Any) -> Optional[bytes]:
+    if value is None or isinstance(value, str):
+        return _encode("select", value)
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray)):
+        fields = list(value)
+        for field in fields:
+            if not isinstance(field, str):
+                raise TypeError(f"select fields must be str, not {type(field).__name__}")
+        return _encode("select", ",".join(fields))
+    raise TypeError(f"select must be a str, an iterable of str or None, not {type(value).__name__}")
+
+
+def _basic(value: Any) -> Tuple[bytes, bytes]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError("basic must be a (username, password) tuple")
+    user = _encode("basic username", value[0], optional=False)
+    password = _encode("basic password", value[1], optional=False)
+    assert user is not None and password is not None
+    return user, password
+
+
+# --------------------------------------------------------------------------
+# Callbacks: Python callables behind C function pointers
+# --------------------------------------------------------------------------
+
+def _credentials_thunk(callback: CredentialsCallback) -> Any:
+    if not callable(callback):
+        raise TypeError("credentials_callback must be callable")
+
+    def thunk(userdata: Any, buffer: Optional[int], buffer_len: int) -> int:
+        try:
+            token = callback()
+            if token is None:
+                return 0
+            if not isinstance(token, str):
+                _logger.error("credentials_callback returned %s, not str or None; ignored",
+                              type(token).__name__)
+                return 0
+            data = token.encode("utf-8")
+            if not data or b"\x00" in data or len(data) > buffer_len or not buffer:
+                _logger.error("credentials_callback returned an empty, NUL-containing or "
+                              "too long (%d > %d bytes) value; ignored", len(data), buffer_len)
+                return 0
+            ctypes.memmove(buffer, data, len(data))
+            return len(data)
+        except Exception:  # never let an exception unwind into the library
+            _logger.exception("credentials_callback raised; no fresh credentials")
+            return 0
+
+    return _native.so_credentials_callback(thunk)
+
+
+def _log_thunk(callback: LogCallback) -> Any:
+    if not callable(callback):
+        raise TypeError("log_callback must be callable")
+
+    def thunk(userdata: Any, level: int, message: Optional[bytes]) -> None:
+        try:
+            callback(int(level), message.decode("utf-8", "replace") if message else "")
+        except Exception:
+            _logger.exception("log_callback raised; the message was dropped")
+
+    return _native.so_log_callback(thunk)
+
+
+def _progress_thunk(callback: ProgressCallback) -> Any:
+    if not callable(callback):
+        raise TypeError("progress must be callable")
+
+    def thunk(userdata: Any, done: int, total: int) -> None:
+        try:
+            callback(int(done), int(total))
+        except Exception:
+            _logger.exception("progress callback raised; ignored")
+
+    return _native.so_progress_callback(thunk)
+
+
+_LOGGING_LEVELS = {
+    LOG_ERROR: logging.ERROR,
+    LOG_WARN: logging.WARNING,
+    LOG_INFO: logging.INFO,
+    LOG_DEBUG: logging.DEBUG,
+}
+
+
+def logging_log_callback(level: int, message: str) -> None:
+    """A ready-made ``log_callback`` that forwards the library's log lines to
+    the :mod:`logging` logger ``"superoffice_ffi.native"``."""
+    logging.getLogger("superoffice_ffi.native").log(
+        _LOGGING_LEVELS.get(level, logging.DEBUG), "%s", message
+    )
+
+
+# --------------------------------------------------------------------------
+# Batch items and results
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SendItem:
+    """One e-mail of :meth:`Client.send_many` (same meaning as the arguments of
+    :meth:`Client.send_customer_centre_password_email`)."""
+
+    person_id: int
+    sender: Optional[str] = None
+    recipient: Optional[str] = None
+    subject: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of one item of :meth:`Client.send_many`.
+
+    Attributes:
+        code: :attr:`ResultCode.OK` or the item's failure code.
+        http_status: the HTTP status, ``0`` when there was no HTTP answer.
+        message: the library's message, ``None`` on success.
+        error_type: the server's ``ErrorType``, ``None`` when it sent none.
+        ok: ``code == ResultCode.OK``.
+    """
+
+    code: Union[ResultCode, int]
+    http_status: int
+    message: Optional[str]
+    error_type: Optional[str]
+    ok: bool
+
+    def exception(self) -> Optional[SuperOfficeError]:
+        """The exception :meth:`Client.send_customer_centre_password_email`
+        would have raised for this item, or None when it succeeded."""
+        if self.ok:
+            return None
+        return exception_class_for(int(self.code))(
+            self.message or _native.result_str(int(self.code)),
+            int(self.code),
+            self.http_status,
+            self.error_type or "",
+        )
+
+    def raise_for_error(self) -> None:
+        """Raise :meth:`exception` when the item failed."""
+        error = self.exception()
+        if error is not None:
+            raise error
+
+
+ItemLike = Union[SendItem, int, Mapping[str, Any], Sequence[Any]]
+
+
+def _item(index: int, item: Any) -> Tuple[int, Optional[bytes], Optional[bytes], Optional[bytes]]:
+    where = f"items[{index}]"
+    if isinstance(item, SendItem):
+        fields = (item.person_id, item.sender, item.recipient, item.subject)
+    elif isinstance(item, Mapping):
+        unknown = set(item) - {"person_id", "sender", "recipient", "subject"}
+        if unknown:
+            raise TypeError(f"{where} has unknown keys: {', '.join(sorted(map(str, unknown)))}")
+        if "person_id" not in item:
+            raise TypeError(f"{where} has no person_id")
+        fields = (item["person_id"], item.get("sender"), item.get("recipient"), item.get("subject"))
+    elif isinstance(item, (tuple, list)):
+        if not 1 <= len(item) <= 4:
+            raise TypeError(f"{where} must be (person_id[, sender[, recipient[, subject]]])")
+        fields = tuple(item) + (None,) * (4 - len(item))
+    else:
+        fields = (item, None, None, None)
+    try:
+        return (
+            _person_id(fields[0]),
+            _encode("sender", fields[1]),
+            _encode("recipient", fields[2]),
+            _encode("subject", fields[3]),
+        )
+    except (TypeError, ValueError) as exc:
+        # Name the item, keep the exception's class (and its attributes).
+        exc.args = (f"{where}: {exc}",) + exc.args[1:]
+        if isinstance(exc, SuperOfficeError):
+            exc.message = exc.args[0]
+        raise
+
+
+# --------------------------------------------------------------------------
+# The client
+# --------------------------------------------------------------------------
+
+class Client:
+    """A SuperOffice WebAPI client for one installation or tenant.
+
+    Args:
+        base_url: the installation's or tenant's URL, e.g.
+            ``"https://sod.superoffice.com/Cust12345"``, with or without a
+            trailing ``/api``; ``http`` or ``https`` only.
+        ticket: a SuperOffice ticket, sent as ``Authorization: SOTicket <ticket>``.
+        bearer_token: an OAuth access token, sent as ``Authorization: Bearer <token>``.
+        basic: a ``(username, password)`` tuple for ``Authorization: Basic``.
+            At most one of ``ticket``, ``bearer_token`` and ``basic`` may be given.
+        app_token: the application token, sent as ``SO-AppToken``.
+        xsrf_token: sent as ``X-XSRF-TOKEN``, beside any authentication scheme.
+        language: sent as ``Accept-Language`` and ``SO-Language``.
+        culture: sent as ``SO-Culture``.
+        timezone: sent as ``SO-TimeZone``.
+        select: ``$select`` for the query: a string, or an iterable of field names.
+        connect_timeout: seconds to connect (None: no limit). Default 10.
+        timeout: seconds for the whole call, retries and waits included
+            (None: no limit). Default 30.
+        max_retries: retries of requests the server provably did not process
+            (failed connections, 429, 503); 0 disables, at most 10. Default 2.
+        ca_file: a PEM bundle added to the default roots.
+        proxy: ``"http://[user:pass@]host:port"``; ``""`` for no proxy at all;
+            None (default) uses the proxy environment variables.
+        credentials_callback: called with no arguments on a 401 when a ticket or
+            bearer token is set; returns a fresh one (``str``), or None. It may run
+            on a library thread (batches); exceptions are logged and mean None.
+        log_callback: called as ``log_callback(level, message)`` with
+            ``LOG_ERROR`` (1) .. ``LOG_DEBUG`` (4), possibly from several threads
+            at once; see :func:`logging_log_callback`.
+
+    Raises:
+        TypeError: an argument of the wrong type.
+        InvalidArgumentError: (a ``ValueError``) two authentication schemes, or a
+            value refused: a malformed URL, CR/LF in a header value, a NUL
+            character, an out-of-range number.
+
+    A client is safe to share between threads: sends run in parallel (ctypes
+    releases the GIL during native calls) over one pool of connections. Use it
+    as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ticket: Optional[str] = None,
+        bearer_token: Optional[str] = None,
+        basic: Optional[Tuple[str, str]] = None,
+        app_token: Optional[str] = None,
+        xsrf_token: Optional[str] = None,
+        language: Optional[str] = None,
+        culture: Optional[str] = None,
+        timezone: Optional[str] = None,
+        select: Union[str, Iterable[str], None] = None,
+        connect_timeout: Optional[float] = 10.0,
+        timeout: Optional[float] = 30.0,
+        max_retries: int = 2,
+        ca_file: Optional[PathLike] = None,
+        proxy: Optional[str] = None,
+        credentials_callback: Optional[CredentialsCallback] = None,
+        log_callback: Optional[LogCallback] = None,
+    ) -> None:
+        # State first, so that close()/__del__ work whatever fails below.
+        self._lock = threading.Lock()
+        self._handle: Any = None
+        self._active = 0
+        self._closed = True
+        self._keepalive: Tuple[Any, ...] = ()
+        self._base_url = base_url
+
+        # 1. Python-side checks: types, C ranges, NUL. No native call yet.
+        url_b = _encode("base_url", base_url, optional=False)
+        schemes = [name for name, value in
+                   (("ticket", ticket), ("bearer_token", bearer_token), ("basic", basic))
+                   if value is not None]
+        if len(schemes) > 1:
+            raise _invalid(
+                f"give at most one authentication scheme, not {' and '.join(schemes)}"
+            )
+        ticket_b = _encode("ticket", ticket)
+        bearer_b = _encode("bearer_token", bearer_token)
+        basic_b = _basic(basic) if basic is not None else None
+        headers = [
+            (lib.so_options_set_app_token, _encode("app_token", app_token)),
+            (lib.so_options_set_xsrf_token, _encode("xsrf_token", xsrf_token)),
+            (lib.so_options_set_language, _encode("language", language)),
+            (lib.so_options_set_culture, _encode("culture", culture)),
+            (lib.so_options_set_timezone, _encode("timezone", timezone)),
+            (lib.so_options_set_select, _select(select)),
+        ]
+        connect_ms = _milliseconds("connect_timeout", connect_timeout)
+        total_ms = _milliseconds("timeout", timeout)
+        retries = _uint32("max_retries", max_retries)
+        if ca_file is not None and not isinstance(ca_file, (str, os.PathLike)):
+            raise TypeError(f"ca_file must be a path or None, not {type(ca_file).__name__}")
+        ca_file_b = _encode("ca_file", os.fspath(ca_file) if ca_file is not None else None)
+        proxy_b = _encode("proxy", proxy)
+        credentials_thunk = (
+            _credentials_thunk(credentials_callback) if credentials_callback is not None else None
+        )
+        log_thunk = _log_thunk(log_callback) if log_callback is not None else None
+
+        # 2. Native settings; the library validates values and may refuse them.
+        options = lib.so_options_new(url_b)
+        try:
+            if ticket_b is not None:
+                lib.so_options_set_ticket(options, ticket_b)
+            if bearer_b is not None:
+                lib.so_options_set_bearer_token(options, bearer_b)
+            if basic_b is not None:
+                lib.so_options_set_basic_auth(options, basic_b[0], basic_b[1])
+            for setter, value in headers:
+                if value is not None:
+                    setter(options, value)
+            lib.so_options_set_timeout_ms(options, connect_ms, total_ms)
+            lib.so_options_set_max_retries(options, retries)
+            if ca_file_b is not None:
+                lib.so_options_set_ca_file(options, ca_file_b)
+            if proxy_b is not None:
+                lib.so_options_set_proxy(options, proxy_b)
+            if credentials_thunk is not None:
+                lib.so_options_set_credentials_callback(options, credentials_thunk, None)
+            if log_thunk is not None:
+                lib.so_options_set_log_callback(options, log_thunk, None)
+            handle = lib.so_client_new(options)
+        finally:
+            lib.so_options_free(options)
+
+        # The native client holds the callbacks' function pointers: keep the
+        # ctypes thunks alive until it is freed.
+        self._keepalive = tuple(t for t in (credentials_thunk, log_thunk) if t is not None)
+        self._handle = handle
+        self._closed = False
+
+    # -- handle access: a reader count, never held across a native send ----
+
+    def _acquire(self) -> Any:
+        with self._lock:
+            if self._closed:
+                raise ClientClosedError(
+                    f"the SuperOffice client for {self._base_url} is closed"
+                )
+            self._active += 1
+            return self._handle
+
+    def _release(self) -> None:
+        handle = None
+        with self._lock:
+            self._active -= 1
+            if self._closed and self._active == 0 and self._handle is not None:
+                handle, self._handle = self._handle, None
+        if handle is not None:
+            self._free(handle)
+
+    def _free(self, handle: Any) -> None:
+        lib.so_client_free(handle)
+        self._keepalive = ()
+
+    def close(self) -> None:
+        """Close the client. Idempotent, thread-safe and non-blocking.
+
+        Later calls raise :class:`ClientClosedError`. Sends already running on
+        other threads finish normally; the native client is freed when the
+        last of them returns (at once when none is running).
+        """
+        handle = None
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._active == 0 and self._handle is not None:
+                handle, self._handle = self._handle, None
+        if handle is not None:
+            self._free(handle)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def base_url(self) -> str:
+        """The base URL the client was created with."""
+        return self._base_url
+
+    def __enter__(self) -> "Client":
+        if self._closed:
+            raise ClientClosedError(f"the SuperOffice client for {self._base_url} is closed")
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the module may be gone
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<superoffice_ffi.Client {self._base_url!r} {state}>"
+
+    # -- sending ----------------------------------------------------------
+
+    def send_customer_centre_password_email(
+        self,
+        person_id: int,
+        *,
+        sender: Optional[str] = None,
+        recipient: Optional[str] = None,
+        subject: Optional[str] = None,
+    ) -> None:
+        """``POST /api/v1/Agents/Person/SendCustomerCentrePasswordEmail``.
+
+        Sends the Customer Centre password e-mail to a person. The JSON body is
+        ``{"PersonId": person_id, "From": sender, "To": recipient,
+        "Subject": subject}``; ``None`` is sent as JSON ``null`` (the server's
+        defaults). ``sender``/``recipient`` stand for the API's ``From``/``To``
+        (``from`` is a Python keyword).
+
+        Args:
+            person_id: the person's id, 1 .. 2**31-1.
+            sender: the ``From`` address, or None.
+            recipient: the ``To`` address, or None.
+            subject: the ``Subject``, or None.
+
+        Raises:
+            TypeError: wrong argument types (``bool`` is not a person id).
+            InvalidArgumentError: person id out of range, a NUL character.
+            ClientClosedError: the client was closed.
+            SuperOfficeError: a subclass for every failure the library reports.
+        """
+        pid = _person_id(person_id)
+        sender_b = _encode("sender", sender)
+        recipient_b = _encode("recipient", recipient)
+        subject_b = _encode("subject", subject)
+        handle = self._acquire()
+        try:
+            lib.so_send_cc_password_email(handle, pid, sender_b, recipient_b, subject_b)
+        finally:
+            self._release()
+
+    def send_many(
+        self,
+        items: Iterable[ItemLike],
+        *,
+        max_concurrency: int = 8,
+        progress: Optional[ProgressCallback] = None,
+    ) -> List[SendResult]:
+        """Send many password e-mails, up to ``max_concurrency`` at once.
+
+        Args:
+            items: each a :class:`SendItem`, a person id, a tuple
+                ``(person_id[, sender[, recipient[, subject]]])`` or a mapping
+                with those keys.
+            max_concurrency: how many requests may run at once (at least 1).
+            progress: called as ``progress(done, total)`` as items finish,
+                possibly from library threads.
+
+        Returns:
+            One :class:`SendResult` per item, in the order of ``items``. A failed
+            item does not raise; see :attr:`SendResult.ok` and
+            :meth:`SendResult.raise_for_error`.
+
+        Raises:
+            TypeError, InvalidArgumentError: a bad item or argument (nothing is sent).
+            ClientClosedError: the client was closed.
+            SuperOfficeError: the batch as a whole could not run.
+        """
+        checked = [_item(i, item) for i, item in enumerate(items)]
+        concurrency = _uint32("max_concurrency", max_concurrency)
+        progress_thunk = _progress_thunk(progress) if progress is not None else None
+
+        count = len(checked)
+        c_items = (_native.so_batch_item * count)()
+        for slot, (pid, sender_b, recipient_b, subject_b) in zip(c_items, checked):
+            slot.person_id = pid
+            slot.from_ = sender_b
+            slot.to = recipient_b
+            slot.subject = subject_b
+        c_results = (_native.so_batch_result * count)()
+        for slot in c_results:
+            slot.code = _native.BATCH_RESULT_UNSET
+
+        handle = self._acquire()
+        try:
+            try:
+                lib.so_send_cc_password_emails_with_progress(
+                    handle, c_items, count, concurrency, progress_thunk, None, c_results
+                )
+                return [self._result(slot) for slot in c_results]
+            finally:
+                lib.so_batch_results_clear(c_results, count)
+        finally:
+            self._release()
+
+    @staticmethod
+    def _result(slot: Any) -> SendResult:
+        code = int(slot.code)
+        try:
+            typed_code: Union[ResultCode, int] = ResultCode(code)
+        except ValueError:
+            typed_code = code
+        message = slot.message
+        error_type = slot.error_type
+        return SendResult(
+            code=typed_code,
+            http_status=int(slot.http_status),
+            message=message.decode("utf-8", "replace") if message is not None else None,
+            error_type=error_type.decode("utf-8", "replace") if error_type is not None else None,
+            ok=code == ResultCode.OK,
+        )
+
+
+# --------------------------------------------------------------------------
+# Tenant lookup
+# --------------------------------------------------------------------------
+
+_URL_BUFFER_START = 2048
+_URL_BUFFER_MAX = 1 << 20
+
+
+def lookup_tenant_api_url(customer_id: str, state_endpoint: Optional[str] = None) -> str:
+    """The API URL of an online tenant, from SuperOffice's tenant-state service.
+
+    Calls ``GET {state_endpoint}/api/state/{customer_id}``.
+
+    Args:
+        customer_id: e.g. ``"Cust12345"``.
+        state_endpoint: the state service; None for ``https://sod.superoffice.com``.
+
+    Returns:
+        The tenant's ``Api`` URL, e.g. ``"https://sod2.superoffice.com/Cust12345/api"``.
+
+    Raises:
+        TenantUnavailableError: the tenant is not running (maintenance, suspended).
+        NotFoundError: no such customer.
+        SuperOfficeError: any other failure.
+    """
+    customer_b = _encode("customer_id", customer_id, optional=False)
+    endpoint_b = _encode("state_endpoint", state_endpoint)
+    size = _URL_BUFFER_START
+    while True:
+        buffer = ctypes.create_string_buffer(size)
+        try:
+            lib.so_lookup_tenant_api_url(endpoint_b, customer_b, buffer, size)
+        except BufferTooSmallError:
+            if size >= _URL_BUFFER_MAX:
+                raise
+            size *= 16
+            continue
+        return buffer.value.decode("utf-8", "replace")
+
+
+def version() -> str:
+    """The loaded libsuperoffice's version (``so_version()``), e.g. ``"0.1.0"``."""
+    return _native.version()

@@ -1,0 +1,258 @@
+"""Result codes of the C ABI and the exceptions they become.
+
+Every failing native call raises exactly one exception from this module. The
+mapping from ``so_result`` codes to classes lives in :data:`EXCEPTION_BY_CODE`;
+the function that reads the thread's last error and builds the exception is
+:func:`superoffice_ffi._native.error_from_last_error`.
+
+Hierarchy (builtin bases in brackets)::
+
+    SuperOfficeError                       any failure reported by the library
+    +-- InvalidArgumentError  [ValueError] SO_ERR_INVALID_ARGUMENT (2)
+    |   +-- NullArgumentError              SO_ERR_NULL_ARGUMENT (1)
+    +-- BufferTooSmallError                SO_ERR_BUFFER_TOO_SMALL (3)
+    +-- SuperOfficeConnectionError [ConnectionError]  SO_ERR_CONNECT (10)
+    +-- TlsError              [ConnectionError]       SO_ERR_TLS (11)
+    +-- SuperOfficeTimeoutError [TimeoutError]        SO_ERR_TIMEOUT (12)
+    +-- IoError               [OSError]    SO_ERR_IO (13)
+    +-- HttpStatusError                    SO_ERR_HTTP_STATUS (20): other non-2xx
+    |   +-- BadRequestError                SO_ERR_BAD_REQUEST (21): 400
+    |   +-- UnauthorizedError              SO_ERR_UNAUTHORIZED (22): 401
+    |   +-- ForbiddenError                 SO_ERR_FORBIDDEN (23): 403
+    |   +-- NotFoundError                  SO_ERR_NOT_FOUND (24): 404
+    |   +-- RateLimitedError               SO_ERR_RATE_LIMITED (25): 429
+    |   +-- ServerError                    SO_ERR_SERVER (26): 5xx
+    +-- TenantUnavailableError             SO_ERR_TENANT_UNAVAILABLE (27)
+    +-- PanicError                         SO_ERR_PANIC (99): a library bug
+    +-- ClientClosedError     [RuntimeError]  the Client was closed (no native call)
+
+Loading problems are not :class:`SuperOfficeError`: they raise
+:class:`LibraryLoadError` (an :class:`ImportError`) and its subclass
+:class:`LibraryVersionError`.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Dict, Optional, Type, Union
+
+__all__ = [
+    "ResultCode",
+    "SuperOfficeError",
+    "InvalidArgumentError",
+    "NullArgumentError",
+    "BufferTooSmallError",
+    "SuperOfficeConnectionError",
+    "TlsError",
+    "SuperOfficeTimeoutError",
+    "IoError",
+    "HttpStatusError",
+    "BadRequestError",
+    "UnauthorizedError",
+    "ForbiddenError",
+    "NotFoundError",
+    "RateLimitedError",
+    "ServerError",
+    "TenantUnavailableError",
+    "PanicError",
+    "ClientClosedError",
+    "LibraryLoadError",
+    "LibraryVersionError",
+    "EXCEPTION_BY_CODE",
+    "exception_class_for",
+]
+
+
+class ResultCode(enum.IntEnum):
+    """The ``so_result`` codes (values fixed by the C ABI contract)."""
+
+    OK = 0
+    NULL_ARGUMENT = 1
+    INVALID_ARGUMENT = 2
+    BUFFER_TOO_SMALL = 3
+    CONNECT = 10
+    TLS = 11
+    TIMEOUT = 12
+    IO = 13
+    HTTP_STATUS = 20
+    BAD_REQUEST = 21
+    UNAUTHORIZED = 22
+    FORBIDDEN = 23
+    NOT_FOUND = 24
+    RATE_LIMITED = 25
+    SERVER = 26
+    TENANT_UNAVAILABLE = 27
+    PANIC = 99
+
+
+def _code(value: int) -> Union[ResultCode, int]:
+    try:
+        return ResultCode(value)
+    except ValueError:
+        return value
+
+
+class SuperOfficeError(Exception):
+    """A failure reported by libsuperoffice.
+
+    Attributes:
+        code: the ``so_result`` code (a :class:`ResultCode` member, or a plain
+            ``int`` for a code this binding does not know; ``None`` for
+            :class:`ClientClosedError`, which no native call produced).
+        http_status: the HTTP status of the server's answer, ``0`` when there
+            was none (connection failures, timeouts, argument errors).
+        error_type: the ``ErrorType`` of the server's SuperOffice error body
+            (e.g. ``"SoNotFoundException"``), ``""`` when it sent none.
+        message: the library's message, a sentence saying what failed.
+    """
+
+    code: Optional[Union[ResultCode, int]]
+    http_status: int
+    error_type: str
+    message: str
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[int] = None,
+        http_status: int = 0,
+        error_type: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = None if code is None else _code(code)
+        self.http_status = http_status
+        self.error_type = error_type
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, code={self.code!r}, "
+            f"http_status={self.http_status!r}, error_type={self.error_type!r})"
+        )
+
+    def __reduce__(self):  # keep the attributes when pickled (multiprocessing)
+        return (
+            type(self),
+            (self.message, None if self.code is None else int(self.code),
+             self.http_status, self.error_type),
+        )
+
+
+class InvalidArgumentError(SuperOfficeError, ValueError):
+    """The library refused a value: not UTF-8, a CR/LF or control character in a
+    header value, a malformed or non-http(s) URL, a value out of range."""
+
+
+class NullArgumentError(InvalidArgumentError):
+    """A required pointer was NULL (the binding normally prevents this)."""
+
+
+class BufferTooSmallError(SuperOfficeError):
+    """An output buffer was too small (handled inside the binding)."""
+
+
+class SuperOfficeConnectionError(SuperOfficeError, ConnectionError):
+    """Name resolution failed, or the connection was refused or unreachable."""
+
+
+class TlsError(SuperOfficeError, ConnectionError):
+    """The TLS handshake or certificate verification failed."""
+
+
+class SuperOfficeTimeoutError(SuperOfficeError, TimeoutError):
+    """The connect timeout or the total timeout expired."""
+
+
+class IoError(SuperOfficeError, OSError):
+    """The connection broke, or the server's answer was not valid HTTP."""
+
+
+class HttpStatusError(SuperOfficeError):
+    """The server answered with a status outside 2xx (see :attr:`http_status`).
+
+    Raised as such for statuses that have no subclass (3xx, 405, 418, ...);
+    its subclasses cover 400, 401, 403, 404, 429 and 5xx.
+    """
+
+
+class BadRequestError(HttpStatusError):
+    """The server answered 400 Bad Request."""
+
+
+class UnauthorizedError(HttpStatusError):
+    """The server answered 401: the credentials were refused."""
+
+
+class ForbiddenError(HttpStatusError):
+    """The server answered 403 Forbidden."""
+
+
+class NotFoundError(HttpStatusError):
+    """The server answered 404 (e.g. ``SoNotFoundException`` for a missing person)."""
+
+
+class RateLimitedError(HttpStatusError):
+    """The server answered 429, after any retries the client was allowed."""
+
+
+class ServerError(HttpStatusError):
+    """The server answered with a 5xx status."""
+
+
+class TenantUnavailableError(SuperOfficeError):
+    """The online tenant is not running (maintenance, suspended)."""
+
+
+class PanicError(SuperOfficeError):
+    """A bug inside libsuperoffice, caught at its boundary. Please report it."""
+
+
+class ClientClosedError(SuperOfficeError, RuntimeError):
+    """The :class:`~superoffice_ffi.Client` was used after ``close()``.
+
+    Raised by the binding itself; no native call is made, so :attr:`code` is
+    ``None`` and :attr:`http_status` is ``0``.
+    """
+
+    def __init__(self, message: str = "the SuperOffice client is closed", *args) -> None:
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (type(self), (self.message,))
+
+
+class LibraryLoadError(ImportError):
+    """libsuperoffice could not be found or loaded."""
+
+
+class LibraryVersionError(LibraryLoadError):
+    """The loaded libsuperoffice is a version this binding was not written for."""
+
+
+EXCEPTION_BY_CODE: Dict[int, Type[SuperOfficeError]] = {
+    ResultCode.NULL_ARGUMENT: NullArgumentError,
+    ResultCode.INVALID_ARGUMENT: InvalidArgumentError,
+    ResultCode.BUFFER_TOO_SMALL: BufferTooSmallError,
+    ResultCode.CONNECT: SuperOfficeConnectionError,
+    ResultCode.TLS: TlsError,
+    ResultCode.TIMEOUT: SuperOfficeTimeoutError,
+    ResultCode.IO: IoError,
+    ResultCode.HTTP_STATUS: HttpStatusError,
+    ResultCode.BAD_REQUEST: BadRequestError,
+    ResultCode.UNAUTHORIZED: UnauthorizedError,
+    ResultCode.FORBIDDEN: ForbiddenError,
+    ResultCode.NOT_FOUND: NotFoundError,
+    ResultCode.RATE_LIMITED: RateLimitedError,
+    ResultCode.SERVER: ServerError,
+    ResultCode.TENANT_UNAVAILABLE: TenantUnavailableError,
+    ResultCode.PANIC: PanicError,
+}
+
+
+def exception_class_for(code: int) -> Type[SuperOfficeError]:
+    """The exception class for a non-zero ``so_result`` code (the base class
+    :class:`SuperOfficeError` for a code this binding does not know)."""
+    return EXCEPTION_BY_CODE.get(code, SuperOfficeError)

@@ -1,0 +1,354 @@
+//! Sending: one ureq `Agent` per client, shared by every thread that uses the client.
+
+use std::io::Read;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use ureq::http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
+use ureq::http::{HeaderValue, Method, Request, StatusCode};
+use ureq::{Agent, Body};
+
+use crate::error::{Error, ErrorKind};
+use crate::error_body;
+use crate::log::Level;
+use crate::request::{secret_header_value, PasswordEmail, PreparedRequest};
+use crate::retry;
+use crate::settings::{Auth, Settings};
+use crate::transport;
+
+/// Most bytes of an error answer read (the message keeps less).
+const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+/// Most bytes of a 2xx answer drained so the connection can be reused; a longer body
+/// is dropped unread and its connection closed.
+const SUCCESS_DRAIN_LIMIT: u64 = 64 * 1024;
+/// Idle keep-alive connections kept per host: enough for many threads sharing a client.
+const POOL_PER_HOST: usize = 64;
+
+/// The current `Authorization` header and its generation (bumped by every refresh).
+struct AuthState {
+    auth: Auth,
+    header: Option<HeaderValue>,
+    generation: u64,
+}
+
+/// A client: immutable settings, a prepared request, one connection pool.
+pub struct Client {
+    settings: Settings,
+    prepared: PreparedRequest,
+    agent: Agent,
+    auth: RwLock<AuthState>,
+    refresh: Mutex<()>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// What the server answered to one attempt.
+struct Answer {
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    location: Option<String>,
+    body: Vec<u8>,
+}
+
+/// How a successful send went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent {
+    /// The 2xx status.
+    pub http_status: u16,
+    /// How many times the request was sent again.
+    pub retries: u32,
+}
+
+impl Client {
+    /// Builds a client: checks the settings, prepares the request, creates the pool.
+    pub fn new(settings: &Settings) -> Result<Client, Error> {
+        let prepared = PreparedRequest::new(settings)?;
+        let agent = transport::agent(settings, POOL_PER_HOST)?;
+        let header = match settings.auth.header_value() {
+            Some(v) => Some(secret_header_value(v)?),
+            None => None,
+        };
+        Ok(Client {
+            settings: settings.clone(),
+            prepared,
+            agent,
+            auth: RwLock::new(AuthState { auth: settings.auth.clone(), header, generation: 0 }),
+            refresh: Mutex::new(()),
+        })
+    }
+
+    /// The settings this client was built with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn log(&self, level: Level, message: impl FnOnce() -> String) {
+        if let Some(logger) = &self.settings.logger {
+            logger.log(level, &message());
+        }
+    }
+
+    fn current_auth(&self) -> (Option<HeaderValue>, u64) {
+        let state = self.auth.read().unwrap_or_else(|p| p.into_inner());
+        (state.header.clone(), state.generation)
+    }
+
+    /// After a 401: asks for a fresh credential once per generation, however many threads
+    /// saw the 401. True when a fresh credential is in place to retry with.
+    fn refresh_credentials(&self, seen_generation: u64) -> bool {
+        let Some(provider) = &self.settings.credentials else { return false };
+        let _one_at_a_time = self.refresh.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let state = self.auth.read().unwrap_or_else(|p| p.into_inner());
+            if state.generation != seen_generation {
+                return true; // another thread refreshed while this one waited
+            }
+            if !matches!(state.auth, Auth::Ticket(_) | Auth::Bearer(_)) {
+                return false;
+            }
+        }
+        let Some(fresh) = provider.fresh_credential() else {
+            self.log(Level::Warn, || "the credentials callback gave no fresh credential".into());
+            return false;
+        };
+        let mut state = self.auth.write().unwrap_or_else(|p| p.into_inner());
+        let refreshed = match state.auth.refreshed(fresh.expose()) {
+            Some(Ok(a)) => a,
+            _ => {
+                drop(state);
+                self.log(Level::Warn, || "the credentials callback gave an unusable credential".into());
+                return false;
+            }
+        };
+        let header = match refreshed.header_value().map(secret_header_value) {
+            Some(Ok(h)) => h,
+            _ => return false,
+        };
+        state.auth = refreshed;
+        state.header = Some(header);
+        state.generation += 1;
+        drop(state);
+        self.log(Level::Warn, || "credentials refreshed after 401 Unauthorized".into());
+        true
+    }
+
+    /// Sends one Customer Centre password e-mail, with the retries the settings allow.
+    pub fn send_cc_password_email(&self, email: &PasswordEmail) -> Result<Sent, Error> {
+        let body = email.json_body()?;
+        let started = Instant::now();
+        let deadline = self.settings.total_timeout.map(|t| started + t);
+        let mut retries = 0u32;
+        let mut refreshed = false;
+        loop {
+            let remaining = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(r) if !r.is_zero() => Some(r),
+                    _ => return Err(self.fail(started, retries, self.timeout_error("total", retries))),
+                },
+                None => None,
+            };
+            let (auth_header, generation) = self.current_auth();
+            let first = retries == 0 && !refreshed;
+            match self.attempt(&body, auth_header, remaining, first) {
+                Ok(answer) if answer.status.is_success() => {
+                    let status = answer.status.as_u16();
+                    self.log(Level::Info, || {
+                        format!(
+                            "POST {} -> {} in {:.1} ms, {} retries",
+                            self.prepared.shown_url,
+                            status_line(answer.status),
+                            started.elapsed().as_secs_f64() * 1000.0,
+                            retries
+                        )
+                    });
+                    return Ok(Sent { http_status: status, retries });
+                }
+                Ok(answer) => {
+                    let status = answer.status.as_u16();
+                    if status == 401 && !refreshed && self.refresh_credentials(generation) {
+                        refreshed = true;
+                        continue;
+                    }
+                    let error = self.status_error(&answer);
+                    if (status == 429 || status == 503) && retries < self.settings.max_retries {
+                        let wait = answer.retry_after.unwrap_or_else(|| retry::backoff(retries));
+                        self.wait_before_retry(wait, answer.retry_after.is_some(), deadline, &error, started, retries)?;
+                        retries += 1;
+                        continue;
+                    }
+                    return Err(self.fail(started, retries, error));
+                }
+                Err((error, not_sent)) => {
+                    if not_sent && retries < self.settings.max_retries {
+                        let wait = retry::backoff(retries);
+                        self.wait_before_retry(wait, false, deadline, &error, started, retries)?;
+                        retries += 1;
+                        continue;
+                    }
+                    return Err(self.fail(started, retries, error));
+                }
+            }
+        }
+    }
+
+    /// Sleeps before a retry, or fails at once when the wait would pass the deadline.
+    fn wait_before_retry(
+        &self,
+        wait: Duration,
+        server_asked: bool,
+        deadline: Option<Instant>,
+        error: &Error,
+        started: Instant,
+        retries: u32,
+    ) -> Result<(), Error> {
+        let limit = match deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()),
+            None => retry::MAX_WAIT_WITHOUT_DEADLINE,
+        };
+        if wait >= limit {
+            let mut e = error.clone();
+            e.message = crate::error::bound_message(if server_asked {
+                format!(
+                    "{}; the server asked to retry after {}, longer than the {} left of the total timeout",
+                    error.message,
+                    retry::human(wait),
+                    retry::human(limit)
+                )
+            } else {
+                format!("{}; no time left to retry within the total timeout", error.message)
+            });
+            return Err(self.fail(started, retries, e));
+        }
+        self.log(Level::Warn, || {
+            format!("{}; retrying in {}", error.message, retry::human(wait))
+        });
+        std::thread::sleep(wait);
+        Ok(())
+    }
+
+    fn fail(&self, started: Instant, retries: u32, mut error: Error) -> Error {
+        if retries > 0 {
+            error.message = crate::error::bound_message(format!(
+                "{} (after {} {})",
+                error.message,
+                retries,
+                if retries == 1 { "retry" } else { "retries" }
+            ));
+        }
+        self.log(Level::Error, || {
+            format!("{} [{:.1} ms]", error.message, started.elapsed().as_secs_f64() * 1000.0)
+        });
+        error
+    }
+
+    fn timeout_error(&self, which: &str, _retries: u32) -> Error {
+        let limit = self.settings.total_timeout.map(retry::human).unwrap_or_else(|| "no".into());
+        Error::new(
+            ErrorKind::Timeout,
+            format!("POST {}: the {which} timeout of {limit} expired", self.prepared.shown_url),
+        )
+    }
+
+    /// One request and its answer. On a transport failure, says whether the request
+    /// provably never reached the server (only then may it be sent again).
+    fn attempt(
+        &self,
+        body: &[u8],
+        auth_header: Option<HeaderValue>,
+        remaining: Option<Duration>,
+        first: bool,
+    ) -> Result<Answer, (Error, bool)> {
+        let mut request = Request::new(body);
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = self.prepared.uri.clone();
+        *request.headers_mut() = self.prepared.headers.clone();
+        if let Some(h) = auth_header {
+            request.headers_mut().insert(AUTHORIZATION, h);
+        }
+        let request = match remaining {
+            // The agent's own limits already fit the first attempt.
+            Some(rem) if !first => {
+                let connect = self.settings.connect_timeout.map_or(rem, |c| c.min(rem));
+                self.agent
+                    .configure_request(request)
+                    .timeout_global(Some(rem))
+                    .timeout_connect(Some(connect))
+                    .build()
+            }
+            _ => request,
+        };
+        let response = self
+            .agent
+            .run(request)
+            .map_err(|e| transport::classify(&e, &self.prepared.shown_url, &self.settings))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(512).collect());
+        let mut body = response.into_body();
+        let limit = if status.is_success() { SUCCESS_DRAIN_LIMIT } else { ERROR_BODY_LIMIT };
+        let kept = read_bounded(&mut body, limit, !status.is_success());
+        Ok(Answer { status, retry_after, location, body: kept })
+    }
+
+    fn status_error(&self, answer: &Answer) -> Error {
+        let mut message = format!("POST {}: {}", self.prepared.shown_url, status_line(answer.status));
+        let parsed = error_body::parse(&answer.body);
+        if let Some(p) = &parsed {
+            match (&p.error_type, &p.message) {
+                (Some(t), Some(m)) => message.push_str(&format!(": {t}: {m}")),
+                (Some(t), None) => message.push_str(&format!(": {t}")),
+                (None, Some(m)) => message.push_str(&format!(": {m}")),
+                (None, None) => {}
+            }
+        } else if let Some(text) = error_body::excerpt(&answer.body) {
+            message.push_str(&format!(": {text}"));
+        }
+        if answer.status.is_redirection() {
+            match &answer.location {
+                Some(loc) => message.push_str(&format!(" (redirect to {loc} not followed)")),
+                None => message.push_str(" (redirect not followed)"),
+            }
+        }
+        if let Some(wait) = answer.retry_after {
+            message.push_str(&format!(" (Retry-After {})", retry::human(wait)));
+        }
+        let mut e = Error::new(ErrorKind::from_status(answer.status.as_u16()), message);
+        e.http_status = answer.status.as_u16();
+        e.error_type = parsed.and_then(|p| p.error_type);
+        e
+    }
+}
+
+/// `404 Not Found`.
+fn status_line(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {}", status.as_u16(), reason),
+        None => status.as_u16().to_string(),
+    }
+}
+
+/// Reads at most `limit` bytes of a body. The bytes are kept when `keep`, else dropped.
+/// A body longer than the limit is left unread (its connection is then closed).
+fn read_bounded(body: &mut Body, limit: u64, keep: bool) -> Vec<u8> {
+    let mut reader = body.as_reader().take(limit);
+    if keep {
+        let mut out = Vec::new();
+        let _ = reader.read_to_end(&mut out);
+        out
+    } else {
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        Vec::new()
+    }
+}
+

@@ -1,0 +1,64 @@
+//! `so_client`: sends requests; shared between threads.
+
+use std::ffi::c_char;
+
+use super::options::so_options;
+use super::{free_box, guard, guard_result, opt_str_arg, so_result, try_ref};
+use crate::client::Client;
+use crate::request::PasswordEmail;
+
+/// Opaque client: immutable after creation and safe to share between threads. Many
+/// threads may send through one client at once, over one pool of keep-alive
+/// connections. Free it with `so_client_free` once no thread uses it.
+pub struct so_client {
+    pub(crate) inner: Client,
+}
+
+/// Creates a client from settings. `o` stays the caller's (free it when convenient;
+/// the client keeps its own copy). Returns NULL on error (NULL `o`, an unreadable CA
+/// file, a setting that cannot form a request) with the thread's last error set.
+#[no_mangle]
+pub extern "C" fn so_client_new(o: *const so_options) -> *mut so_client {
+    guard(
+        |_| std::ptr::null_mut(),
+        || {
+            let options = try_ref(o, "options")?;
+            let inner = Client::new(&options.settings)?;
+            Ok(Box::into_raw(Box::new(so_client { inner })))
+        },
+    )
+}
+
+/// Sends `POST {base}/api/v1/Agents/Person/SendCustomerCentrePasswordEmail` with the body
+/// `{"PersonId":person_id,"From":from,"To":to,"Subject":subject}`; NULL strings are sent
+/// as JSON null. `person_id` must be positive. Returns `SO_OK` when the server answered
+/// 2xx; otherwise the code, with the message, HTTP status and the server's `ErrorType`
+/// in this thread's last error. Requests the server provably did not process are
+/// retried (see `so_options_set_max_retries`); no other request is ever sent twice.
+/// Redirects are not followed. Blocks for at most the total timeout.
+#[no_mangle]
+pub extern "C" fn so_send_cc_password_email(
+    c: *const so_client,
+    person_id: i32,
+    from: *const c_char,
+    to: *const c_char,
+    subject: *const c_char,
+) -> so_result {
+    guard_result(|| {
+        let client = try_ref(c, "client")?;
+        let email = PasswordEmail {
+            person_id,
+            from: opt_str_arg(from, "from")?,
+            to: opt_str_arg(to, "to")?,
+            subject: opt_str_arg(subject, "subject")?,
+        };
+        client.inner.send_cc_password_email(&email).map(|_| ())
+    })
+}
+
+/// Frees a client, closing its connections and wiping its secrets. NULL is a no-op.
+/// No thread may be using `c`, and it must not be used afterwards.
+#[no_mangle]
+pub extern "C" fn so_client_free(c: *mut so_client) {
+    free_box(c);
+}

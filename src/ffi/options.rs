@@ -1,0 +1,277 @@
+//! `so_options`: the builder of a client's settings.
+
+use std::ffi::{c_char, c_void, CString};
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use super::{free_box, guard, guard_result, opt_str_arg, so_result, str_arg, try_mut};
+use crate::error::Error;
+use crate::log::{Level, Logger};
+use crate::settings::{Auth, CredentialsProvider, Secret, Settings};
+
+/// Opaque builder for a client's settings. Not thread-safe: one thread fills it in,
+/// then hands it to `so_client_new` (which copies what it needs). Free it with
+/// `so_options_free`.
+pub struct so_options {
+    pub(crate) settings: Settings,
+}
+
+/// Size of the buffer handed to a credentials callback.
+pub const SO_CREDENTIALS_BUFFER_LEN: usize = 8192;
+
+/// Asked for a fresh ticket or access token after a 401 Unauthorized: write it (UTF-8,
+/// no NUL needed) into `buffer` (`buffer_len` bytes, 8 KiB) and return its length in
+/// bytes; return 0 or less when there is none. May be called from any thread that sends
+/// through the client, one call at a time per client.
+pub type so_credentials_callback =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, buffer: *mut c_char, buffer_len: usize) -> i32>;
+
+/// Receives one log line: `level` is one of `SO_LOG_ERROR` (1), `SO_LOG_WARN` (2),
+/// `SO_LOG_INFO` (3), `SO_LOG_DEBUG` (4); `message` is valid only during the call.
+/// Called on the thread that sends. Lines never hold secrets.
+pub type so_log_callback =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, level: i32, message: *const c_char)>;
+
+/// Log level: a call failed.
+pub const SO_LOG_ERROR: i32 = 1;
+/// Log level: a request will be retried, or credentials were refreshed.
+pub const SO_LOG_WARN: i32 = 2;
+/// Log level: one line per request (method, URL, status, duration, retries).
+pub const SO_LOG_INFO: i32 = 3;
+/// Log level: details.
+pub const SO_LOG_DEBUG: i32 = 4;
+
+struct CCredentials {
+    callback: unsafe extern "C" fn(*mut c_void, *mut c_char, usize) -> i32,
+    userdata: *mut c_void,
+}
+
+// SAFETY: the header requires the callback and its userdata to be usable from any thread.
+unsafe impl Send for CCredentials {}
+// SAFETY: as above; the client calls it one thread at a time.
+unsafe impl Sync for CCredentials {}
+
+impl CredentialsProvider for CCredentials {
+    fn fresh_credential(&self) -> Option<Secret> {
+        let mut buffer = Zeroizing::new(vec![0u8; SO_CREDENTIALS_BUFFER_LEN]);
+        // SAFETY: the buffer is valid for its length for the duration of the call.
+        let n = unsafe { (self.callback)(self.userdata, buffer.as_mut_ptr().cast(), buffer.len()) };
+        if n <= 0 || n as usize > buffer.len() {
+            return None;
+        }
+        let text = std::str::from_utf8(&buffer[..n as usize]).ok()?;
+        Some(Secret::new(text))
+    }
+}
+
+struct CLogger {
+    callback: unsafe extern "C" fn(*mut c_void, i32, *const c_char),
+    userdata: *mut c_void,
+}
+
+// SAFETY: the header requires the callback and its userdata to be usable from any thread.
+unsafe impl Send for CLogger {}
+// SAFETY: as above.
+unsafe impl Sync for CLogger {}
+
+impl Logger for CLogger {
+    fn log(&self, level: Level, message: &str) {
+        let line = CString::new(message.replace('\0', " ")).unwrap_or_default();
+        // SAFETY: the line is a valid C string for the duration of the call.
+        unsafe { (self.callback)(self.userdata, level as i32, line.as_ptr()) }
+    }
+}
+
+/// Creates settings for the installation or tenant at `base_url`, e.g.
+/// "https://sod.superoffice.com/Cust12345" (a trailing "/", "/api" or "/api/" is
+/// accepted). Only http and https; no user information, query or fragment.
+///
+/// Returns NULL on error (NULL, not UTF-8, malformed URL) with the thread's last error
+/// set. Free the result with `so_options_free`.
+#[no_mangle]
+pub extern "C" fn so_options_new(base_url: *const c_char) -> *mut so_options {
+    guard(
+        |_| std::ptr::null_mut(),
+        || {
+            let url = str_arg(base_url, "base_url")?;
+            let settings = Settings::new(url)?;
+            Ok(Box::into_raw(Box::new(so_options { settings })))
+        },
+    )
+}
+
+fn with_options(o: *mut so_options, change: impl FnOnce(&mut Settings) -> Result<(), Error>) -> so_result {
+    guard_result(|| change(&mut try_mut(o, "options")?.settings))
+}
+
+/// Authenticates with `Authorization: Basic base64(username:password)` (onsite
+/// installations). Replaces any other scheme set before. The user name must not be
+/// empty or contain ':'; neither may contain control characters.
+#[no_mangle]
+pub extern "C" fn so_options_set_basic_auth(
+    o: *mut so_options,
+    username: *const c_char,
+    password: *const c_char,
+) -> so_result {
+    with_options(o, |s| {
+        let user = str_arg(username, "username")?;
+        let password = str_arg(password, "password")?;
+        s.auth = Auth::basic(user, password)?;
+        Ok(())
+    })
+}
+
+/// Authenticates with `Authorization: SOTicket <ticket>` (the ticket is sent as is).
+/// Replaces any other scheme set before.
+#[no_mangle]
+pub extern "C" fn so_options_set_ticket(o: *mut so_options, ticket: *const c_char) -> so_result {
+    with_options(o, |s| {
+        s.auth = Auth::ticket(str_arg(ticket, "ticket")?)?;
+        Ok(())
+    })
+}
+
+/// Authenticates with `Authorization: Bearer <access_token>` (SuperOffice Online).
+/// Replaces any other scheme set before.
+#[no_mangle]
+pub extern "C" fn so_options_set_bearer_token(o: *mut so_options, access_token: *const c_char) -> so_result {
+    with_options(o, |s| {
+        s.auth = Auth::bearer(str_arg(access_token, "access_token")?)?;
+        Ok(())
+    })
+}
+
+/// Sends `SO-AppToken: <app_token>` (the partner application's secret). NULL clears it.
+#[no_mangle]
+pub extern "C" fn so_options_set_app_token(o: *mut so_options, app_token: *const c_char) -> so_result {
+    with_options(o, |s| s.set_app_token(opt_str_arg(app_token, "app_token")?))
+}
+
+/// Sends `X-XSRF-TOKEN: <xsrf_token>`, beside any authentication scheme. NULL clears it.
+#[no_mangle]
+pub extern "C" fn so_options_set_xsrf_token(o: *mut so_options, xsrf_token: *const c_char) -> so_result {
+    with_options(o, |s| s.set_xsrf_token(opt_str_arg(xsrf_token, "xsrf_token")?))
+}
+
+/// Sends `Accept-Language` and `SO-Language` (e.g. "sv", "nb-no"). NULL clears them.
+#[no_mangle]
+pub extern "C" fn so_options_set_language(o: *mut so_options, language: *const c_char) -> so_result {
+    with_options(o, |s| s.set_language(opt_str_arg(language, "language")?))
+}
+
+/// Sends `SO-Culture` (number and date formatting, e.g. "sv-SE"). NULL clears it.
+#[no_mangle]
+pub extern "C" fn so_options_set_culture(o: *mut so_options, culture: *const c_char) -> so_result {
+    with_options(o, |s| s.set_culture(opt_str_arg(culture, "culture")?))
+}
+
+/// Sends `SO-TimeZone` (e.g. "UTC"). NULL clears it.
+#[no_mangle]
+pub extern "C" fn so_options_set_timezone(o: *mut so_options, timezone: *const c_char) -> so_result {
+    with_options(o, |s| s.set_timezone(opt_str_arg(timezone, "timezone")?))
+}
+
+/// Adds `?$select=<select>` to the URL, percent-encoded where a query needs it (commas
+/// and slashes stay as they are). NULL clears it.
+#[no_mangle]
+pub extern "C" fn so_options_set_select(o: *mut so_options, select: *const c_char) -> so_result {
+    with_options(o, |s| s.set_select(opt_str_arg(select, "select")?))
+}
+
+/// Sets the connect and total timeouts in milliseconds; 0 means no limit. Defaults:
+/// 10,000 and 30,000. The total covers the whole call: connecting, sending, reading the
+/// answer, every retry and every `Retry-After` wait. A connect limit larger than the
+/// total is cut to the total.
+#[no_mangle]
+pub extern "C" fn so_options_set_timeout_ms(o: *mut so_options, connect_ms: u32, total_ms: u32) -> so_result {
+    with_options(o, |s| {
+        s.set_timeouts_ms(connect_ms, total_ms);
+        Ok(())
+    })
+}
+
+/// Sets how many times a request the server provably did not process (the connection
+/// could not be made, 429, 503) is sent again; default 2, 0 disables, at most 10.
+/// Waits honour `Retry-After`, else exponential backoff with jitter, never past the
+/// total timeout.
+#[no_mangle]
+pub extern "C" fn so_options_set_max_retries(o: *mut so_options, max_retries: u32) -> so_result {
+    with_options(o, |s| s.set_max_retries(max_retries))
+}
+
+/// Trusts the certificate authorities of the PEM file `pem_path` in addition to the
+/// default ones (the operating system's trust store, or Mozilla's roots bundled in the
+/// library when the system has none). The file is read now and again by
+/// `so_client_new`. NULL clears it.
+#[no_mangle]
+pub extern "C" fn so_options_set_ca_file(o: *mut so_options, pem_path: *const c_char) -> so_result {
+    with_options(o, |s| s.set_ca_file(opt_str_arg(pem_path, "pem_path")?))
+}
+
+/// Chooses the proxy: a URL such as "http://user:password@proxy:3128" (https targets go
+/// through CONNECT; the credentials are never logged), "" for no proxy at all, or NULL
+/// for the default: the `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`
+/// environment variables, read when the client is created.
+#[no_mangle]
+pub extern "C" fn so_options_set_proxy(o: *mut so_options, proxy_url: *const c_char) -> so_result {
+    with_options(o, |s| s.set_proxy(opt_str_arg(proxy_url, "proxy_url")?))
+}
+
+/// Sets the callback asked for a fresh ticket or access token when the server answers
+/// 401 to a client using ticket or bearer authentication; the request is then sent once
+/// more with it (a 401 was not processed, so this is safe). When many threads meet a 401
+/// at once, the callback is called once. `userdata` is passed back as is; it and the
+/// callback must stay valid, and usable from any thread, while a client made from these
+/// options lives. NULL `callback` clears it.
+#[no_mangle]
+pub extern "C" fn so_options_set_credentials_callback(
+    o: *mut so_options,
+    callback: so_credentials_callback,
+    userdata: *mut c_void,
+) -> so_result {
+    with_options(o, |s| {
+        s.credentials = callback.map(|callback| {
+            Arc::new(CCredentials { callback, userdata }) as Arc<dyn CredentialsProvider>
+        });
+        Ok(())
+    })
+}
+
+/// Sets the callback that receives log lines of clients made from these options: one
+/// line per request at `SO_LOG_INFO` with method, URL, status, duration and retries;
+/// failures at `SO_LOG_ERROR`; retries and credential refreshes at `SO_LOG_WARN`. Lines
+/// never hold passwords, tickets, tokens or app tokens. `userdata` is passed back as
+/// is; both must stay valid, and usable from any thread, while such a client lives.
+/// NULL `callback` clears it. There is no global logger.
+#[no_mangle]
+pub extern "C" fn so_options_set_log_callback(
+    o: *mut so_options,
+    callback: so_log_callback,
+    userdata: *mut c_void,
+) -> so_result {
+    with_options(o, |s| {
+        s.logger = callback.map(|callback| Arc::new(CLogger { callback, userdata }) as Arc<dyn Logger>);
+        Ok(())
+    })
+}
+
+/// Frees settings made by `so_options_new`, wiping the secrets they hold. NULL is a
+/// no-op. `o` must not be used afterwards.
+#[no_mangle]
+pub extern "C" fn so_options_free(o: *mut so_options) {
+    free_box(o);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_levels_match_the_core() {
+        assert_eq!(SO_LOG_ERROR, Level::Error as i32);
+        assert_eq!(SO_LOG_WARN, Level::Warn as i32);
+        assert_eq!(SO_LOG_INFO, Level::Info as i32);
+        assert_eq!(SO_LOG_DEBUG, Level::Debug as i32);
+    }
+}

@@ -1,0 +1,27 @@
+//! superoffice-ffi: a native client for the SuperOffice CRM WebAPI with a C ABI.
+//!
+//! The safe core (settings, request building, sending, error mapping) knows nothing of C;
+//! [`ffi`] is the thin shell that checks and converts what C callers pass, calls the core
+//! once, and maps its errors to `so_result` codes and the thread's last error.
+
+pub mod batch;
+pub mod client;
+pub mod error;
+pub mod error_body;
+pub mod ffi;
+pub mod log;
+pub mod request;
+mod resolver;
+pub mod retry;
+pub mod settings;
+pub mod tenant;
+pub mod tls;
+mod transport;
+
+pub use client::{Client, Sent};
+pub use error::{Error, ErrorKind};
+pub use request::PasswordEmail;
+pub use settings::Settings;
+
+/// The library's version, as `so_version()` reports it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

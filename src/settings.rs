@@ -1,0 +1,514 @@
+//! A client's settings, validated as they are set.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::log::Logger;
+
+/// Default connect timeout (the .NET client's).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default total timeout (the .NET client's request timeout).
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default number of retries of requests the server provably did not process.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Most retries a caller may ask for.
+pub const MAX_RETRIES_LIMIT: u32 = 10;
+
+/// A secret string: wiped from memory when dropped, never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(Zeroizing::new(value.into()))
+    }
+
+    /// The secret itself, for building the request.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The base URL of an installation or tenant, normalised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Host and optional port, as given (lower-cased host).
+    pub authority: String,
+    /// The tenant path without a trailing `/` or `/api`, e.g. `/Cust12345` or ``.
+    pub path: String,
+}
+
+impl BaseUrl {
+    /// Parses and normalises a base URL such as `https://sod.superoffice.com/Cust12345/api/`.
+    pub fn parse(input: &str) -> Result<BaseUrl, Error> {
+        let bad = |why: &str| Error::invalid(format!("base URL '{}' {why}", shown_url(input)));
+        if input.is_empty() {
+            return Err(bad("is empty"));
+        }
+        if input.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(bad("contains a space or control character"));
+        }
+        let uri: ureq::http::Uri = input
+            .parse()
+            .map_err(|_| bad("is not a valid URL"))?;
+        let scheme = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("http") => "http",
+            Some(s) if s.eq_ignore_ascii_case("https") => "https",
+            Some(_) => return Err(bad("must start with http:// or https://")),
+            None => return Err(bad("must be absolute (http:// or https://)")),
+        };
+        let authority = uri.authority().ok_or_else(|| bad("has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(bad(
+                "must not contain credentials; use so_options_set_basic_auth",
+            ));
+        }
+        if authority.host().is_empty() {
+            return Err(bad("has no host"));
+        }
+        if uri.query().is_some() || input.contains('#') {
+            return Err(bad("must not have a query or fragment"));
+        }
+        let mut path = uri.path().trim_end_matches('/').to_string();
+        for suffix in ["/api"] {
+            if path.len() >= suffix.len()
+                && path[path.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            {
+                path.truncate(path.len() - suffix.len());
+            }
+        }
+        let path = path.trim_end_matches('/').to_string();
+        Ok(BaseUrl {
+            scheme: scheme.to_string(),
+            authority: authority.as_str().to_ascii_lowercase(),
+            path,
+        })
+    }
+
+    /// `scheme://authority/path` of this base, without `/api`.
+    pub fn root(&self) -> String {
+        format!("{}://{}{}", self.scheme, self.authority, self.path)
+    }
+}
+
+/// What of a URL may be shown in a message: never its user information.
+fn shown_url(input: &str) -> String {
+    match (input.find("://"), input.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &input[..s], &input[at..]),
+        (None, Some(_)) => "***".to_string(),
+        _ => input.chars().take(200).collect(),
+    }
+}
+
+/// Checks a value that goes into an HTTP header: not empty, no control characters.
+pub fn check_header_value(what: &str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::invalid(format!("{what} must not be empty")));
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Err(Error::invalid(format!(
+            "{what} must not contain CR, LF or other control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// How requests authenticate; one scheme at a time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Auth {
+    /// No `Authorization` header (an XSRF token may still be sent).
+    #[default]
+    None,
+    /// `Authorization: Basic base64(user:password)`.
+    Basic { user: Secret, password: Secret },
+    /// `Authorization: SOTicket <ticket>`.
+    Ticket(Secret),
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+}
+
+impl Auth {
+    /// Basic authentication, checked.
+    pub fn basic(user: &str, password: &str) -> Result<Auth, Error> {
+        if user.contains(':') {
+            return Err(Error::invalid("the user name for basic authentication must not contain ':'"));
+        }
+        if user.chars().chain(password.chars()).any(|c| c.is_control()) {
+            return Err(Error::invalid(
+                "the user name and password must not contain control characters",
+            ));
+        }
+        if user.is_empty() {
+            return Err(Error::invalid("the user name for basic authentication must not be empty"));
+        }
+        Ok(Auth::Basic { user: Secret::new(user), password: Secret::new(password) })
+    }
+
+    /// Ticket authentication, checked.
+    pub fn ticket(ticket: &str) -> Result<Auth, Error> {
+        check_header_value("the ticket", ticket)?;
+        Ok(Auth::Ticket(Secret::new(ticket)))
+    }
+
+    /// Bearer authentication, checked.
+    pub fn bearer(token: &str) -> Result<Auth, Error> {
+        check_header_value("the access token", token)?;
+        Ok(Auth::Bearer(Secret::new(token)))
+    }
+
+    /// The `Authorization` header value, if any; wiped when dropped.
+    pub fn header_value(&self) -> Option<Zeroizing<String>> {
+        match self {
+            Auth::None => None,
+            Auth::Basic { user, password } => {
+                let joined = Zeroizing::new(format!("{}:{}", user.expose(), password.expose()));
+                let mut v = Zeroizing::new(String::from("Basic "));
+                base64::engine::general_purpose::STANDARD.encode_string(joined.as_bytes(), &mut v);
+                Some(v)
+            }
+            Auth::Ticket(t) => Some(Zeroizing::new(format!("SOTicket {}", t.expose()))),
+            Auth::Bearer(t) => Some(Zeroizing::new(format!("Bearer {}", t.expose()))),
+        }
+    }
+
+    /// The same scheme with a fresh credential, for ticket and bearer; `None` otherwise.
+    pub fn refreshed(&self, fresh: &str) -> Option<Result<Auth, Error>> {
+        match self {
+            Auth::Ticket(_) => Some(Auth::ticket(fresh)),
+            Auth::Bearer(_) => Some(Auth::bearer(fresh)),
+            _ => None,
+        }
+    }
+}
+
+/// How to reach the server.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ProxySetting {
+    /// `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, when set.
+    #[default]
+    FromEnvironment,
+    /// Never a proxy.
+    Direct,
+    /// This proxy (may carry credentials).
+    Url(Secret),
+}
+
+/// Asks the host program for a fresh ticket or token after a 401.
+pub trait CredentialsProvider: Send + Sync {
+    /// A fresh credential, or `None` when there is none.
+    fn fresh_credential(&self) -> Option<Secret>;
+}
+
+/// Every setting of a client.
+#[derive(Clone)]
+pub struct Settings {
+    /// Where the installation or tenant lives.
+    pub base: BaseUrl,
+    /// The authentication scheme.
+    pub auth: Auth,
+    /// `SO-AppToken`.
+    pub app_token: Option<Secret>,
+    /// `X-XSRF-TOKEN`.
+    pub xsrf_token: Option<Secret>,
+    /// `Accept-Language` and `SO-Language`.
+    pub language: Option<String>,
+    /// `SO-Culture`.
+    pub culture: Option<String>,
+    /// `SO-TimeZone`.
+    pub timezone: Option<String>,
+    /// `$select`, as given.
+    pub select: Option<String>,
+    /// Connect timeout; `None` for no limit.
+    pub connect_timeout: Option<Duration>,
+    /// Total timeout of one call, retries included; `None` for no limit.
+    pub total_timeout: Option<Duration>,
+    /// Retries of requests the server provably did not process.
+    pub max_retries: u32,
+    /// Extra trusted certificate authorities (PEM file).
+    pub ca_file: Option<String>,
+    /// Proxy choice.
+    pub proxy: ProxySetting,
+    /// Fresh credentials after a 401.
+    pub credentials: Option<Arc<dyn CredentialsProvider>>,
+    /// Where request lines are logged.
+    pub logger: Option<Arc<dyn Logger>>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("base", &self.base)
+            .field("auth", &self.auth)
+            .field("app_token", &self.app_token)
+            .field("xsrf_token", &self.xsrf_token)
+            .field("language", &self.language)
+            .field("culture", &self.culture)
+            .field("timezone", &self.timezone)
+            .field("select", &self.select)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("total_timeout", &self.total_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("ca_file", &self.ca_file)
+            .field("proxy", &self.proxy)
+            .field("credentials", &self.credentials.as_ref().map(|_| "callback"))
+            .field("logger", &self.logger.as_ref().map(|_| "callback"))
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Settings for a base URL, everything else at its default.
+    pub fn new(base_url: &str) -> Result<Settings, Error> {
+        Ok(Settings {
+            base: BaseUrl::parse(base_url)?,
+            auth: Auth::None,
+            app_token: None,
+            xsrf_token: None,
+            language: None,
+            culture: None,
+            timezone: None,
+            select: None,
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            total_timeout: Some(DEFAULT_TOTAL_TIMEOUT),
+            max_retries: DEFAULT_MAX_RETRIES,
+            ca_file: None,
+            proxy: ProxySetting::FromEnvironment,
+            credentials: None,
+            logger: None,
+        })
+    }
+
+    /// Sets an optional header-valued setting; `None` clears it.
+    fn header_setting(what: &str, value: Option<&str>) -> Result<Option<String>, Error> {
+        match value {
+            None => Ok(None),
+            Some(v) => {
+                check_header_value(what, v)?;
+                Ok(Some(v.to_string()))
+            }
+        }
+    }
+
+    /// `SO-AppToken`; `None` clears it.
+    pub fn set_app_token(&mut self, v: Option<&str>) -> Result<(), Error> {
+        self.app_token = Self::header_setting("the app token", v)?.map(Secret::new);
+        Ok(())
+    }
+
+    /// `X-XSRF-TOKEN`; `None` clears it.
+    pub fn set_xsrf_token(&mut self, v: Option<&str>) -> Result<(), Error> {
+        self.xsrf_token = Self::header_setting("the XSRF token", v)?.map(Secret::new);
+        Ok(())
+    }
+
+    /// `Accept-Language` and `SO-Language`; `None` clears it.
+    pub fn set_language(&mut self, v: Option<&str>) -> Result<(), Error> {
+        self.language = Self::header_setting("the language", v)?;
+        Ok(())
+    }
+
+    /// `SO-Culture`; `None` clears it.
+    pub fn set_culture(&mut self, v: Option<&str>) -> Result<(), Error> {
+        self.culture = Self::header_setting("the culture", v)?;
+        Ok(())
+    }
+
+    /// `SO-TimeZone`; `None` clears it.
+    pub fn set_timezone(&mut self, v: Option<&str>) -> Result<(), Error> {
+        self.timezone = Self::header_setting("the time zone", v)?;
+        Ok(())
+    }
+
+    /// `$select`; `None` clears it.
+    pub fn set_select(&mut self, v: Option<&str>) -> Result<(), Error> {
+        self.select = match v {
+            None => None,
+            Some(s) => {
+                if s.is_empty() {
+                    return Err(Error::invalid("$select must not be empty (pass NULL to clear it)"));
+                }
+                if s.chars().any(|c| c.is_control()) {
+                    return Err(Error::invalid("$select must not contain control characters"));
+                }
+                Some(s.to_string())
+            }
+        };
+        Ok(())
+    }
+
+    /// Timeouts in milliseconds; 0 means no limit.
+    pub fn set_timeouts_ms(&mut self, connect_ms: u32, total_ms: u32) {
+        let d = |ms: u32| (ms != 0).then(|| Duration::from_millis(u64::from(ms)));
+        self.connect_timeout = d(connect_ms);
+        self.total_timeout = d(total_ms);
+    }
+
+    /// Retries of unprocessed requests.
+    pub fn set_max_retries(&mut self, n: u32) -> Result<(), Error> {
+        if n > MAX_RETRIES_LIMIT {
+            return Err(Error::invalid(format!(
+                "max_retries {n} is out of range (0 to {MAX_RETRIES_LIMIT})"
+            )));
+        }
+        self.max_retries = n;
+        Ok(())
+    }
+
+    /// Extra trusted CAs from a PEM file; checked now so a bad file fails early.
+    pub fn set_ca_file(&mut self, path: Option<&str>) -> Result<(), Error> {
+        self.ca_file = match path {
+            None => None,
+            Some(p) => {
+                crate::tls::load_pem_file(p)?;
+                Some(p.to_string())
+            }
+        };
+        Ok(())
+    }
+
+    /// Proxy: `None` for the environment's, `""` for none, else a proxy URL.
+    pub fn set_proxy(&mut self, url: Option<&str>) -> Result<(), Error> {
+        self.proxy = match url {
+            None => ProxySetting::FromEnvironment,
+            Some("") => ProxySetting::Direct,
+            Some(u) => {
+                if u.chars().any(|c| c.is_control() || c == ' ') {
+                    return Err(Error::invalid("the proxy URL must not contain spaces or control characters"));
+                }
+                ureq::Proxy::new(u).map_err(|_| {
+                    Error::invalid("the proxy URL is not valid (expected http://[user:password@]host:port)")
+                })?;
+                ProxySetting::Url(Secret::new(u))
+            }
+        };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(s: &str) -> BaseUrl {
+        BaseUrl::parse(s).unwrap()
+    }
+
+    #[test]
+    fn base_url_forms_mean_the_same() {
+        for form in [
+            "https://sod.superoffice.com/Cust12345",
+            "https://sod.superoffice.com/Cust12345/",
+            "https://sod.superoffice.com/Cust12345/api",
+            "https://sod.superoffice.com/Cust12345/api/",
+            "https://SOD.superoffice.com/Cust12345/API/",
+        ] {
+            assert_eq!(base(form).root(), "https://sod.superoffice.com/Cust12345", "{form}");
+        }
+        assert_eq!(base("http://127.0.0.1:8080").root(), "http://127.0.0.1:8080");
+        assert_eq!(base("http://127.0.0.1:8080/api").root(), "http://127.0.0.1:8080");
+        assert_eq!(base("https://crm.example.com/SuperOffice/").root(), "https://crm.example.com/SuperOffice");
+        assert_eq!(base("https://h/apis").root(), "https://h/apis");
+    }
+
+    #[test]
+    fn bad_base_urls_are_refused() {
+        for bad in [
+            "",
+            "sod.superoffice.com/Cust1",
+            "ftp://host/x",
+            "https://",
+            "https://host/a b",
+            "https://host/x?y=1",
+            "https://host/x#frag",
+            "https://user:pw@host/x",
+            "https://host/\r\nX: y",
+            "http:/host",
+        ] {
+            let e = BaseUrl::parse(bad).unwrap_err();
+            assert_eq!(e.kind, crate::error::ErrorKind::InvalidArgument, "{bad}");
+            assert!(!e.message.contains("pw@"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn header_values_refuse_control_characters() {
+        assert!(check_header_value("x", "7T:abc==").is_ok());
+        for bad in ["", "a\rb", "a\nb", "a\u{0}b", "a\tb", "a\u{7f}"] {
+            assert!(check_header_value("x", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn basic_auth_header_matches_the_reference_sample() {
+        let auth = Auth::basic("tje0", "Tje0").unwrap();
+        assert_eq!(auth.header_value().unwrap().as_str(), "Basic dGplMDpUamUw");
+        assert!(Auth::basic("a:b", "x").is_err());
+        assert!(Auth::basic("", "x").is_err());
+        assert!(Auth::basic("a", "x\ny").is_err());
+    }
+
+    #[test]
+    fn ticket_and_bearer_headers() {
+        assert_eq!(
+            Auth::ticket("7T:dGVzdA==").unwrap().header_value().unwrap().as_str(),
+            "SOTicket 7T:dGVzdA=="
+        );
+        assert_eq!(Auth::bearer("8A:x").unwrap().header_value().unwrap().as_str(), "Bearer 8A:x");
+        assert!(Auth::ticket("a\nb").is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let mut s = Settings::new("https://h/Cust1").unwrap();
+        s.auth = Auth::basic("someuser", "hunter2-password").unwrap();
+        s.set_app_token(Some("app-secret-xyz")).unwrap();
+        s.set_xsrf_token(Some("xsrf-secret-xyz")).unwrap();
+        s.set_proxy(Some("http://puser:ppass-secret@proxy:3128")).unwrap();
+        let shown = format!("{s:?}");
+        for secret in ["someuser", "hunter2", "app-secret", "xsrf-secret", "ppass-secret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+
+    #[test]
+    fn timeouts_zero_means_no_limit() {
+        let mut s = Settings::new("https://h").unwrap();
+        assert_eq!(s.connect_timeout, Some(DEFAULT_CONNECT_TIMEOUT));
+        assert_eq!(s.total_timeout, Some(DEFAULT_TOTAL_TIMEOUT));
+        s.set_timeouts_ms(0, 1500);
+        assert_eq!(s.connect_timeout, None);
+        assert_eq!(s.total_timeout, Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn retries_are_bounded() {
+        let mut s = Settings::new("https://h").unwrap();
+        assert!(s.set_max_retries(0).is_ok());
+        assert!(s.set_max_retries(10).is_ok());
+        assert!(s.set_max_retries(11).is_err());
+    }
+
+    #[test]
+    fn select_can_be_cleared() {
+        let mut s = Settings::new("https://h").unwrap();
+        s.set_select(Some("name,department")).unwrap();
+        assert_eq!(s.select.as_deref(), Some("name,department"));
+        s.set_select(None).unwrap();
+        assert_eq!(s.select, None);
+        assert!(s.set_select(Some("")).is_err());
+    }
+}
