@@ -169,7 +169,7 @@ typedef struct so_options so_options;
  * One e-mail of a batch. The strings may be NULL (sent as JSON null) and must stay
  * valid for the duration of the call.
  */
-typedef struct {
+typedef struct so_batch_item {
   /**
    * The person; must be positive.
    */
@@ -192,7 +192,7 @@ typedef struct {
  * The outcome of one item. `message` and `error_type` are owned by the library: free
  * them with `so_batch_results_clear`, never with `free()`.
  */
-typedef struct {
+typedef struct so_batch_result {
   /**
    * `SO_OK` or the item's failure.
    */
@@ -249,36 +249,36 @@ extern "C" {
  * item by index, with a summary in the last error. NULL `c`, `items` or `results`
  * (with `count` > 0) or `max_concurrency` 0 fail at once and send nothing.
  */
-so_result so_send_cc_password_emails(const so_client *c,
-                                     const so_batch_item *items,
+so_result so_send_cc_password_emails(const struct so_client *c,
+                                     const struct so_batch_item *items,
                                      size_t count,
                                      uint32_t max_concurrency,
-                                     so_batch_result *results);
+                                     struct so_batch_result *results);
 
 /**
  * `so_send_cc_password_emails` with a progress callback (NULL for none) called with
  * `userdata` after each item.
  */
-so_result so_send_cc_password_emails_with_progress(const so_client *c,
-                                                   const so_batch_item *items,
+so_result so_send_cc_password_emails_with_progress(const struct so_client *c,
+                                                   const struct so_batch_item *items,
                                                    size_t count,
                                                    uint32_t max_concurrency,
                                                    so_progress_callback progress,
                                                    void *userdata,
-                                                   so_batch_result *results);
+                                                   struct so_batch_result *results);
 
 /**
  * Frees the strings of `count` results written by a batch function and sets them to
  * NULL (the array itself stays the caller's). Safe to call twice. NULL is a no-op.
  */
-void so_batch_results_clear(so_batch_result *results, size_t count);
+void so_batch_results_clear(struct so_batch_result *results, size_t count);
 
 /**
  * Creates a client from settings. `o` stays the caller's (free it when convenient;
  * the client keeps its own copy). Returns NULL on error (NULL `o`, an unreadable CA
  * file, a setting that cannot form a request) with the thread's last error set.
  */
-so_client *so_client_new(const so_options *o);
+struct so_client *so_client_new(const struct so_options *o);
 
 /**
  * Sends `POST {base}/api/v1/Agents/Person/SendCustomerCentrePasswordEmail` with the body
@@ -289,7 +289,7 @@ so_client *so_client_new(const so_options *o);
  * retried (see `so_options_set_max_retries`); no other request is ever sent twice.
  * Redirects are not followed. Blocks for at most the total timeout.
  */
-so_result so_send_cc_password_email(const so_client *c,
+so_result so_send_cc_password_email(const struct so_client *c,
                                     int32_t person_id,
                                     const char *from,
                                     const char *to,
@@ -299,7 +299,7 @@ so_result so_send_cc_password_email(const so_client *c,
  * Frees a client, closing its connections and wiping its secrets. NULL is a no-op.
  * No thread may be using `c`, and it must not be used afterwards.
  */
-void so_client_free(so_client *c);
+void so_client_free(struct so_client *c);
 
 /**
  * The message of this thread's last failure, or "" when the last call succeeded.
@@ -345,57 +345,59 @@ const char *so_version(void);
  * Returns NULL on error (NULL, not UTF-8, malformed URL) with the thread's last error
  * set. Free the result with `so_options_free`.
  */
-so_options *so_options_new(const char *base_url);
+struct so_options *so_options_new(const char *base_url);
 
 /**
  * Authenticates with `Authorization: Basic base64(username:password)` (onsite
  * installations). Replaces any other scheme set before. The user name must not be
  * empty or contain ':'; neither may contain control characters.
  */
-so_result so_options_set_basic_auth(so_options *o, const char *username, const char *password);
+so_result so_options_set_basic_auth(struct so_options *o,
+                                    const char *username,
+                                    const char *password);
 
 /**
  * Authenticates with `Authorization: SOTicket <ticket>` (the ticket is sent as is).
  * Replaces any other scheme set before.
  */
-so_result so_options_set_ticket(so_options *o, const char *ticket);
+so_result so_options_set_ticket(struct so_options *o, const char *ticket);
 
 /**
  * Authenticates with `Authorization: Bearer <access_token>` (SuperOffice Online).
  * Replaces any other scheme set before.
  */
-so_result so_options_set_bearer_token(so_options *o, const char *access_token);
+so_result so_options_set_bearer_token(struct so_options *o, const char *access_token);
 
 /**
  * Sends `SO-AppToken: <app_token>` (the partner application's secret). NULL clears it.
  */
-so_result so_options_set_app_token(so_options *o, const char *app_token);
+so_result so_options_set_app_token(struct so_options *o, const char *app_token);
 
 /**
  * Sends `X-XSRF-TOKEN: <xsrf_token>`, beside any authentication scheme. NULL clears it.
  */
-so_result so_options_set_xsrf_token(so_options *o, const char *xsrf_token);
+so_result so_options_set_xsrf_token(struct so_options *o, const char *xsrf_token);
 
 /**
  * Sends `Accept-Language` and `SO-Language` (e.g. "sv", "nb-no"). NULL clears them.
  */
-so_result so_options_set_language(so_options *o, const char *language);
+so_result so_options_set_language(struct so_options *o, const char *language);
 
 /**
  * Sends `SO-Culture` (number and date formatting, e.g. "sv-SE"). NULL clears it.
  */
-so_result so_options_set_culture(so_options *o, const char *culture);
+so_result so_options_set_culture(struct so_options *o, const char *culture);
 
 /**
  * Sends `SO-TimeZone` (e.g. "UTC"). NULL clears it.
  */
-so_result so_options_set_timezone(so_options *o, const char *timezone);
+so_result so_options_set_timezone(struct so_options *o, const char *timezone);
 
 /**
  * Adds `?$select=<select>` to the URL, percent-encoded where a query needs it (commas
  * and slashes stay as they are). NULL clears it.
  */
-so_result so_options_set_select(so_options *o, const char *select);
+so_result so_options_set_select(struct so_options *o, const char *select);
 
 /**
  * Sets the connect and total timeouts in milliseconds; 0 means no limit. Defaults:
@@ -403,7 +405,7 @@ so_result so_options_set_select(so_options *o, const char *select);
  * answer, every retry and every `Retry-After` wait. A connect limit larger than the
  * total is cut to the total.
  */
-so_result so_options_set_timeout_ms(so_options *o, uint32_t connect_ms, uint32_t total_ms);
+so_result so_options_set_timeout_ms(struct so_options *o, uint32_t connect_ms, uint32_t total_ms);
 
 /**
  * Sets how many times a request the server provably did not process (the connection
@@ -411,7 +413,7 @@ so_result so_options_set_timeout_ms(so_options *o, uint32_t connect_ms, uint32_t
  * Waits honour `Retry-After`, else exponential backoff with jitter, never past the
  * total timeout.
  */
-so_result so_options_set_max_retries(so_options *o, uint32_t max_retries);
+so_result so_options_set_max_retries(struct so_options *o, uint32_t max_retries);
 
 /**
  * Trusts the certificate authorities of the PEM file `pem_path` in addition to the
@@ -419,7 +421,7 @@ so_result so_options_set_max_retries(so_options *o, uint32_t max_retries);
  * library when the system has none). The file is read now and again by
  * `so_client_new`. NULL clears it.
  */
-so_result so_options_set_ca_file(so_options *o, const char *pem_path);
+so_result so_options_set_ca_file(struct so_options *o, const char *pem_path);
 
 /**
  * Chooses the proxy: a URL such as "http://user:password@proxy:3128" (https targets go
@@ -427,7 +429,7 @@ so_result so_options_set_ca_file(so_options *o, const char *pem_path);
  * for the default: the `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`
  * environment variables, read when the client is created.
  */
-so_result so_options_set_proxy(so_options *o, const char *proxy_url);
+so_result so_options_set_proxy(struct so_options *o, const char *proxy_url);
 
 /**
  * Sets the callback asked for a fresh ticket or access token when the server answers
@@ -437,7 +439,7 @@ so_result so_options_set_proxy(so_options *o, const char *proxy_url);
  * callback must stay valid, and usable from any thread, while a client made from these
  * options lives. NULL `callback` clears it.
  */
-so_result so_options_set_credentials_callback(so_options *o,
+so_result so_options_set_credentials_callback(struct so_options *o,
                                               so_credentials_callback callback,
                                               void *userdata);
 
@@ -449,13 +451,15 @@ so_result so_options_set_credentials_callback(so_options *o,
  * is; both must stay valid, and usable from any thread, while such a client lives.
  * NULL `callback` clears it. There is no global logger.
  */
-so_result so_options_set_log_callback(so_options *o, so_log_callback callback, void *userdata);
+so_result so_options_set_log_callback(struct so_options *o,
+                                      so_log_callback callback,
+                                      void *userdata);
 
 /**
  * Frees settings made by `so_options_new`, wiping the secrets they hold. NULL is a
  * no-op. `o` must not be used afterwards.
  */
-void so_options_free(so_options *o);
+void so_options_free(struct so_options *o);
 
 /**
  * Finds where an online tenant lives: calls `GET {state_endpoint}/api/state/{customer_id}`

@@ -217,8 +217,7 @@ pub extern "C" fn so_batch_results_clear(results: *mut so_batch_result, count: u
     }
     let _ = std::panic::catch_unwind(|| {
         // SAFETY: the caller passes the array a batch function wrote.
-        let results = unsafe { std::slice::from_raw_parts_mut(results.cast::<MaybeUninit<so_batch_result>>(), count) };
-        let mut codes = vec![so_result::SO_OK; count];
+        let results = unsafe { std::slice::from_raw_parts_mut(results, count) };
         for r in results {
             for p in [&mut r.message, &mut r.error_type] {
                 if !p.is_null() {

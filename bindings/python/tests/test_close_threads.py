@@ -97,8 +97,6 @@ def test_eight_threads_send_in_parallel(stub, prefix):
     threads = 8
     barrier = threading.Barrier(threads)
     with Client(stub.tenant(prefix, "delay_ms=200"), ticket=STUB_TICKET) as so:
-        so_warm = Client(stub.tenant(prefix + "-warm"), ticket=STUB_TICKET)
-        so_warm.close()
 
         def one(_):
             barrier.wait()
