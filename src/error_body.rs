@@ -25,9 +25,34 @@ fn field(v: &serde_json::Value, key: &str) -> Option<String> {
     Some(cleaned)
 }
 
-/// Parses an error body; `None` when it is not a JSON object with either field.
+/// The string value of `"key":` in text that is not whole JSON (a body cut at the read
+/// bound), decoded by serde_json.
+fn scan_field(body: &[u8], key: &str) -> Option<String> {
+    let needle = format!("\"{key}\"");
+    let start = body.windows(needle.len()).position(|w| w == needle.as_bytes())? + needle.len();
+    let rest = &body[start..];
+    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[colon] != b':' {
+        return None;
+    }
+    let mut values = serde_json::Deserializer::from_slice(&rest[colon + 1..]).into_iter::<String>();
+    let v = serde_json::Value::String(values.next()?.ok()?);
+    field(&serde_json::json!({ "v": v }), "v")
+}
+
+/// Parses an error body; `None` when it is not a JSON object with either field. A body
+/// cut short at the read bound is scanned for the two fields.
 pub fn parse(body: &[u8]) -> Option<ErrorBody> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        if !body.trim_ascii_start().starts_with(b"{") {
+            return None;
+        }
+        let parsed = ErrorBody {
+            error_type: scan_field(body, "ErrorType"),
+            message: scan_field(body, "ErrorMessage").or_else(|| scan_field(body, "Message")),
+        };
+        return (parsed.error_type.is_some() || parsed.message.is_some()).then_some(parsed);
+    };
     if !v.is_object() {
         return None;
     }
@@ -69,6 +94,16 @@ mod tests {
         let p = parse(b).unwrap();
         assert_eq!(p.error_type.as_deref(), Some("ArgumentException"));
         assert_eq!(p.message.as_deref(), Some("bad"));
+    }
+
+    #[test]
+    fn a_body_cut_at_the_bound_still_gives_its_fields() {
+        let b = br#"{"Error":true,"ErrorType":"SoStubException","ErrorMessage":"stub \"500\"","Padding":"xxxxxxxx"#;
+        let p = parse(b).unwrap();
+        assert_eq!(p.error_type.as_deref(), Some("SoStubException"));
+        assert_eq!(p.message.as_deref(), Some("stub \"500\""));
+        assert_eq!(parse(br#"{"Padding":"xxxx"#), None);
+        assert_eq!(parse(br#"{"ErrorType": 5, "x"#), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ Without the library the package is pure Python (``py3-none-any``).
 
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 
 try:
     from setuptools.command.bdist_wheel import bdist_wheel as _bdist_wheel
@@ -23,12 +23,14 @@ def _bundles_library() -> bool:
     return any((_PACKAGE / name).is_file() for name in _LIBRARIES)
 
 
-class bdist_wheel(_bdist_wheel):
-    def finalize_options(self):
-        super().finalize_options()
-        if _bundles_library():
-            self.root_is_pure = False
+class BinaryDistribution(Distribution):
+    """Native code inside: install into platlib, build a non-pure wheel."""
 
+    def has_ext_modules(self):
+        return _bundles_library()
+
+
+class bdist_wheel(_bdist_wheel):
     def get_tag(self):
         python, abi, plat = super().get_tag()
         if _bundles_library():
@@ -36,4 +38,4 @@ class bdist_wheel(_bdist_wheel):
         return python, abi, plat
 
 
-setup(cmdclass={"bdist_wheel": bdist_wheel})
+setup(distclass=BinaryDistribution, cmdclass={"bdist_wheel": bdist_wheel})

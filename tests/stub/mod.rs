@@ -818,9 +818,12 @@ fn parse_directives(tenant: &str) -> Result<Directives, String> {
         if seg.is_empty() {
             continue;
         }
+        // A segment without `=` is a directive only when it is one of the bare ones;
+        // anything else (`auth`, `Cust12345`, `status`) is just a name.
         let (key, raw) = match seg.split_once('=') {
             Some((k, v)) => (k, Some(v)),
-            None => (seg, None),
+            None if matches!(seg, "hang" | "garbage" | "truncate" | "null_body") => (seg, None),
+            None => continue,
         };
         let bad = |why: &str| format!("stub: bad directive {seg:?}: {why}");
         let value = raw.map(percent_decode);

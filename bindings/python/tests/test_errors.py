@@ -216,3 +216,16 @@ def test_error_from_last_error_reads_this_threads_error():
         Client("http://127.0.0.1:1/Cust12345", max_retries=11)
     assert info.value.code == ResultCode.INVALID_ARGUMENT
     assert info.value.message
+
+
+def test_retry_after_longer_than_the_time_left_fails_at_once(stub, prefix):
+    with Client(stub.tenant(prefix, "status=429", "retry_after=120"), ticket=STUB_TICKET,
+                timeout=5, max_retries=2) as so:
+        started = time.monotonic()
+        with pytest.raises(RateLimitedError) as info:
+            so.send_customer_centre_password_email(670)
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.0
+    assert info.value.http_status == 429
+    assert "120" in info.value.message
+    assert stub.count(prefix) == 1

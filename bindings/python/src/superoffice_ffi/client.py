@@ -582,7 +582,7 @@ class Client:
             items: each a :class:`SendItem`, a person id, a tuple
                 ``(person_id[, sender[, recipient[, subject]]])`` or a mapping
                 with those keys.
-            max_concurrency: how many requests may run at once (at least 1).
+            max_concurrency: how many requests may run at once, 1 to 64.
             progress: called as ``progress(done, total)`` as items finish,
                 possibly from library threads.
 
@@ -598,7 +598,10 @@ class Client:
         """
         checked = [_item(i, item) for i, item in enumerate(items)]
         concurrency = _uint32("max_concurrency", max_concurrency)
-        progress_thunk = _progress_thunk(progress) if progress is not None else None
+        # A NULL function pointer when there is no callback (ctypes refuses None).
+        progress_thunk = (
+            _progress_thunk(progress) if progress is not None else _native.so_progress_callback()
+        )
 
         count = len(checked)
         c_items = (_native.so_batch_item * count)()

@@ -34,7 +34,7 @@ Loading problems are not :class:`SuperOfficeError`: they raise
 from __future__ import annotations
 
 import enum
-from typing import Dict, Optional, Type, Union
+from typing import Any, Dict, Optional, Tuple, Type, Union
 
 __all__ = [
     "ResultCode",
@@ -133,7 +133,7 @@ class SuperOfficeError(Exception):
             f"http_status={self.http_status!r}, error_type={self.error_type!r})"
         )
 
-    def __reduce__(self):  # keep the attributes when pickled (multiprocessing)
+    def __reduce__(self) -> Tuple[Any, ...]:  # keep the attributes when pickled
         return (
             type(self),
             (self.message, None if self.code is None else int(self.code),
@@ -217,10 +217,10 @@ class ClientClosedError(SuperOfficeError, RuntimeError):
     ``None`` and :attr:`http_status` is ``0``.
     """
 
-    def __init__(self, message: str = "the SuperOffice client is closed", *args) -> None:
+    def __init__(self, message: str = "the SuperOffice client is closed") -> None:
         super().__init__(message)
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self), (self.message,))
 
 

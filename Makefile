@@ -1,0 +1,96 @@
+# superoffice-ffi: the README's two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+ROOT      := $(abspath .)
+TARGET    := $(ROOT)/target/release
+LIB       := $(TARGET)/libsuperoffice.so
+STUB      := $(TARGET)/examples/stub_server
+BUILD     := $(ROOT)/build
+CC        ?= gcc
+CFLAGS_C  := -std=c11 -O0 -g -Wall -Wextra -Werror -I$(ROOT)/include
+LINK_LIB  := -L$(TARGET) -lsuperoffice -Wl,-rpath,$(TARGET) -lpthread
+SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+WITH_STUB := $(ROOT)/tests/with-stub.sh
+
+.PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
+        test-python test-csharp wheel clean
+
+all: build
+
+## Build the library (shared and static), the stub server and the C programs.
+build: $(BUILD)/c/send_password_email $(BUILD)/c/test_superoffice
+
+$(LIB) $(STUB): $(shell find src examples tests/stub -name '*.rs') Cargo.toml
+	cargo build --release --lib --example stub_server
+	@touch $(LIB) $(STUB)
+
+$(BUILD)/c/send_password_email: bindings/c/send_password_email.c include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C) $< -o $@ $(LINK_LIB)
+
+$(BUILD)/c/test_superoffice: tests/c/test_superoffice.c include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
+
+$(BUILD)/c/test_superoffice_plain: tests/c/test_superoffice.c include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C) $< -o $@ $(LINK_LIB)
+
+## Regenerate include/superoffice.h from the code (commit the result).
+header:
+	SO_UPDATE_HEADER=1 cargo test --release --test header
+
+## Fails when the committed header differs from what the code generates.
+check-header:
+	cargo test --release --test header
+
+## Send a password e-mail from C, Python and C# (to the stub unless SO_BASE_URL is set).
+demo: build
+	@if [ -n "$$SO_BASE_URL" ]; then \
+		$(MAKE) --no-print-directory demo-c demo-python demo-csharp; \
+	else \
+		echo "SO_BASE_URL is not set: using the bundled SuperOffice stub server on 127.0.0.1"; \
+		$(WITH_STUB) $(MAKE) --no-print-directory demo-c demo-python demo-csharp; \
+	fi
+
+demo-c: $(BUILD)/c/send_password_email
+	@base="$${SO_BASE_URL:-$$SO_STUB_URL/Cust12345}"; \
+	if [ -z "$$SO_BASE_URL" ] && [ -z "$$SO_TICKET$$SO_BEARER_TOKEN$$SO_USERNAME" ]; then export SO_TICKET='7T:dGVzdA=='; fi; \
+	SO_BASE_URL="$$base" $(BUILD)/c/send_password_email
+
+demo-python:
+	SUPEROFFICE_LIB=$(LIB) bindings/python/run-demo.sh
+
+demo-csharp:
+	bindings/csharp/run-demo.sh
+
+## Every test of every language.
+test: build
+	$(MAKE) --no-print-directory test-rust
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-valgrind test-python test-csharp
+
+test-rust:
+	cargo test --release --all-targets
+
+test-c: $(BUILD)/c/test_superoffice
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(BUILD)/c/test_superoffice
+
+test-c-valgrind: $(BUILD)/c/test_superoffice_plain
+	valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \
+		--show-leak-kinds=definite $(BUILD)/c/test_superoffice_plain
+
+test-python:
+	SUPEROFFICE_LIB=$(LIB) bindings/python/run-tests.sh
+
+test-csharp:
+	bindings/csharp/run-tests.sh
+
+## A Python wheel that carries the library.
+wheel: $(LIB)
+	bindings/python/build-wheel.sh $(BUILD)/wheel
+
+clean:
+	rm -rf $(BUILD)
+	cargo clean

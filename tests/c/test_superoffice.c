@@ -1,0 +1,951 @@
+/*
+ * C tests of libsuperoffice against the stub server ($SO_STUB_URL): every exported
+ * function, every auth scheme's wire request, every error code the stub can produce,
+ * NULL and invalid input, a client shared by threads. Built with -Wall -Wextra -Werror
+ * -fsanitize=address,undefined. Prints "N passed, N failed".
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "superoffice.h"
+
+static int g_passed, g_failed, g_current_failed;
+static char g_stub[256];
+static int g_stub_port;
+static int g_unique;
+
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "    %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, "    last error: [%s] status %d type [%s]\n",               \
+                    so_last_error_message(), so_last_error_http_status(),               \
+                    so_last_error_type());                                               \
+            g_current_failed = 1;                                                        \
+            return;                                                                      \
+        }                                                                                \
+    } while (0)
+
+#define CHECK_RC(expr, want)                                                                \
+    do {                                                                                    \
+        so_result rc_ = (expr);                                                             \
+        if (rc_ != (want)) {                                                                \
+            fprintf(stderr, "    %s:%d: %s gave %d (%s), want %d\n    last error: [%s]\n", \
+                    __FILE__, __LINE__, #expr, (int)rc_, so_result_str(rc_), (int)(want),  \
+                    so_last_error_message());                                               \
+            g_current_failed = 1;                                                           \
+            return;                                                                         \
+        }                                                                                   \
+    } while (0)
+
+static void run(const char *name, void (*fn)(void)) {
+    g_current_failed = 0;
+    fn();
+    if (g_current_failed) {
+        g_failed++;
+        printf("FAIL %s\n", name);
+    } else {
+        g_passed++;
+        printf("ok   %s\n", name);
+    }
+    fflush(stdout);
+}
+#define RUN(fn) run(#fn, fn)
+
+/* ---------- a tiny HTTP client for the stub's control endpoints ---------- */
+
+static char *http_get(const char *path) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0) return NULL;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)g_stub_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(s);
+        return NULL;
+    }
+    char req[1024];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    if (write(s, req, (size_t)n) != n) {
+        close(s);
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 4096 >= cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+        }
+        ssize_t r = read(s, buf + len, cap - len - 1);
+        if (r <= 0) break;
+        len += (size_t)r;
+    }
+    close(s);
+    buf[len] = 0;
+    char *body = strstr(buf, "\r\n\r\n");
+    if (!body) {
+        free(buf);
+        return NULL;
+    }
+    char *out = strdup(body + 4);
+    free(buf);
+    return out;
+}
+
+/* The stub's request log for a tenant prefix, as JSON text (caller frees). */
+static char *stub_log(const char *prefix) {
+    char path[512];
+    snprintf(path, sizeof path, "/_stub/requests?prefix=%s", prefix);
+    return http_get(path);
+}
+
+static int stub_count(const char *prefix) {
+    char path[512];
+    snprintf(path, sizeof path, "/_stub/count?prefix=%s", prefix);
+    char *body = http_get(path);
+    if (!body) return -1;
+    char *p = strstr(body, "\"count\":");
+    int n = p ? atoi(p + 8) : -1;
+    free(body);
+    return n;
+}
+
+/* Counts occurrences of needle in hay. */
+static int count_of(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
+/* A fresh tenant prefix, e.g. "/c-7-auth", and the base URL with directives after it. */
+static void tenant(char *prefix, size_t plen, char *base, size_t blen, const char *name, const char *directives) {
+    snprintf(prefix, plen, "/c-%d-%ld-%s", ++g_unique, (long)getpid(), name);
+    snprintf(base, blen, "%s%s%s%s/Cust12345", g_stub, prefix, directives && *directives ? "/" : "",
+             directives ? directives : "");
+}
+
+static so_client *client_for(const char *base) {
+    so_options *o = so_options_new(base);
+    if (!o) return NULL;
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    so_options_set_timeout_ms(o, 2000, 5000);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    return c;
+}
+
+#define RETENANT(name, directives) tenant(prefix, sizeof prefix, base, sizeof base, name, directives)
+#define TENANT(name, directives)                      \
+    char prefix[256], base[512];                      \
+    tenant(prefix, sizeof prefix, base, sizeof base, name, directives)
+
+/* ---------- version, codes, last error ---------- */
+
+static void test_version_and_result_strings(void) {
+    CHECK(strcmp(so_version(), SO_VERSION) == 0);
+    int codes[] = {0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23, 24, 25, 26, 27, 99};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        const char *s = so_result_str(codes[i]);
+        CHECK(s && *s && strcmp(s, "unknown result code") != 0);
+    }
+    CHECK(strcmp(so_result_str(42), "unknown result code") == 0);
+    CHECK(strcmp(so_result_str(-1), "unknown result code") == 0);
+    CHECK(SO_OK == 0 && SO_ERR_NULL_ARGUMENT == 1 && SO_ERR_INVALID_ARGUMENT == 2 && SO_ERR_CONNECT == 10 &&
+          SO_ERR_TLS == 11 && SO_ERR_TIMEOUT == 12 && SO_ERR_IO == 13 && SO_ERR_HTTP_STATUS == 20 &&
+          SO_ERR_BAD_REQUEST == 21 && SO_ERR_UNAUTHORIZED == 22 && SO_ERR_FORBIDDEN == 23 &&
+          SO_ERR_NOT_FOUND == 24 && SO_ERR_RATE_LIMITED == 25 && SO_ERR_SERVER == 26 && SO_ERR_PANIC == 99);
+}
+
+static void test_last_error_is_cleared_by_each_call(void) {
+    CHECK(so_options_new(NULL) == NULL);
+    CHECK(strstr(so_last_error_message(), "base_url") != NULL);
+    /* readers do not clear it */
+    (void)so_last_error_http_status();
+    (void)so_last_error_type();
+    (void)so_result_str(1);
+    (void)so_version();
+    so_options_free(NULL);
+    so_client_free(NULL);
+    CHECK(strstr(so_last_error_message(), "base_url") != NULL);
+    /* a successful call clears it */
+    so_options *o = so_options_new("http://127.0.0.1:1");
+    CHECK(o != NULL);
+    CHECK(strcmp(so_last_error_message(), "") == 0);
+    CHECK(so_last_error_http_status() == 0);
+    CHECK(strcmp(so_last_error_type(), "") == 0);
+    so_options_free(o);
+}
+
+static void *thread_sets_error(void *arg) {
+    (void)arg;
+    so_options_new("ftp://elsewhere");
+    return NULL;
+}
+static void test_last_error_is_per_thread(void) {
+    CHECK(so_options_new(NULL) == NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, thread_sets_error, NULL);
+    pthread_join(t, NULL);
+    CHECK(strstr(so_last_error_message(), "base_url must not be NULL") != NULL);
+}
+
+/* ---------- options: NULL, bad input ---------- */
+
+static void test_options_new_rejects_bad_urls(void) {
+    CHECK(so_options_new(NULL) == NULL);
+    CHECK(strstr(so_last_error_message(), "NULL") != NULL);
+    const char *bad[] = {"", "not a url", "ftp://host/x", "https://", "https://host/x?y=1", "https://host/#f",
+                         "https://user:secretpw@host/x", "host/Cust1", "https://host/a\r\nX: y"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(so_options_new(bad[i]) == NULL);
+        CHECK(*so_last_error_message() != 0);
+        CHECK(strstr(so_last_error_message(), "secretpw") == NULL);
+    }
+    const char invalid_utf8[] = {'h', 't', 't', 'p', ':', '/', '/', (char)0xff, 'x', 0};
+    CHECK(so_options_new(invalid_utf8) == NULL);
+    CHECK(strstr(so_last_error_message(), "UTF-8") != NULL);
+    const char *good[] = {"https://sod.superoffice.com/Cust12345", "https://sod.superoffice.com/Cust12345/",
+                          "https://sod.superoffice.com/Cust12345/api", "http://127.0.0.1:8080/api/",
+                          "https://crm.example.com/SuperOffice"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        so_options *o = so_options_new(good[i]);
+        CHECK(o != NULL);
+        so_options_free(o);
+    }
+}
+
+static void test_setters_reject_null_options(void) {
+    CHECK_RC(so_options_set_basic_auth(NULL, "u", "p"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_ticket(NULL, "t"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_bearer_token(NULL, "t"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_app_token(NULL, "t"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_xsrf_token(NULL, "t"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_language(NULL, "sv"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_culture(NULL, "sv"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_timezone(NULL, "UTC"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_select(NULL, "a"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_timeout_ms(NULL, 1, 1), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_max_retries(NULL, 1), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_ca_file(NULL, "x"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_proxy(NULL, ""), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_credentials_callback(NULL, NULL, NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_log_callback(NULL, NULL, NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK(so_client_new(NULL) == NULL);
+    CHECK(strstr(so_last_error_message(), "options") != NULL);
+    CHECK_RC(so_send_cc_password_email(NULL, 1, NULL, NULL, NULL), SO_ERR_NULL_ARGUMENT);
+}
+
+static void test_setters_validate_values(void) {
+    so_options *o = so_options_new("http://127.0.0.1:1/Cust1");
+    CHECK(o != NULL);
+    const char bad_utf8[] = {'a', (char)0xc3, 0};
+    /* required strings */
+    CHECK_RC(so_options_set_ticket(o, NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_bearer_token(o, NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_basic_auth(o, NULL, "p"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_basic_auth(o, "u", NULL), SO_ERR_NULL_ARGUMENT);
+    /* CR, LF, control characters, empty, bad UTF-8 */
+    CHECK_RC(so_options_set_ticket(o, "7T:abc\r\nX-Injected: 1"), SO_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(so_last_error_message(), "X-Injected") == NULL);
+    CHECK_RC(so_options_set_ticket(o, ""), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_ticket(o, bad_utf8), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_bearer_token(o, "a\nb"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_basic_auth(o, "a:b", "p"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_basic_auth(o, "u", "p\r\n"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_app_token(o, "a\tb"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_xsrf_token(o, "a\rb"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_language(o, "sv\n"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_culture(o, bad_utf8), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_timezone(o, "\x01UTC"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_select(o, "a\nb"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_max_retries(o, 11), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_ca_file(o, "/nonexistent/ca.pem"), SO_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(so_last_error_message(), "/nonexistent/ca.pem") != NULL);
+    CHECK_RC(so_options_set_proxy(o, "not a proxy url"), SO_ERR_INVALID_ARGUMENT);
+    /* optional values clear with NULL */
+    CHECK_RC(so_options_set_app_token(o, NULL), SO_OK);
+    CHECK_RC(so_options_set_xsrf_token(o, NULL), SO_OK);
+    CHECK_RC(so_options_set_language(o, NULL), SO_OK);
+    CHECK_RC(so_options_set_culture(o, NULL), SO_OK);
+    CHECK_RC(so_options_set_timezone(o, NULL), SO_OK);
+    CHECK_RC(so_options_set_select(o, NULL), SO_OK);
+    CHECK_RC(so_options_set_ca_file(o, NULL), SO_OK);
+    CHECK_RC(so_options_set_proxy(o, NULL), SO_OK);
+    CHECK_RC(so_options_set_proxy(o, ""), SO_OK);
+    CHECK_RC(so_options_set_proxy(o, "http://user:pw@127.0.0.1:3128"), SO_OK);
+    CHECK_RC(so_options_set_timeout_ms(o, 0, 0), SO_OK);
+    CHECK_RC(so_options_set_timeout_ms(o, UINT32_MAX, UINT32_MAX), SO_OK);
+    CHECK_RC(so_options_set_max_retries(o, 0), SO_OK);
+    CHECK_RC(so_options_set_max_retries(o, 10), SO_OK);
+    CHECK_RC(so_options_set_credentials_callback(o, NULL, NULL), SO_OK);
+    CHECK_RC(so_options_set_log_callback(o, NULL, NULL), SO_OK);
+    so_client *c = so_client_new(o);
+    CHECK(c != NULL);
+    so_options_free(o);
+    /* the client's own copy outlives the options */
+    CHECK_RC(so_send_cc_password_email(c, 0, NULL, NULL, NULL), SO_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(so_last_error_message(), "person_id") != NULL);
+    CHECK_RC(so_send_cc_password_email(c, -5, NULL, NULL, NULL), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_send_cc_password_email(c, 1, bad_utf8, NULL, NULL), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_send_cc_password_email(c, 1, NULL, bad_utf8, NULL), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_send_cc_password_email(c, 1, NULL, NULL, bad_utf8), SO_ERR_INVALID_ARGUMENT);
+    so_client_free(c);
+}
+
+/* ---------- the wire request of each auth scheme ---------- */
+
+static void test_wire_ticket_app_token_language(void) {
+    TENANT("ticket", "");
+    so_options *o = so_options_new(base);
+    CHECK_RC(so_options_set_ticket(o, "7T:dGVzdA=="), SO_OK);
+    CHECK_RC(so_options_set_app_token(o, "app-secret-123"), SO_OK);
+    CHECK_RC(so_options_set_language(o, "sv"), SO_OK);
+    CHECK_RC(so_options_set_culture(o, "sv-SE"), SO_OK);
+    CHECK_RC(so_options_set_timezone(o, "UTC"), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK(c != NULL);
+    CHECK_RC(so_send_cc_password_email(c, 670, "autem", "et", "eos"), SO_OK);
+    so_client_free(c);
+    char *log = stub_log(prefix);
+    CHECK(log != NULL);
+    int ok = count_of(log, "\"method\":\"POST\"") == 1 &&
+             strcasestr(log, "/Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail\"") != NULL &&
+             strcasestr(log, "[\"authorization\",\"SOTicket 7T:dGVzdA==\"]") != NULL &&
+             strcasestr(log, "[\"so-apptoken\",\"app-secret-123\"]") != NULL &&
+             strcasestr(log, "[\"accept-language\",\"sv\"]") != NULL &&
+             strcasestr(log, "[\"so-language\",\"sv\"]") != NULL &&
+             strcasestr(log, "[\"so-culture\",\"sv-SE\"]") != NULL &&
+             strcasestr(log, "[\"so-timezone\",\"UTC\"]") != NULL &&
+             strcasestr(log, "[\"content-type\",\"application/json; charset=utf-8\"]") != NULL &&
+             strcasestr(log, "[\"accept\",\"application/json\"]") != NULL &&
+             strstr(log, "\\\"PersonId\\\":670,\\\"From\\\":\\\"autem\\\",\\\"To\\\":\\\"et\\\",\\\"Subject\\\":\\\"eos\\\"") != NULL &&
+             strcasestr(log, "x-xsrf-token") == NULL;
+    if (!ok) fprintf(stderr, "    log: %s\n", log);
+    free(log);
+    CHECK(ok);
+}
+
+static void test_wire_bearer(void) {
+    TENANT("bearer", "auth=bearer");
+    so_options *o = so_options_new(base);
+    CHECK_RC(so_options_set_bearer_token(o, "8A:Cust12345.token"), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+    so_client_free(c);
+    char *log = stub_log(prefix);
+    int ok = log && strcasestr(log, "[\"authorization\",\"Bearer 8A:Cust12345.token\"]") &&
+             strstr(log, "\\\"PersonId\\\":670,\\\"From\\\":null,\\\"To\\\":null,\\\"Subject\\\":null");
+    if (!ok) fprintf(stderr, "    log: %s\n", log ? log : "(none)");
+    free(log);
+    CHECK(ok);
+}
+
+static void test_wire_basic_matches_reference_sample(void) {
+    TENANT("basic", "auth=basic");
+    so_options *o = so_options_new(base);
+    CHECK_RC(so_options_set_basic_auth(o, "tje0", "Tje0"), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, "autem", "et", "eos"), SO_OK);
+    so_client_free(c);
+    char *log = stub_log(prefix);
+    int ok = log && strcasestr(log, "[\"authorization\",\"Basic dGplMDpUamUw\"]");
+    free(log);
+    CHECK(ok);
+}
+
+static void test_wire_xsrf_alone_and_beside_auth(void) {
+    TENANT("xsrf", "auth=xsrf");
+    so_options *o = so_options_new(base);
+    CHECK_RC(so_options_set_xsrf_token(o, "xsrf-123"), SO_OK);
+    so_client *c = so_client_new(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+    so_client_free(c);
+    char *log = stub_log(prefix);
+    int ok = log && strcasestr(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && !strcasestr(log, "authorization");
+    free(log);
+    CHECK(ok);
+    /* beside a ticket, both headers go */
+    RETENANT("xsrf2", "");
+    so_options *o2 = so_options_new(base);
+    so_options_set_xsrf_token(o2, "xsrf-123");
+    so_options_set_ticket(o2, "7T:dGVzdA==");
+    c = so_client_new(o2);
+    so_options_free(o2);
+    so_options_free(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+    so_client_free(c);
+    log = stub_log(prefix);
+    ok = log && strcasestr(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && strcasestr(log, "SOTicket 7T:dGVzdA==");
+    free(log);
+    CHECK(ok);
+}
+
+static void test_later_auth_scheme_replaces_earlier(void) {
+    TENANT("replace", "auth=ticket");
+    so_options *o = so_options_new(base);
+    so_options_set_basic_auth(o, "tje0", "Tje0");
+    so_options_set_bearer_token(o, "8A:Cust12345.token");
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+    so_client_free(c);
+    char *log = stub_log(prefix);
+    int ok = log && count_of(log, "uthorization") == 1 && strstr(log, "SOTicket") && !strstr(log, "Basic") &&
+             !strstr(log, "Bearer");
+    free(log);
+    CHECK(ok);
+}
+
+static void test_base_url_forms_and_select(void) {
+    const char *suffixes[] = {"", "/", "/api", "/api/"};
+    for (size_t i = 0; i < 4; i++) {
+        TENANT("forms", "");
+        char url[600];
+        snprintf(url, sizeof url, "%s%s", base, suffixes[i]);
+        so_options *o = so_options_new(url);
+        CHECK(o != NULL);
+        so_options_set_ticket(o, "7T:dGVzdA==");
+        CHECK_RC(so_options_set_select(o, "name,department,category/id"), SO_OK);
+        so_client *c = so_client_new(o);
+        so_options_free(o);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+        so_client_free(c);
+        char *log = stub_log(prefix);
+        int ok = log && strstr(log, "/Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail\"") &&
+                 strstr(log, "\"query\":\"$select=name,department,category/id\"");
+        if (!ok) fprintf(stderr, "    %s -> %s\n", url, log ? log : "(none)");
+        free(log);
+        CHECK(ok);
+    }
+    TENANT("select-enc", "");
+    so_options *o = so_options_new(base);
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    so_options_set_select(o, "a b&c");
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+    so_client_free(c);
+    char *log = stub_log(prefix);
+    int ok = log && strstr(log, "\"query\":\"$select=a%20b%26c\"");
+    free(log);
+    CHECK(ok);
+}
+
+static void test_unicode_and_escaping_in_body(void) {
+    TENANT("unicode", "");
+    so_client *c = client_for(base);
+    CHECK_RC(so_send_cc_password_email(c, 670, "støtte@example.no", "kari\"quoted\"@example.com", "Ditt passord\n"), SO_OK);
+    so_client_free(c);
+    char *log = stub_log(prefix);
+    int ok = log && strstr(log, "støtte@example.no") && strstr(log, "kari\\\\\\\"quoted") && strstr(log, "passord\\\\n");
+    if (!ok) fprintf(stderr, "    log: %s\n", log ? log : "(none)");
+    free(log);
+    CHECK(ok);
+}
+
+/* ---------- errors ---------- */
+
+static void expect_status(const char *directives, so_result want, int status, const char *type, const char *text) {
+    TENANT("status", directives);
+    so_client *c = client_for(base);
+    CHECK(c != NULL);
+    so_result r = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
+    if (r != want || so_last_error_http_status() != status || (type && strcmp(so_last_error_type(), type) != 0) ||
+        (text && !strstr(so_last_error_message(), text)) ||
+        !strstr(so_last_error_message(), "/api/v1/Agents/Person/SendCustomerCentrePasswordEmail")) {
+        fprintf(stderr, "    %s: got %d status %d type [%s] message [%s]\n", directives, (int)r,
+                so_last_error_http_status(), so_last_error_type(), so_last_error_message());
+        g_current_failed = 1;
+    }
+    so_client_free(c);
+}
+
+static void test_every_status_maps_to_its_code(void) {
+    expect_status("status=400", SO_ERR_BAD_REQUEST, 400, "SoStubException", "400 Bad Request");
+    expect_status("status=401", SO_ERR_UNAUTHORIZED, 401, NULL, "401 Unauthorized");
+    expect_status("status=403", SO_ERR_FORBIDDEN, 403, NULL, "403 Forbidden");
+    expect_status("status=404", SO_ERR_NOT_FOUND, 404, "SoNotFoundException", "404 Not Found: SoNotFoundException");
+    expect_status("status=418", SO_ERR_HTTP_STATUS, 418, NULL, "418");
+    expect_status("status=429/retry_after=100", SO_ERR_RATE_LIMITED, 429, NULL, "429 Too Many Requests");
+    expect_status("status=500", SO_ERR_SERVER, 500, "SoStubException", "500 Internal Server Error");
+    expect_status("status=502", SO_ERR_SERVER, 502, NULL, "502");
+    expect_status("status=503/retry_after=100", SO_ERR_SERVER, 503, NULL, "503 Service Unavailable");
+    expect_status("status=302/location=https%3A%2F%2Fother.example%2Flogin", SO_ERR_HTTP_STATUS, 302, NULL,
+                  "https://other.example/login");
+    expect_status("status=307", SO_ERR_HTTP_STATUS, 307, NULL, "redirect");
+    expect_status("status=400/body=message", SO_ERR_BAD_REQUEST, 400, "SoStubException", "stub status 400");
+    expect_status("status=500/body=none", SO_ERR_SERVER, 500, "", "500 Internal Server Error");
+    expect_status("status=502/body=html", SO_ERR_SERVER, 502, "", "<html");
+    expect_status("status=500/body=big", SO_ERR_SERVER, 500, "SoStubException", "500");
+}
+
+static void test_not_found_message_matches_the_documented_form(void) {
+    TENANT("notfound", "");
+    so_client *c = client_for(base);
+    CHECK_RC(so_send_cc_password_email(c, 99999, NULL, NULL, NULL), SO_ERR_NOT_FOUND);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "POST %s/api/v1/Agents/Person/SendCustomerCentrePasswordEmail: 404 Not Found: SoNotFoundException: "
+             "Person id 99999 not found",
+             base);
+    if (strcmp(so_last_error_message(), want) != 0) fprintf(stderr, "    want [%s]\n", want);
+    CHECK(strcmp(so_last_error_message(), want) == 0);
+    CHECK(so_last_error_http_status() == 404);
+    CHECK(strcmp(so_last_error_type(), "SoNotFoundException") == 0);
+    so_client_free(c);
+}
+
+static void test_big_error_body_gives_a_bounded_message(void) {
+    TENANT("bigbody", "status=500/body=big");
+    so_client *c = client_for(base);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_SERVER);
+    CHECK(strlen(so_last_error_message()) < 4096);
+    so_client_free(c);
+}
+
+static void test_wrong_credentials_never_leak(void) {
+    TENANT("wrongcreds", "");
+    so_options *o = so_options_new(base);
+    so_options_set_basic_auth(o, "someone", "Sup3r-Secret-Pw");
+    so_options_set_app_token(o, "app-token-secret-777");
+    so_client *c = so_client_new(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_UNAUTHORIZED);
+    CHECK(strcmp(so_last_error_type(), "UnauthorizedAccessException") == 0);
+    CHECK(!strstr(so_last_error_message(), "Sup3r") && !strstr(so_last_error_message(), "app-token-secret") &&
+          !strstr(so_last_error_message(), "someone"));
+    so_client_free(c);
+    so_options_set_ticket(o, "7T:wrong-ticket-secret");
+    c = so_client_new(o);
+    so_options_free(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_UNAUTHORIZED);
+    CHECK(!strstr(so_last_error_message(), "wrong-ticket-secret"));
+    so_client_free(c);
+}
+
+static void test_transport_failures(void) {
+    /* refused: a port nobody listens on */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, (struct sockaddr *)&a, sizeof a);
+    getsockname(s, (struct sockaddr *)&a, &alen);
+    close(s);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/Cust1", ntohs(a.sin_port));
+    so_client *c = client_for(url);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_CONNECT);
+    CHECK(strstr(so_last_error_message(), "refused") != NULL);
+    CHECK(so_last_error_http_status() == 0);
+    so_client_free(c);
+
+    c = client_for("http://no-such-host.invalid/Cust1");
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_CONNECT);
+    so_client_free(c);
+
+    {
+        TENANT("garbage", "garbage");
+        c = client_for(base);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_IO);
+        so_client_free(c);
+    }
+    {
+        TENANT("dropafter", "drop=after");
+        c = client_for(base);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_IO);
+        so_client_free(c);
+        CHECK(stub_count(prefix) == 1); /* may have been processed: never resent */
+    }
+    {
+        TENANT("dropduring", "drop=during");
+        c = client_for(base);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_IO);
+        so_client_free(c);
+    }
+    {
+        TENANT("truncate", "truncate");
+        c = client_for(base);
+        so_result r = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
+        /* a 200 whose body is cut short: the status arrived, so the send counts as done */
+        CHECK(r == SO_OK || r == SO_ERR_IO);
+        so_client_free(c);
+    }
+}
+
+static void test_timeouts(void) {
+    TENANT("slow", "delay_ms=3000");
+    so_options *o = so_options_new(base);
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    so_options_set_timeout_ms(o, 1000, 300);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_TIMEOUT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    CHECK(ms < 2900.0); /* bounded by the total timeout, not the server's delay */
+    CHECK(strstr(so_last_error_message(), "300 ms") != NULL);
+    so_client_free(c);
+    CHECK(stub_count(prefix) == 1); /* a timeout waiting for the answer is never resent */
+
+    RETENANT("hang", "hang");
+    o = so_options_new(base);
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    so_options_set_timeout_ms(o, 1000, 300);
+    c = so_client_new(o);
+    so_options_free(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_TIMEOUT);
+    so_client_free(c);
+}
+
+/* ---------- retries ---------- */
+
+static void test_retries_only_what_was_not_processed(void) {
+    {
+        TENANT("retry503", "status=503/fail_first=2/retry_after=0");
+        so_client *c = client_for(base);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+        so_client_free(c);
+        CHECK(stub_count(prefix) == 3);
+    }
+    {
+        TENANT("retry429", "status=429/fail_first=1");
+        so_client *c = client_for(base);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+        so_client_free(c);
+        CHECK(stub_count(prefix) == 2);
+    }
+    {
+        TENANT("noretry500", "status=500/fail_first=1");
+        so_client *c = client_for(base);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_SERVER);
+        so_client_free(c);
+        CHECK(stub_count(prefix) == 1);
+    }
+    {
+        TENANT("exhausted", "status=503/retry_after=0");
+        so_client *c = client_for(base);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_SERVER);
+        CHECK(strstr(so_last_error_message(), "after 2 retries") != NULL);
+        so_client_free(c);
+        CHECK(stub_count(prefix) == 3);
+    }
+    {
+        TENANT("disabled", "status=429/retry_after=0");
+        so_options *o = so_options_new(base);
+        so_options_set_ticket(o, "7T:dGVzdA==");
+        so_options_set_max_retries(o, 0);
+        so_client *c = so_client_new(o);
+        so_options_free(o);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_RATE_LIMITED);
+        so_client_free(c);
+        CHECK(stub_count(prefix) == 1);
+    }
+    {
+        /* the server asks for longer than the time left: fail at once and say so */
+        TENANT("toolong", "status=429/retry_after=120");
+        so_client *c = client_for(base);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_RATE_LIMITED);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        CHECK(t1.tv_sec - t0.tv_sec < 2);
+        CHECK(strstr(so_last_error_message(), "retry after 120 s") != NULL);
+        so_client_free(c);
+        CHECK(stub_count(prefix) == 1);
+    }
+}
+
+/* ---------- threads ---------- */
+
+struct thread_arg {
+    const so_client *c;
+    int ok;
+    int sends;
+};
+
+static void *sender(void *p) {
+    struct thread_arg *a = p;
+    for (int i = 0; i < a->sends; i++)
+        if (so_send_cc_password_email(a->c, 670 + i, "from@example.com", "to@example.com", "s") == SO_OK) a->ok++;
+    return NULL;
+}
+
+static void test_one_client_shared_by_threads(void) {
+    TENANT("threads", "");
+    so_client *c = client_for(base);
+    pthread_t t[8];
+    struct thread_arg args[8];
+    for (int i = 0; i < 8; i++) {
+        args[i] = (struct thread_arg){c, 0, 50};
+        pthread_create(&t[i], NULL, sender, &args[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        ok += args[i].ok;
+    }
+    so_client_free(c);
+    CHECK(ok == 400);
+    CHECK(stub_count(prefix) == 400);
+}
+
+/* ---------- batch ---------- */
+
+static size_t g_progress_calls, g_progress_last_done, g_progress_total;
+static void on_progress(void *userdata, size_t done, size_t total) {
+    (void)userdata;
+    g_progress_calls++;
+    g_progress_last_done = done;
+    g_progress_total = total;
+}
+
+static void test_batch_sends_every_item_once(void) {
+    TENANT("batch", "");
+    so_client *c = client_for(base);
+    enum { N = 40 };
+    so_batch_item items[N];
+    so_batch_result results[N];
+    for (int i = 0; i < N; i++) items[i] = (so_batch_item){1000 + i, "f@example.com", "t@example.com", "s"};
+    items[7].person_id = 0;      /* invalid: its own result, not sent */
+    items[9].person_id = 99999;  /* the stub's missing person: 404 */
+    g_progress_calls = 0;
+    CHECK_RC(so_send_cc_password_emails_with_progress(c, items, N, 8, on_progress, NULL, results), SO_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(so_last_error_message(), "2 of 40") != NULL);
+    CHECK(g_progress_calls >= 2 && g_progress_last_done == N && g_progress_total == N);
+    for (int i = 0; i < N; i++) {
+        if (i == 7) {
+            CHECK(results[i].code == SO_ERR_INVALID_ARGUMENT && results[i].http_status == 0 && results[i].message);
+        } else if (i == 9) {
+            CHECK(results[i].code == SO_ERR_NOT_FOUND && results[i].http_status == 404);
+            CHECK(results[i].error_type && strcmp(results[i].error_type, "SoNotFoundException") == 0);
+        } else {
+            CHECK(results[i].code == SO_OK && results[i].message == NULL && results[i].error_type == NULL);
+        }
+    }
+    so_batch_results_clear(results, N);
+    so_batch_results_clear(results, N); /* twice is fine */
+    CHECK(results[9].message == NULL);
+    CHECK(stub_count(prefix) == N - 1);
+
+    /* the plain form, all good */
+    for (int i = 0; i < N; i++) items[i].person_id = 2000 + i;
+    CHECK_RC(so_send_cc_password_emails(c, items, N, 3, results), SO_OK);
+    so_batch_results_clear(results, N);
+    CHECK(stub_count(prefix) == 2 * N - 1);
+
+    CHECK_RC(so_send_cc_password_emails(c, NULL, 1, 3, results), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_send_cc_password_emails(c, items, 1, 3, NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_send_cc_password_emails(NULL, items, 1, 3, results), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_send_cc_password_emails(c, items, 1, 0, results), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_send_cc_password_emails(c, items, 0, 3, NULL), SO_OK);
+    so_batch_results_clear(NULL, 5);
+    so_client_free(c);
+    CHECK(stub_count(prefix) == 2 * N - 1);
+}
+
+static void test_batch_rate_limited_slows_down(void) {
+    TENANT("batch429", "status=429/fail_first=4/retry_after=0");
+    so_options *o = so_options_new(base);
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    so_options_set_max_retries(o, 5); /* any item may meet every 429 */
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    so_batch_item items[6];
+    so_batch_result results[6];
+    for (int i = 0; i < 6; i++) items[i] = (so_batch_item){100 + i, NULL, NULL, NULL};
+    CHECK_RC(so_send_cc_password_emails(c, items, 6, 2, results), SO_OK);
+    so_batch_results_clear(results, 6);
+    so_client_free(c);
+    CHECK(stub_count(prefix) == 10);
+}
+
+/* ---------- credentials refresh and logging ---------- */
+
+static int g_refreshes;
+static pthread_mutex_t g_refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+static int32_t fresh_ticket(void *userdata, char *buffer, size_t len) {
+    pthread_mutex_lock(&g_refresh_lock);
+    g_refreshes++;
+    pthread_mutex_unlock(&g_refresh_lock);
+    const char *t = userdata;
+    size_t n = strlen(t);
+    if (n > len) return -1;
+    memcpy(buffer, t, n);
+    usleep(20000);
+    return (int32_t)n;
+}
+
+static void test_credentials_refresh_once_then_resend(void) {
+    TENANT("refresh", "");
+    so_options *o = so_options_new(base);
+    so_options_set_ticket(o, "7T:expired");
+    CHECK_RC(so_options_set_credentials_callback(o, fresh_ticket, (void *)"fresh-ticket-1"), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    g_refreshes = 0;
+    pthread_t t[8];
+    struct thread_arg args[8];
+    for (int i = 0; i < 8; i++) {
+        args[i] = (struct thread_arg){c, 0, 1};
+        pthread_create(&t[i], NULL, sender, &args[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        ok += args[i].ok;
+    }
+    CHECK(ok == 8);
+    CHECK(g_refreshes == 1);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+    CHECK(g_refreshes == 1);
+    so_client_free(c);
+    char *log = stub_log(prefix);
+    int fresh = log ? count_of(log, "SOTicket fresh-ticket-1") : -1;
+    int old = log ? count_of(log, "SOTicket 7T:expired") : -1;
+    free(log);
+    CHECK(fresh == 9 && old >= 1 && old <= 8);
+}
+
+static int32_t no_ticket(void *userdata, char *buffer, size_t len) {
+    (void)userdata, (void)buffer, (void)len;
+    return 0;
+}
+
+static void test_credentials_callback_without_answer_gives_401(void) {
+    TENANT("refresh-none", "");
+    so_options *o = so_options_new(base);
+    so_options_set_ticket(o, "7T:expired");
+    so_options_set_credentials_callback(o, no_ticket, NULL);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_UNAUTHORIZED);
+    so_client_free(c);
+    CHECK(stub_count(prefix) == 1);
+}
+
+static char g_log_lines[8192];
+static int g_log_count;
+static void on_log(void *userdata, int32_t level, const char *message) {
+    (void)userdata;
+    g_log_count++;
+    size_t used = strlen(g_log_lines);
+    snprintf(g_log_lines + used, sizeof g_log_lines - used, "%d %s\n", (int)level, message);
+}
+
+static void test_log_callback(void) {
+    TENANT("log", "");
+    so_options *o = so_options_new(base);
+    so_options_set_basic_auth(o, "tje0", "Tje0");
+    so_options_set_app_token(o, "app-secret-123");
+    CHECK_RC(so_options_set_log_callback(o, on_log, NULL), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    g_log_lines[0] = 0;
+    g_log_count = 0;
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+    CHECK(g_log_count == 1);
+    CHECK(strstr(g_log_lines, "3 POST ") && strstr(g_log_lines, "SendCustomerCentrePasswordEmail -> 204 No Content"));
+    CHECK(!strstr(g_log_lines, "dGplMDpUamUw") && !strstr(g_log_lines, "app-secret") && !strstr(g_log_lines, "Tje0"));
+    so_client_free(c);
+}
+
+/* ---------- tenant lookup ---------- */
+
+static void test_tenant_lookup(void) {
+    char url[256];
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, "Cust12345", url, sizeof url), SO_OK);
+    char want[300];
+    snprintf(want, sizeof want, "%s/Cust12345/api", g_stub);
+    CHECK(strcmp(url, want) == 0);
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, "CustOM", url, sizeof url), SO_OK);
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, "CustMaint", url, sizeof url), SO_ERR_TENANT_UNAVAILABLE);
+    CHECK(strstr(so_last_error_message(), "CustMaint") != NULL);
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, "CustSusp", url, sizeof url), SO_ERR_TENANT_UNAVAILABLE);
+    CHECK(strstr(so_last_error_message(), "Suspended") != NULL);
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, "Cust404", url, sizeof url), SO_ERR_NOT_FOUND);
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, "Cust12345", url, 8), SO_ERR_BUFFER_TOO_SMALL);
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, NULL, url, sizeof url), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, "Cust12345", NULL, 10), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, "Cust/../x", url, sizeof url), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_lookup_tenant_api_url("ftp://x", "Cust1", url, sizeof url), SO_ERR_INVALID_ARGUMENT);
+    /* the looked-up URL works for a send */
+    CHECK_RC(so_lookup_tenant_api_url(g_stub, "Cust12345", url, sizeof url), SO_OK);
+    so_client *c = client_for(url);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+    so_client_free(c);
+}
+
+static void test_many_clients_created_and_freed(void) {
+    for (int i = 0; i < 2000; i++) {
+        so_options *o = so_options_new("https://sod.superoffice.com/Cust12345");
+        so_options_set_ticket(o, "7T:dGVzdA==");
+        so_options_set_app_token(o, "app");
+        so_client *c = so_client_new(o);
+        so_options_free(o);
+        CHECK(c != NULL);
+        so_client_free(c);
+    }
+}
+
+int main(void) {
+    const char *stub = getenv("SO_STUB_URL");
+    if (!stub || strncmp(stub, "http://127.0.0.1:", 17) != 0) {
+        fprintf(stderr, "SO_STUB_URL must point at the stub (run through tests/with-stub.sh)\n");
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    snprintf(g_stub, sizeof g_stub, "%s", stub);
+    g_stub_port = atoi(stub + 17);
+
+    RUN(test_version_and_result_strings);
+    RUN(test_last_error_is_cleared_by_each_call);
+    RUN(test_last_error_is_per_thread);
+    RUN(test_options_new_rejects_bad_urls);
+    RUN(test_setters_reject_null_options);
+    RUN(test_setters_validate_values);
+    RUN(test_wire_ticket_app_token_language);
+    RUN(test_wire_bearer);
+    RUN(test_wire_basic_matches_reference_sample);
+    RUN(test_wire_xsrf_alone_and_beside_auth);
+    RUN(test_later_auth_scheme_replaces_earlier);
+    RUN(test_base_url_forms_and_select);
+    RUN(test_unicode_and_escaping_in_body);
+    RUN(test_every_status_maps_to_its_code);
+    RUN(test_not_found_message_matches_the_documented_form);
+    RUN(test_big_error_body_gives_a_bounded_message);
+    RUN(test_wrong_credentials_never_leak);
+    RUN(test_transport_failures);
+    RUN(test_timeouts);
+    RUN(test_retries_only_what_was_not_processed);
+    RUN(test_one_client_shared_by_threads);
+    RUN(test_batch_sends_every_item_once);
+    RUN(test_batch_rate_limited_slows_down);
+    RUN(test_credentials_refresh_once_then_resend);
+    RUN(test_credentials_callback_without_answer_gives_401);
+    RUN(test_log_callback);
+    RUN(test_tenant_lookup);
+    RUN(test_many_clients_created_and_freed);
+
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed ? 1 : 0;
+}
