@@ -313,6 +313,13 @@ void so_client_free(struct so_client *c);
 const char *so_last_error_message(void);
 
 /**
+ * The code of this thread's last failure, or `SO_OK` when the last call succeeded.
+ * Useful after the functions that return NULL on failure (`so_options_new`,
+ * `so_client_new`).
+ */
+so_result so_last_error_code(void);
+
+/**
  * The HTTP status of this thread's last failure, or 0 when there was no HTTP answer
  * (or no failure).
  */

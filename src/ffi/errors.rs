@@ -73,6 +73,7 @@ impl From<ErrorKind> for so_result {
 }
 
 struct LastError {
+    code: so_result,
     message: CString,
     http_status: i32,
     error_type: CString,
@@ -80,6 +81,7 @@ struct LastError {
 
 thread_local! {
     static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError {
+        code: so_result::SO_OK,
         message: CString::default(),
         http_status: 0,
         error_type: CString::default(),
@@ -94,7 +96,8 @@ pub(crate) fn c_string(text: &str) -> CString {
 pub(crate) fn clear_last_error() {
     let _ = LAST_ERROR.try_with(|e| {
         let mut e = e.borrow_mut();
-        if !e.message.as_bytes().is_empty() || e.http_status != 0 {
+        if e.code != so_result::SO_OK {
+            e.code = so_result::SO_OK;
             e.message = CString::default();
             e.http_status = 0;
             e.error_type = CString::default();
@@ -105,6 +108,7 @@ pub(crate) fn clear_last_error() {
 pub(crate) fn set_last_error(error: &Error) {
     let _ = LAST_ERROR.try_with(|e| {
         let mut e = e.borrow_mut();
+        e.code = so_result::from(error.kind);
         e.message = c_string(&error.message);
         e.http_status = i32::from(error.http_status);
         e.error_type = c_string(error.error_type.as_deref().unwrap_or(""));
@@ -123,6 +127,14 @@ pub extern "C" fn so_last_error_message() -> *const c_char {
     LAST_ERROR
         .try_with(|e| e.borrow().message.as_ptr())
         .unwrap_or(c"".as_ptr())
+}
+
+/// The code of this thread's last failure, or `SO_OK` when the last call succeeded.
+/// Useful after the functions that return NULL on failure (`so_options_new`,
+/// `so_client_new`).
+#[no_mangle]
+pub extern "C" fn so_last_error_code() -> so_result {
+    LAST_ERROR.try_with(|e| e.borrow().code).unwrap_or(so_result::SO_OK)
 }
 
 /// The HTTP status of this thread's last failure, or 0 when there was no HTTP answer

@@ -171,6 +171,7 @@ static void test_version_and_result_strings(void) {
 static void test_last_error_is_cleared_by_each_call(void) {
     CHECK(so_options_new(NULL) == NULL);
     CHECK(strstr(so_last_error_message(), "base_url") != NULL);
+    CHECK(so_last_error_code() == SO_ERR_NULL_ARGUMENT);
     /* readers do not clear it */
     (void)so_last_error_http_status();
     (void)so_last_error_type();
@@ -179,12 +180,16 @@ static void test_last_error_is_cleared_by_each_call(void) {
     so_options_free(NULL);
     so_client_free(NULL);
     CHECK(strstr(so_last_error_message(), "base_url") != NULL);
+    CHECK(so_last_error_code() == SO_ERR_NULL_ARGUMENT);
+    CHECK(so_options_new("ftp://x") == NULL);
+    CHECK(so_last_error_code() == SO_ERR_INVALID_ARGUMENT);
     /* a successful call clears it */
     so_options *o = so_options_new("http://127.0.0.1:1");
     CHECK(o != NULL);
     CHECK(strcmp(so_last_error_message(), "") == 0);
     CHECK(so_last_error_http_status() == 0);
     CHECK(strcmp(so_last_error_type(), "") == 0);
+    CHECK(so_last_error_code() == SO_OK);
     so_options_free(o);
 }
 
