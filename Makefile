@@ -14,7 +14,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 WITH_STUB := $(ROOT)/tests/with-stub.sh
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
-        test-python test-csharp wheel clean
+        test-python test-csharp test-install install wheel clean
 
 all: build
 
@@ -68,7 +68,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-valgrind test-python test-csharp
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-valgrind test-install test-python test-csharp
 
 test-rust:
 	cargo test --release --all-targets
@@ -86,6 +86,14 @@ test-python:
 
 test-csharp:
 	bindings/csharp/run-tests.sh
+
+## Install the shared and static libraries, the header and superoffice.pc under PREFIX.
+PREFIX ?= /usr/local
+install: $(LIB)
+	packaging/install.sh $(PREFIX)
+
+test-install: $(LIB)
+	tests/install_test.sh
 
 ## A Python wheel that carries the library.
 wheel: $(LIB)
