@@ -19,11 +19,15 @@ WITH_STUB := $(ROOT)/tests/with-stub.sh
 all: build
 
 ## Build the library (shared and static), the stub server and the C programs.
-build: $(BUILD)/c/send_password_email $(BUILD)/c/test_superoffice
+build: $(TARGET)/libsuperoffice.so.0 $(BUILD)/c/send_password_email $(BUILD)/c/test_superoffice
 
-$(LIB) $(STUB): $(shell find src examples tests/stub -name '*.rs') Cargo.toml
+$(LIB) $(STUB): $(shell find src examples tests/stub -name '*.rs') Cargo.toml build.rs
 	cargo build --release --lib --example stub_server
 	@touch $(LIB) $(STUB)
+
+# Programs linked against target/release look for the soname.
+$(TARGET)/libsuperoffice.so.0: $(LIB)
+	ln -sf libsuperoffice.so $@
 
 $(BUILD)/c/send_password_email: bindings/c/send_password_email.c include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)

@@ -164,6 +164,10 @@ namespace SuperOffice.Ffi
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr so_last_error_message();
 
+        /// <summary>The code of this thread's last failure; used after the functions that return NULL.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_last_error_code();
+
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int so_last_error_http_status();
 
@@ -198,6 +202,17 @@ namespace SuperOffice.Ffi
             int httpStatus = so_last_error_http_status();
             string errorType = Utf8.FromNative(so_last_error_type());
             return SuperOfficeException.Create(result, httpStatus, message, errorType);
+        }
+
+        /// <summary>
+        /// The exception for a function that returned NULL (<c>so_options_new</c>,
+        /// <c>so_client_new</c>): its code comes from <c>so_last_error_code</c>. Same thread,
+        /// right after the call, like <see cref="Check"/>.
+        /// </summary>
+        internal static SuperOfficeException LastErrorAfterNull()
+        {
+            SuperOfficeResult code = so_last_error_code();
+            return LastError(code == SuperOfficeResult.Ok ? SuperOfficeResult.Panic : code);
         }
 
         /// <summary>The library's static text for a code.</summary>

@@ -76,8 +76,7 @@ namespace SuperOffice.Ffi
             {
                 if (native.IsInvalid)
                 {
-                    // so_options_new returns NULL without a code; a NULL argument was ruled out above.
-                    throw NativeMethods.LastError(SuperOfficeResult.InvalidArgument);
+                    throw NativeMethods.LastErrorAfterNull();
                 }
                 if (options.Ticket != null)
                 {
@@ -140,8 +139,7 @@ namespace SuperOffice.Ffi
                 _handle = NativeMethods.so_client_new(native);
                 if (_handle.IsInvalid)
                 {
-                    // so_client_new returns NULL without a code; its failures are refused settings.
-                    SuperOfficeException error = NativeMethods.LastError(SuperOfficeResult.InvalidArgument);
+                    SuperOfficeException error = NativeMethods.LastErrorAfterNull();
                     _handle.Dispose();
                     throw error;
                 }

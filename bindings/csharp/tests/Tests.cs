@@ -694,6 +694,35 @@ namespace SuperOffice.Ffi.Tests
             Assert.Equal(50, Stub.Count(prefix), "requests");
         }
 
+        public static void Test_SendMany_CallbacksFromLibraryThreads()
+        {
+            string prefix = Stub.Prefix("batch-callbacks");
+            int refreshes = 0, logLines = 0;
+            var threads = new HashSet<int>();
+            using (var client = Client(prefix + "/Cust12345", o =>
+            {
+                o.Ticket = "7T:expired";
+                o.CredentialsCallback = () => { Interlocked.Increment(ref refreshes); return "fresh-batch"; };
+                o.Log = (level, message) =>
+                {
+                    Interlocked.Increment(ref logLines);
+                    lock (threads) { threads.Add(Thread.CurrentThread.ManagedThreadId); }
+                    throw new InvalidOperationException("a throwing log callback must not break sends");
+                };
+            }))
+            {
+                IReadOnlyList<SendResult> results = client.SendManyAsync(
+                    Enumerable.Range(1, 40).Select(i => new SendItem(i, "a@example.com", "b@example.com", "s")).ToList(), 8).GetAwaiter().GetResult();
+                Assert.True(results.All(r => r.Success), "failures: " + string.Join("; ", results.Where(r => !r.Success)));
+            }
+            Assert.True(refreshes >= 1, "the credentials callback was not called");
+            Assert.True(logLines >= 40, "log lines: " + logLines);
+            Console.WriteLine("     " + refreshes + " credential refresh(es), " + logLines + " log lines on " + threads.Count + " thread(s)");
+            List<StubRequest> all = Stub.Requests(prefix);
+            Assert.True(all.Count(r => r.Header("Authorization") == "SOTicket fresh-batch") == 40, "requests with the fresh ticket: "
+                + all.Count(r => r.Header("Authorization") == "SOTicket fresh-batch") + " of " + all.Count);
+        }
+
         public static void Test_SendMany_RefusedBatchThrows_BadItemIsItsOwnResult()
         {
             string prefix = Stub.Prefix("batch-args");
@@ -1032,16 +1061,69 @@ namespace SuperOffice.Ffi.Tests
             return Convert.ToInt32(doc["count"], CultureInfo.InvariantCulture);
         }
 
+        /// <summary>
+        /// GET on the stub with a blocking socket and HTTP/1.1 + Connection: close. Not
+        /// HttpWebRequest: Mono 6.8 runs its sockets through the thread pool's I/O selector
+        /// thread, which was seen to crash the runtime (SIGABRT) at process exit.
+        /// </summary>
         private static string Get(string pathAndQuery)
         {
-            var request = (HttpWebRequest)WebRequest.Create(Url + pathAndQuery);
-            request.Proxy = null;
-            request.Timeout = 10000;
-            using (var response = (HttpWebResponse)request.GetResponse())
-            using (var reader = new StreamReader(response.GetResponseStream(), Encoding.UTF8))
+            var uri = new Uri(Url);
+            using (var tcp = new TcpClient())
             {
-                return reader.ReadToEnd();
+                tcp.ReceiveTimeout = 10000;
+                tcp.SendTimeout = 10000;
+                tcp.Connect(uri.Host, uri.Port);
+                NetworkStream stream = tcp.GetStream();
+                byte[] request = Encoding.ASCII.GetBytes("GET " + pathAndQuery + " HTTP/1.1\r\nHost: " + uri.Authority
+                    + "\r\nAccept: application/json\r\nConnection: close\r\n\r\n");
+                stream.Write(request, 0, request.Length);
+                var received = new MemoryStream();
+                var buffer = new byte[65536];
+                int n;
+                while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    received.Write(buffer, 0, n);
+                }
+                byte[] all = received.ToArray();
+                int headerEnd = IndexOf(all, Encoding.ASCII.GetBytes("\r\n\r\n"));
+                if (headerEnd < 0)
+                {
+                    throw new IOException("stub: no complete answer to GET " + pathAndQuery);
+                }
+                string head = Encoding.ASCII.GetString(all, 0, headerEnd);
+                if (!head.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
+                {
+                    throw new IOException("stub: GET " + pathAndQuery + " answered " + head.Split('\r')[0]);
+                }
+                int bodyStart = headerEnd + 4;
+                int bodyLength = all.Length - bodyStart;
+                foreach (string line in head.Split(new[] { "\r\n" }, StringSplitOptions.None))
+                {
+                    if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                    {
+                        bodyLength = Math.Min(bodyLength, int.Parse(line.Substring(15).Trim(), CultureInfo.InvariantCulture));
+                    }
+                }
+                return Encoding.UTF8.GetString(all, bodyStart, bodyLength);
             }
+        }
+
+        private static int IndexOf(byte[] haystack, byte[] needle)
+        {
+            for (int i = 0; i + needle.Length <= haystack.Length; i++)
+            {
+                int j = 0;
+                while (j < needle.Length && haystack[i + j] == needle[j])
+                {
+                    j++;
+                }
+                if (j == needle.Length)
+                {
+                    return i;
+                }
+            }
+            return -1;
         }
     }
 
