@@ -247,13 +247,14 @@ def _check_result(result: int, func: Any, args: Tuple[Any, ...]) -> int:
 def _check_pointer_or(code_if_null: int) -> Callable[[Any, Any, Tuple[Any, ...]], Any]:
     """errcheck for constructors returning NULL on error.
 
-    The contract gives no code for a NULL return, so the most likely one for
-    the function is used; the message, status and ErrorType are the library's.
+    The code is ``so_last_error_code()``; ``code_if_null`` only stands in should
+    the library report none. The message, status and ErrorType are the library's.
     """
 
     def check(result: Any, func: Any, args: Tuple[Any, ...]) -> Any:
         if not result:
-            raise error_from_last_error(code_if_null)
+            code = int(lib.so_last_error_code())
+            raise error_from_last_error(code if code != ResultCode.OK else code_if_null)
         return result
 
     return check
@@ -319,6 +320,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
     ("so_lookup_tenant_api_url", so_result, [c_char_p, c_char_p, c_void_p, c_size_t],
      _check_result),
     # Errors and version
+    ("so_last_error_code", so_result, [], None),
     ("so_last_error_message", c_char_p, [], None),
     ("so_last_error_http_status", c_int32, [], None),
     ("so_last_error_type", c_char_p, [], None),
