@@ -141,7 +141,11 @@ impl Client {
         loop {
             match self.fill() {
                 Ok(0) => break,
-                Ok(_) => {}
+                Ok(_) => assert!(
+                    self.buf.len() < (64 << 20),
+                    "server keeps sending without closing: {:?}...",
+                    String::from_utf8_lossy(&self.buf[..200])
+                ),
                 Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
                     panic!("server did not close the connection; got {:?}", String::from_utf8_lossy(&self.buf))
                 }

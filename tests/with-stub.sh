@@ -18,9 +18,20 @@ case "$target_dir" in
 esac
 bin="${SO_STUB_BIN:-$target_dir/release/examples/stub_server}"
 
+if [ -z "${SO_STUB_BIN:-}" ]; then
+    if [ ! -x "$bin" ]; then
+        echo "with-stub: building the stub server" >&2
+        (cd "$root" && cargo build --release --example stub_server) >&2
+    elif [ "$root/tests/stub/mod.rs" -nt "$bin" ] || [ "$root/examples/stub_server.rs" -nt "$bin" ]; then
+        echo "with-stub: the stub's sources changed, rebuilding it" >&2
+        if ! (cd "$root" && cargo build --release --example stub_server) >&2; then
+            echo "with-stub: rebuild failed, using the existing $bin" >&2
+        fi
+    fi
+fi
 if [ ! -x "$bin" ]; then
-    echo "with-stub: building the stub server" >&2
-    (cd "$root" && cargo build --release --example stub_server) >&2
+    echo "with-stub: no stub server at $bin" >&2
+    exit 1
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/so-stub.XXXXXX")"
@@ -32,9 +43,16 @@ cleanup() {
     fi
     rm -rf "$tmp"
 }
+cmd_pid=""
+on_signal() {
+    if [ -n "$cmd_pid" ]; then
+        kill "-$1" "$cmd_pid" 2>/dev/null || true
+    fi
+    exit "$2"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
 
 # The stub's "listening" line goes to stderr so CMD's stdout stays its own.
 "$bin" --port-file "$tmp/url" >&2 &
@@ -56,8 +74,11 @@ fi
 SO_STUB_URL="$(cat "$tmp/url")"
 export SO_STUB_URL
 
+# CMD runs in the background (keeping our stdin) so that INT/TERM reach the traps at once.
 set +e
-"$@"
+"$@" <&0 &
+cmd_pid=$!
+wait "$cmd_pid"
 status=$?
 set -e
 exit "$status"

@@ -489,8 +489,7 @@ fn framing(head: &Head) -> Result<Framing, String> {
             .iter()
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .last()
+            .rfind(|t| !t.is_empty())
             .unwrap_or("");
         return if last.eq_ignore_ascii_case("chunked") {
             Ok(Framing::Chunked)
@@ -749,6 +748,7 @@ fn error_payload(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn respond_error(
     c: &mut Conn,
     ctx: &Ctx,
@@ -934,7 +934,7 @@ fn credentials(head: &Head) -> Option<AuthKind> {
         }
         1 => {
             let v = auths[0].trim();
-            let (scheme, cred) = match v.find(|ch: char| ch == ' ' || ch == '\t') {
+            let (scheme, cred) = match v.find([' ', '\t']) {
                 Some(i) => (&v[..i], v[i..].trim()),
                 None => (v, ""),
             };
@@ -977,7 +977,7 @@ fn validate(head: &Head, body: &[u8], required: Option<AuthKind>) -> Result<Valu
         extra: Vec::new(),
     })?;
     match credentials(head) {
-        Some(kind) if required.map_or(true, |r| r == kind) => {}
+        Some(kind) if required.is_none() || required == Some(kind) => {}
         _ => return Err(reject(401, "UnauthorizedAccessException", "Invalid credentials")),
     }
     if person_id.as_i64() == Some(99999) {
