@@ -452,6 +452,15 @@ static void test_base_url_forms_and_select(void) {
     CHECK(ok);
 }
 
+static void test_204_with_a_null_body_is_success(void) {
+    /* the reference page's sample answer: 204 with the body "null" */
+    TENANT("nullbody", "null_body");
+    so_client *c = client_for(base);
+    for (int i = 0; i < 3; i++) CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
+    so_client_free(c);
+    CHECK(stub_count(prefix) == 3);
+}
+
 static void test_unicode_and_escaping_in_body(void) {
     TENANT("unicode", "");
     so_client *c = client_for(base);
@@ -934,6 +943,7 @@ int main(void) {
     RUN(test_wire_xsrf_alone_and_beside_auth);
     RUN(test_later_auth_scheme_replaces_earlier);
     RUN(test_base_url_forms_and_select);
+    RUN(test_204_with_a_null_body_is_success);
     RUN(test_unicode_and_escaping_in_body);
     RUN(test_every_status_maps_to_its_code);
     RUN(test_not_found_message_matches_the_documented_form);
