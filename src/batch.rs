@@ -47,3 +47,52 @@ where
         }
     });
 }
+
+/// The failed items of a batch: how many, and the first by index.
+#[derive(Debug, Default)]
+pub struct Failures {
+    count: usize,
+    first: Option<(usize, Error)>,
+}
+
+impl Failures {
+    /// Notes that item `index` failed.
+    pub fn record(&mut self, index: usize, error: Error) {
+        self.count += 1;
+        if self.first.as_ref().is_none_or(|(i, _)| index < *i) {
+            self.first = Some((index, error));
+        }
+    }
+
+    /// `Ok` when no item failed; else the first failure's kind and status, with a summary.
+    pub fn into_result(self, total: usize) -> Result<(), Error> {
+        match self.first {
+            None => Ok(()),
+            Some((index, first)) => Err(Error {
+                message: crate::error::bound_message(format!(
+                    "{} of {} e-mails failed; the first, item {}: {}",
+                    self.count, total, index, first.message
+                )),
+                ..first
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn failures_report_the_first_by_index() {
+        assert_eq!(Failures::default().into_result(3), Ok(()));
+        let mut f = Failures::default();
+        f.record(5, Error::new(ErrorKind::Server, "five"));
+        f.record(2, Error::new(ErrorKind::NotFound, "two"));
+        f.record(7, Error::new(ErrorKind::Timeout, "seven"));
+        let e = f.into_result(10).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert_eq!(e.message, "3 of 10 e-mails failed; the first, item 2: two");
+    }
+}

@@ -7,7 +7,7 @@ use super::client::so_client;
 use super::errors::c_string;
 use super::{guard_result, opt_str_arg, so_result, try_ref};
 use crate::batch;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::request::PasswordEmail;
 
 /// One e-mail of a batch. The strings may be NULL (sent as JSON null) and must stay
@@ -96,7 +96,7 @@ pub extern "C" fn so_send_cc_password_emails_with_progress(
         // SAFETY: the caller passes `count` items and room for `count` results.
         let items = unsafe { std::slice::from_raw_parts(items, count) };
         let results = unsafe { std::slice::from_raw_parts_mut(results.cast::<MaybeUninit<so_batch_result>>(), count) };
-        let mut codes = vec![so_result::SO_OK; count];
+        let mut failures = batch::Failures::default();
 
         let mut emails = Vec::with_capacity(count);
         let mut to_send = Vec::with_capacity(count);
@@ -116,7 +116,10 @@ pub extern "C" fn so_send_cc_password_emails_with_progress(
                     emails.push(email);
                     to_send.push(i);
                 }
-                Err(e) => codes[i] = write_result(&mut results[i], Err(e)),
+                Err(e) => {
+                    write_result(&mut results[i], Err(&e));
+                    failures.record(i, e);
+                }
             }
         }
         let mut done = count - to_send.len();
@@ -125,31 +128,15 @@ pub extern "C" fn so_send_cc_password_emails_with_progress(
         }
         batch::send_many(&client.inner, &emails, max_concurrency as usize, |j, outcome, _| {
             let i = to_send[j];
-            codes[i] = write_result(&mut results[i], outcome.map(|_| ()));
+            write_result(&mut results[i], outcome.as_ref().map(|sent| sent.http_status));
+            if let Err(e) = outcome {
+                failures.record(i, e);
+            }
             done += 1;
             report(progress, userdata, done, count);
         });
 
-        let failed: Vec<usize> = (0..count).filter(|&i| codes[i] != so_result::SO_OK).collect();
-        match failed.first() {
-            None => Ok(()),
-            Some(&first) => {
-                // SAFETY: every slot was written above.
-                let r = unsafe { results[first].assume_init_ref() };
-                let mut e = Error::new(
-                    kind_of(r.code),
-                    format!(
-                        "{} of {} e-mails failed; the first, item {}: {}",
-                        failed.len(),
-                        count,
-                        first,
-                        cstr_or_empty(r.message)
-                    ),
-                );
-                e.http_status = u16::try_from(r.http_status).unwrap_or(0);
-                Err(e)
-            }
-        }
+        failures.into_result(count)
     })
 }
 
@@ -160,11 +147,11 @@ fn report(progress: so_progress_callback, userdata: *mut c_void, done: usize, to
     }
 }
 
-fn write_result(slot: &mut MaybeUninit<so_batch_result>, outcome: Result<(), Error>) -> so_result {
+fn write_result(slot: &mut MaybeUninit<so_batch_result>, outcome: Result<u16, &Error>) {
     let result = match outcome {
-        Ok(()) => so_batch_result {
+        Ok(status) => so_batch_result {
             code: so_result::SO_OK,
-            http_status: 204,
+            http_status: i32::from(status),
             message: std::ptr::null_mut(),
             error_type: std::ptr::null_mut(),
         },
@@ -175,37 +162,7 @@ fn write_result(slot: &mut MaybeUninit<so_batch_result>, outcome: Result<(), Err
             error_type: e.error_type.as_deref().map_or(std::ptr::null_mut(), |t| c_string(t).into_raw()),
         },
     };
-    slot.write(result).code
-}
-
-fn cstr_or_empty(p: *const c_char) -> String {
-    if p.is_null() {
-        return String::new();
-    }
-    // SAFETY: written by `write_result` from a CString.
-    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
-}
-
-fn kind_of(code: so_result) -> ErrorKind {
-    use so_result::*;
-    match code {
-        SO_ERR_NULL_ARGUMENT => ErrorKind::NullArgument,
-        SO_ERR_INVALID_ARGUMENT => ErrorKind::InvalidArgument,
-        SO_ERR_BUFFER_TOO_SMALL => ErrorKind::BufferTooSmall,
-        SO_ERR_CONNECT => ErrorKind::Connect,
-        SO_ERR_TLS => ErrorKind::Tls,
-        SO_ERR_TIMEOUT => ErrorKind::Timeout,
-        SO_ERR_IO => ErrorKind::Io,
-        SO_ERR_BAD_REQUEST => ErrorKind::BadRequest,
-        SO_ERR_UNAUTHORIZED => ErrorKind::Unauthorized,
-        SO_ERR_FORBIDDEN => ErrorKind::Forbidden,
-        SO_ERR_NOT_FOUND => ErrorKind::NotFound,
-        SO_ERR_RATE_LIMITED => ErrorKind::RateLimited,
-        SO_ERR_SERVER => ErrorKind::Server,
-        SO_ERR_TENANT_UNAVAILABLE => ErrorKind::TenantUnavailable,
-        SO_ERR_PANIC => ErrorKind::Panic,
-        SO_OK | SO_ERR_HTTP_STATUS => ErrorKind::HttpStatus,
-    }
+    slot.write(result);
 }
 
 /// Frees the strings of `count` results written by a batch function and sets them to
