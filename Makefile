@@ -14,7 +14,8 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 WITH_STUB := $(ROOT)/tests/with-stub.sh
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
-        test-python test-csharp test-install install wheel clean
+        test-python test-csharp test-install install wheel clean bench \
+        test-c-faults test-soak test-fuzz-smoke fuzz
 
 all: build
 
@@ -72,7 +73,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-valgrind test-install test-python test-csharp
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-soak test-c-valgrind test-install test-python test-csharp
 
 test-rust:
 	cargo test --release --all-targets
@@ -84,6 +85,34 @@ test-c: $(BUILD)/c/test_superoffice
 test-c-valgrind: $(BUILD)/c/test_superoffice_plain
 	valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \
 		--show-leak-kinds=definite $(BUILD)/c/test_superoffice_plain
+
+## The fault matrix through the C ABI (what test-c does not cover), under ASan and UBSan.
+test-c-faults: $(BUILD)/c/test_faults
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(BUILD)/c/test_faults
+
+## 8 threads x 10,000 sends through one client, every send accounted for; then 100,000
+## options and clients made and freed with a flat RSS (ASan's quarantine off for that one).
+test-soak: $(BUILD)/c/soak
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(BUILD)/c/soak send 8 10000
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=0 UBSAN_OPTIONS=halt_on_error=1 \
+		$(BUILD)/c/soak churn 100000
+
+$(BUILD)/c/test_faults $(BUILD)/c/soak: $(BUILD)/c/%: tests/c/%.c include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
+
+## 10 s of each fuzz target, when cargo-fuzz is installed (`make fuzz` installs it). Not
+## part of `make test`: installing cargo-fuzz and an instrumented build take minutes on a
+## fresh machine; tests/properties.rs checks the same properties on stable in test-rust.
+test-fuzz-smoke:
+	@if RUSTC_BOOTSTRAP=1 cargo fuzz --version >/dev/null 2>&1; then fuzz/run.sh 10; \
+	else echo "test-fuzz-smoke: cargo-fuzz is not installed, skipped (make fuzz installs it)"; fi
+
+## Each fuzz target for FUZZ_SECONDS (default 180); see fuzz/run.sh.
+fuzz:
+	fuzz/run.sh $(or $(FUZZ_SECONDS),180)
 
 test-python:
 	SUPEROFFICE_LIB=$(LIB) bindings/python/run-tests.sh
@@ -102,6 +131,11 @@ test-install: $(LIB)
 ## A Python wheel that carries the library.
 wheel: $(LIB)
 	bindings/python/build-wheel.sh $(BUILD)/wheel
+
+## Side by side with libcurl, a raw socket and Python requests against a local nginx;
+## writes BENCHMARKS.md (installs nginx and libcurl's headers when missing).
+bench: $(LIB)
+	bench/run.sh
 
 clean:
 	rm -rf $(BUILD)

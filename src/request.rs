@@ -59,18 +59,42 @@ impl PasswordEmail<'_> {
                 self.person_id
             )));
         }
-        // Keys in the reference page's order; serde_json escapes the strings.
-        let mut out = Vec::with_capacity(96);
+        // Keys in the reference page's order; serde_json escapes the strings (those with
+        // nothing to escape, the usual case, are copied as they are: the same bytes).
+        let len = |v: Option<&str>| v.map_or(4, |s| s.len() + 2);
+        let mut out = Vec::with_capacity(56 + len(self.from) + len(self.to) + len(self.subject));
         out.extend_from_slice(b"{\"PersonId\":");
-        out.extend_from_slice(self.person_id.to_string().as_bytes());
-        for (key, value) in [("From", self.from), ("To", self.to), ("Subject", self.subject)] {
-            out.extend_from_slice(b",\"");
-            out.extend_from_slice(key.as_bytes());
-            out.extend_from_slice(b"\":");
-            serde_json::to_writer(&mut out, &value).map_err(|e| Error::invalid(e.to_string()))?;
+        let mut digits = [0u8; 10];
+        out.extend_from_slice(format_positive(self.person_id as u32, &mut digits));
+        let fields: [(&[u8], _); 3] =
+            [(b",\"From\":", self.from), (b",\"To\":", self.to), (b",\"Subject\":", self.subject)];
+        for (key, value) in fields {
+            out.extend_from_slice(key);
+            match value {
+                None => out.extend_from_slice(b"null"),
+                Some(v) if !v.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) => {
+                    out.push(b'"');
+                    out.extend_from_slice(v.as_bytes());
+                    out.push(b'"');
+                }
+                Some(v) => serde_json::to_writer(&mut out, v).map_err(|e| Error::invalid(e.to_string()))?,
+            }
         }
         out.push(b'}');
         Ok(out)
+    }
+}
+
+/// Decimal digits of `n`.
+fn format_positive(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
     }
 }
 
@@ -165,6 +189,27 @@ mod tests {
         assert_eq!(s, "{\"PersonId\":1,\"From\":null,\"To\":\"a\\\"b\\\\c\\nd é\",\"Subject\":null}");
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v["To"], "a\"b\\c\nd é");
+    }
+
+    #[test]
+    fn body_matches_serde_json_for_every_kind_of_string() {
+        let texts = ["", "plain", "a\"b", "back\\slash", "tab\tnew\nline\r", "\u{1}\u{1f}\u{7f}", "é ü 日本", "</script>"];
+        for id in [1, 9, 10, 670, 99_999, i32::MAX] {
+            for t in texts {
+                for (from, to, subject) in [(Some(t), None, Some(t)), (None, Some(t), None)] {
+                    let e = PasswordEmail { person_id: id, from, to, subject };
+                    let expected = serde_json::json!({"PersonId": id, "From": from, "To": to, "Subject": subject});
+                    let got: serde_json::Value = serde_json::from_slice(&e.json_body().unwrap()).unwrap();
+                    assert_eq!(got, expected);
+                    let mut reference = format!("{{\"PersonId\":{id}");
+                    for (k, v) in [("From", from), ("To", to), ("Subject", subject)] {
+                        reference.push_str(&format!(",\"{k}\":{}", serde_json::to_string(&v).unwrap()));
+                    }
+                    reference.push('}');
+                    assert_eq!(String::from_utf8(e.json_body().unwrap()).unwrap(), reference);
+                }
+            }
+        }
     }
 
     #[test]

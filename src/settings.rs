@@ -80,16 +80,23 @@ impl BaseUrl {
         if authority.host().is_empty() {
             return Err(bad("has no host"));
         }
+        // The URI parser takes any text after the host's ':' as a port.
+        let port = authority.as_str()[authority.as_str().rfind(']').unwrap_or(0)..]
+            .rsplit_once(':')
+            .map(|(_, p)| p);
+        if let Some(p) = port.filter(|p| !p.is_empty()) {
+            if !p.bytes().all(|b| b.is_ascii_digit()) || !matches!(p.parse::<u16>(), Ok(1..)) {
+                return Err(bad("has an invalid port (expected a number from 1 to 65535)"));
+            }
+        }
         if uri.query().is_some() || input.contains('#') {
             return Err(bad("must not have a query or fragment"));
         }
         let mut path = uri.path().trim_end_matches('/').to_string();
-        for suffix in ["/api"] {
-            if path.len() >= suffix.len()
-                && path[path.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-            {
-                path.truncate(path.len() - suffix.len());
-            }
+        // Compared as bytes: the path may end in a multi-byte character (found by
+        // fuzz/fuzz_targets/base_url.rs: slicing the string there panicked).
+        if path.len() >= 4 && path.as_bytes()[path.len() - 4..].eq_ignore_ascii_case(b"/api") {
+            path.truncate(path.len() - 4);
         }
         let path = path.trim_end_matches('/').to_string();
         Ok(BaseUrl {
@@ -106,12 +113,68 @@ impl BaseUrl {
 }
 
 /// What of a URL may be shown in a message: never its user information.
+///
+/// Everything between `://` and the *last* `@` is hidden (a password may hold a raw `@`
+/// or `/`); an `@` with no `://` before it hides the whole URL. Control characters are
+/// shown as spaces, so a message stays one line.
 fn shown_url(input: &str) -> String {
-    match (input.find("://"), input.find('@')) {
+    let shown = match (input.find("://"), input.rfind('@')) {
+        (_, None) => input.to_string(),
         (Some(s), Some(at)) if at > s => format!("{}://***{}", &input[..s], &input[at..]),
-        (None, Some(_)) => "***".to_string(),
-        _ => input.chars().take(200).collect(),
+        _ => "***".to_string(),
+    };
+    shown.chars().take(200).map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// Checks a proxy URL, `[scheme://][user[:password]@]host[:port][/]`, more strictly than
+/// ureq does (it takes an empty host or a port out of range as port 80). Messages never
+/// echo the URL: it may hold a password.
+fn check_proxy_url(url: &str) -> Result<(), Error> {
+    let bad = || Error::invalid("the proxy URL is not valid (expected http://[user:password@]host:port)");
+    if url.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(Error::invalid("the proxy URL must not contain spaces or control characters"));
     }
+    let rest = match url.find("://") {
+        Some(i) => {
+            const SCHEMES: [&str; 6] = ["http", "https", "socks4", "socks4a", "socks5", "socks5h"];
+            if !SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(&url[..i])) {
+                return Err(Error::invalid(
+                    "the proxy URL must start with http://, https://, socks4://, socks4a://, socks5:// or socks5h://",
+                ));
+            }
+            &url[i + 3..]
+        }
+        None => url,
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if !matches!(&rest[end..], "" | "/") {
+        return Err(Error::invalid("the proxy URL must not have a path, query or fragment"));
+    }
+    let authority = &rest[..end];
+    let host_port = authority.rfind('@').map_or(authority, |at| &authority[at + 1..]);
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => {
+            let close = v6.find(']').ok_or_else(bad)?;
+            let after = &v6[close + 1..];
+            if v6[..close].parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(bad());
+            }
+            (&v6[..close], if after.is_empty() { None } else { Some(after.strip_prefix(':').ok_or_else(bad)?) })
+        }
+        None => match host_port.rfind(':') {
+            Some(i) => (&host_port[..i], Some(&host_port[i + 1..])),
+            None => (host_port, None),
+        },
+    };
+    if host.is_empty() || (!host_port.starts_with('[') && host.contains(['[', ']', ':'])) {
+        return Err(bad());
+    }
+    if let Some(p) = port {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || !matches!(p.parse::<u16>(), Ok(1..)) {
+            return Err(Error::invalid("the proxy URL's port must be a number from 1 to 65535"));
+        }
+    }
+    Ok(())
 }
 
 /// Checks a value that goes into an HTTP header: not empty, no control characters.
@@ -171,17 +234,30 @@ impl Auth {
     }
 
     /// The `Authorization` header value, if any; wiped when dropped.
+    ///
+    /// Every buffer is allocated at its final size: a `String` that grows leaves its old
+    /// block, with the part of the secret written so far, unwiped on the heap
+    /// (`tests/zeroize.rs` checks this).
     pub fn header_value(&self) -> Option<Zeroizing<String>> {
+        fn joined(parts: &[&str]) -> Zeroizing<String> {
+            let mut out = Zeroizing::new(String::with_capacity(parts.iter().map(|p| p.len()).sum()));
+            for p in parts {
+                out.push_str(p);
+            }
+            out
+        }
         match self {
             Auth::None => None,
             Auth::Basic { user, password } => {
-                let joined = Zeroizing::new(format!("{}:{}", user.expose(), password.expose()));
-                let mut v = Zeroizing::new(String::from("Basic "));
-                base64::engine::general_purpose::STANDARD.encode_string(joined.as_bytes(), &mut v);
+                let pair = joined(&[user.expose(), ":", password.expose()]);
+                let encoded = base64::encoded_len(pair.len(), true).unwrap_or(0);
+                let mut v = Zeroizing::new(String::with_capacity("Basic ".len() + encoded));
+                v.push_str("Basic ");
+                base64::engine::general_purpose::STANDARD.encode_string(pair.as_bytes(), &mut v);
                 Some(v)
             }
-            Auth::Ticket(t) => Some(Zeroizing::new(format!("SOTicket {}", t.expose()))),
-            Auth::Bearer(t) => Some(Zeroizing::new(format!("Bearer {}", t.expose()))),
+            Auth::Ticket(t) => Some(joined(&["SOTicket ", t.expose()])),
+            Auth::Bearer(t) => Some(joined(&["Bearer ", t.expose()])),
         }
     }
 
@@ -386,9 +462,7 @@ impl Settings {
             None => ProxySetting::FromEnvironment,
             Some("") => ProxySetting::Direct,
             Some(u) => {
-                if u.chars().any(|c| c.is_control() || c == ' ') {
-                    return Err(Error::invalid("the proxy URL must not contain spaces or control characters"));
-                }
+                check_proxy_url(u)?;
                 ureq::Proxy::new(u).map_err(|_| {
                     Error::invalid("the proxy URL is not valid (expected http://[user:password@]host:port)")
                 })?;
@@ -422,6 +496,11 @@ mod tests {
         assert_eq!(base("http://127.0.0.1:8080/api").root(), "http://127.0.0.1:8080");
         assert_eq!(base("https://crm.example.com/SuperOffice/").root(), "https://crm.example.com/SuperOffice");
         assert_eq!(base("https://h/apis").root(), "https://h/apis");
+        assert_eq!(base("https://[::1]:8443/x").root(), "https://[::1]:8443/x");
+        assert_eq!(base("http://h:65535").root(), "http://h:65535");
+        // A path that ends in a multi-byte character (found by fuzzing: it panicked).
+        assert_eq!(base("http://1/27xt\u{44b}080").path, "/27xt\u{44b}080");
+        assert_eq!(base("http://h/\u{44b}").path, "/\u{44b}");
     }
 
     #[test]
@@ -437,11 +516,32 @@ mod tests {
             "https://user:pw@host/x",
             "https://host/\r\nX: y",
             "http:/host",
+            "https://host:port/x",
+            "https://host:99999/x",
+            "https://host:0/x",
+            "https://[::1]:x/y",
         ] {
             let e = BaseUrl::parse(bad).unwrap_err();
             assert_eq!(e.kind, crate::error::ErrorKind::InvalidArgument, "{bad}");
             assert!(!e.message.contains("pw@"), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn refused_base_urls_never_show_user_information() {
+        for (bad, secret) in [
+            ("https://user:secret@host/x", "secret"),
+            ("https://us@er:secret@host/x", "secret"),
+            ("https://user:sec/ret@host/x", "sec/ret"),
+            ("https://user:secret@host/x y", "secret"),
+            ("user:secret@host", "secret"),
+            ("user:secret@host://x", "secret"),
+        ] {
+            let e = BaseUrl::parse(bad).unwrap_err();
+            assert!(!e.message.contains(secret), "{bad}: {}", e.message);
+        }
+        let e = BaseUrl::parse("https://host/\r\nX: y").unwrap_err();
+        assert!(!e.message.contains('\n') && !e.message.contains('\r'), "{}", e.message);
     }
 
     #[test]
@@ -481,6 +581,39 @@ mod tests {
         let shown = format!("{s:?}");
         for secret in ["someuser", "hunter2", "app-secret", "xsrf-secret", "ppass-secret"] {
             assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+
+    #[test]
+    fn proxy_urls_are_checked_without_echoing_them() {
+        let mut s = Settings::new("https://h").unwrap();
+        for good in [
+            "http://proxy:3128",
+            "http://u:p@proxy:3128/",
+            "proxy:3128",
+            "proxy",
+            "HTTPS://proxy",
+            "socks5://127.0.0.1:1080",
+            "http://[::1]:3128",
+        ] {
+            assert!(s.set_proxy(Some(good)).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://u:secret-pw@:3128",
+            "http://u:secret-pw@h:99999",
+            "http://u:secret-pw@h:0",
+            "http://u:secret-pw@h:x",
+            "http://u:secret-pw@h:",
+            "http://u:secret-pw@h:3128/path",
+            "http://u:secret-pw@h?q",
+            "ftp://u:secret-pw@h",
+            "http://u:secret-pw@[::1",
+            "http://u:secret-pw@[nothex]:1",
+            "http://",
+        ] {
+            let e = s.set_proxy(Some(bad)).unwrap_err();
+            assert_eq!(e.kind, crate::error::ErrorKind::InvalidArgument, "{bad}");
+            assert!(!e.message.contains("secret-pw"), "{}", e.message);
         }
     }
 

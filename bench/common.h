@@ -1,0 +1,64 @@
+/* Shared by the C peers of the benchmark: the request every peer sends, timing, output.
+ * Each program prints "key value" lines on stdout that bench/run.sh collects. */
+#ifndef BENCH_COMMON_H
+#define BENCH_COMMON_H
+
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+/* The request, the same for every peer. */
+#define B_PATH "/Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail"
+#define B_TICKET "7T:dGVzdA=="
+#define B_APP_TOKEN "bench-app-token-0123456789abcdef"
+#define B_LANGUAGE "sv"
+#define B_USER_AGENT "superoffice-ffi/0.1.0"
+#define B_PERSON_ID 670
+#define B_FROM "support@example.com"
+#define B_TO "kari@example.com"
+#define B_SUBJECT "Your password"
+#define B_BODY "{\"PersonId\":670,\"From\":\"support@example.com\",\"To\":\"kari@example.com\",\"Subject\":\"Your password\"}"
+
+static inline double b_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time (user + system) this process used so far, in seconds. */
+static inline double b_cpu(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static inline long b_arg_long(int argc, char **argv, int i, long dflt) {
+    return argc > i ? strtol(argv[i], NULL, 10) : dflt;
+}
+
+/* Resident memory of this process in KiB (VmRSS). */
+static inline long b_rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
+static inline void b_result(const char *key, double value) {
+    printf("%s %.6f\n", key, value);
+    fflush(stdout);
+}
+
+#endif

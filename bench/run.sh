@@ -1,0 +1,434 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark behind `make bench`: this library against libcurl, a raw
+# keep-alive socket and Python requests, in one run, against one local nginx answering
+# 204, with the same request. Prints a table and writes it to BENCHMARKS.md.
+#
+# Usage: bench/run.sh            (from `make bench`, which builds the library first)
+# Environment:
+#   SO_LIB          the library to measure (default target/release/libsuperoffice.so)
+#   BENCH_N         sequential requests per peer and round (default 20000)
+#   BENCH_ROUNDS    rounds of the sequential C peers, interleaved; the best round of each
+#                   peer counts: on a shared machine, the one least disturbed (default 9)
+#   BENCH_PY_N      requests of the Python peers (default 20000; requests gets a quarter)
+#   BENCH_THREADS   threads of the threaded peers (default 8)
+#   BENCH_OUT       where the report goes (default BENCHMARKS.md at the repository root)
+#
+# Timing never fails the run: the exit status is non-zero only when something could not
+# be set up or a request failed.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bench="$root/bench"
+work="$root/build/bench"
+lib="${SO_LIB:-$root/target/release/libsuperoffice.so}"
+N="${BENCH_N:-20000}"
+ROUNDS="${BENCH_ROUNDS:-9}"
+PY_N="${BENCH_PY_N:-20000}"
+REQ_N=$((PY_N / 4))
+T="${BENCH_THREADS:-8}"
+PER_THREAD=$((N / 2))
+WARM=1000
+CG_N=2000
+report="${BENCH_OUT:-$root/BENCHMARKS.md}"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ -f "$lib" ] || die "$lib is missing: run 'make build' (or 'make bench') first"
+
+# --- 1. Tools: Debian's nginx, libcurl's headers, openssl, valgrind --------------------
+missing=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -f /usr/include/curl/curl.h ] || [ -f "/usr/include/$(gcc -dumpmachine 2>/dev/null)/curl/curl.h" ] ||
+    missing+=(libcurl4-openssl-dev)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v strip >/dev/null 2>&1 || missing+=(binutils)
+command -v strace >/dev/null 2>&1 || missing+=(strace)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]}"
+    [ "$(id -u)" -eq 0 ] || die "need root to install ${missing[*]} (or install them first)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    if ! apt-get install -y -qq "${missing[@]}" >&2; then
+        # Releases without nginx-light have plain nginx.
+        apt-get install -y -qq "${missing[@]/nginx-light/nginx}" >&2
+    fi
+fi
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+
+# --- 2. Build the peers -----------------------------------------------------------------
+mkdir -p "$work/lib" "$work/bin"
+cp -f "$lib" "$work/lib/libsuperoffice.so"
+soname="$(objdump -p "$work/lib/libsuperoffice.so" 2>/dev/null | awk '/SONAME/ {print $2}')"
+if [ -n "$soname" ] && [ "$soname" != libsuperoffice.so ]; then
+    ln -sf libsuperoffice.so "$work/lib/$soname"
+fi
+CFLAGS=(-std=c11 -O2 -Wall -Wextra -I"$root/include" -I"$bench")
+gcc "${CFLAGS[@]}" "$bench/bench_so.c" -o "$work/bin/bench_so" \
+    -L"$work/lib" -lsuperoffice -Wl,-rpath,"$work/lib" -lpthread
+gcc "${CFLAGS[@]}" "$bench/bench_curl.c" -o "$work/bin/bench_curl" -lcurl -lpthread
+gcc "${CFLAGS[@]}" "$bench/bench_raw.c" -o "$work/bin/bench_raw"
+
+# The bench's own venv: requests from PyPI; the binding from its source, on the same library.
+venv="$work/venv"
+if [ ! -f "$venv/.ready" ]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet requests
+    touch "$venv/.ready"
+fi
+PY=("$venv/bin/python")
+export PYTHONPATH="$root/bindings/python/src${PYTHONPATH:+:$PYTHONPATH}"
+export SUPEROFFICE_LIB="$work/lib/libsuperoffice.so"
+# No proxy for any peer: the library and requests read these variables.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy NO_PROXY no_proxy
+
+# --- 3. nginx on 127.0.0.1, http and https, answering 204 -------------------------------
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/so-bench.XXXXXX")"
+nginx_pid=""
+cleanup() {
+    if [ -n "$nginx_pid" ]; then
+        kill "$nginx_pid" 2>/dev/null || true
+        wait "$nginx_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A test CA and a server certificate for 127.0.0.1, made now.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=superoffice-ffi bench CA" \
+    -keyout "$tmp/ca.key" -out "$tmp/ca.pem" >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$tmp/server.key" -out "$tmp/server.csr" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+    >"$tmp/ext.cnf"
+openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
+    -days 2 -extfile "$tmp/ext.cnf" -out "$tmp/server.pem" >/dev/null 2>&1
+
+read -r http_port https_port < <(python3 - <<'EOF'
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])
+EOF
+)
+user_line=""
+if [ "$(id -u)" -eq 0 ]; then
+    user_line="user $(id -un) $(id -gn);"
+fi
+# Debian's nginx-light brings the echo module: a second tenant answers after 2 ms, as a
+# server over a network would, to show what threads sharing one client gain there.
+echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
+load_line=""
+slow_location=""
+if [ -f "$echo_module" ]; then
+    load_line="load_module $echo_module;"
+    slow_location="location = /Slow12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail { echo_status 204; echo_sleep 0.002; }"
+fi
+mkdir -p "$tmp/nginx"
+cat >"$tmp/nginx.conf" <<EOF
+$load_line
+$user_line
+worker_processes auto;
+daemon off;
+master_process on;
+pid $tmp/nginx.pid;
+error_log $tmp/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 65;
+    client_body_temp_path $tmp/nginx/body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    ssl_certificate $tmp/server.pem;
+    ssl_certificate_key $tmp/server.key;
+    server {
+        listen 127.0.0.1:$http_port;
+        listen 127.0.0.1:$https_port ssl;
+        location = /Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail { return 204; }
+        $slow_location
+    }
+}
+EOF
+"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx.conf" -e "$tmp/error.log" &
+nginx_pid=$!
+for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null; then break; fi
+    kill -0 "$nginx_pid" 2>/dev/null || die "nginx did not start: $(cat "$tmp/error.log" 2>/dev/null)"
+    sleep 0.1
+done
+base="http://127.0.0.1:$http_port/Cust12345"
+sbase="https://127.0.0.1:$https_port/Cust12345"
+url="$base/api/v1/Agents/Person/SendCustomerCentrePasswordEmail"
+surl="$sbase/api/v1/Agents/Person/SendCustomerCentrePasswordEmail"
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+say "nginx on 127.0.0.1:$http_port (http) and :$https_port (https); load average $load_start"
+
+# --- 4. Measure ----------------------------------------------------------------------------
+declare -A R  # results: R[peer.key] = value
+# run PEER CMD...: runs CMD, keeps the best "rps" (and its "cpu_us") over calls for PEER.
+run() {
+    local peer="$1"
+    shift
+    local out
+    out="$("$@")" || die "$peer failed"
+    local rps cpu
+    rps="$(awk '$1 == "rps" {print $2}' <<<"$out")"
+    cpu="$(awk '$1 == "cpu_us" {print $2}' <<<"$out")"
+    if [ -z "${R[$peer.rps]:-}" ] || awk -v a="$rps" -v b="${R[$peer.rps]}" 'BEGIN {exit !(a > b)}'; then
+        R[$peer.rps]="$rps"
+        R[$peer.cpu]="${cpu:-}"
+    fi
+    R[$peer.runs]="$(( ${R[$peer.runs]:-0} + 1 ))"
+}
+get() { awk -v k="$2" '$1 == k {print $2}' <<<"$1"; }
+
+B="$work/bin"
+for round in $(seq 1 "$ROUNDS"); do
+    say "round $round of $ROUNDS: sequential C peers, $N requests each"
+    run raw "$B/bench_raw" 127.0.0.1 "$http_port" "$N" "$WARM"
+    run curl "$B/bench_curl" seq "$url" "$N" "$WARM"
+    run so "$B/bench_so" seq "$base" "$N" "$WARM"
+done
+say "Python peers: $PY_N requests through the binding, $REQ_N with requests.Session"
+for round in 1 2; do
+    run py_so "${PY[@]}" "$bench/bench_py.py" so "$base" "$PY_N" 500
+    run py_requests "${PY[@]}" "$bench/bench_py.py" requests "$base" "$REQ_N" 200
+done
+say "$T threads: $PER_THREAD requests each"
+for round in 1 2; do
+    run curl_mt "$B/bench_curl" threads "$url" "$T" "$PER_THREAD" 200
+    run so_mt "$B/bench_so" threads "$base" "$T" "$PER_THREAD" 200
+done
+say "https keep-alive: $N requests each"
+for round in 1 2 3; do
+    run curl_tls "$B/bench_curl" https "$surl" "$tmp/ca.pem" "$N" 200
+    run so_tls "$B/bench_so" https "$sbase" "$tmp/ca.pem" "$N" 200
+done
+
+if [ -n "$slow_location" ]; then
+    say "a server answering after 2 ms: 1 and $T threads"
+    slow="http://127.0.0.1:$http_port/Slow12345"
+    run so_slow1 "$B/bench_so" threads "$slow" 1 1000 20
+    run so_slowT "$B/bench_so" threads "$slow" "$T" 1000 20
+    run curl_slow1 "$B/bench_curl" threads "$slow/api/v1/Agents/Person/SendCustomerCentrePasswordEmail" 1 1000 20
+    run curl_slowT "$B/bench_curl" threads "$slow/api/v1/Agents/Person/SendCustomerCentrePasswordEmail" "$T" 1000 20
+fi
+
+say "batch of 1,000 at concurrency 8, client creation, memory"
+batch="$("$B/bench_so" batch "$base" 1000 8)" || die "batch failed"
+newfree="$("$B/bench_so" newfree "$base" 1000)" || die "so_client_new failed"
+rss="$("$B/bench_so" rss "$base")" || die "memory run failed"
+
+say "callgrind: $CG_N sends minus a 0-send run, this library and libcurl"
+# instructions CMD...: instructions of CMD under callgrind (every thread).
+instructions() {
+    local f="$tmp/cg.out"
+    valgrind --tool=callgrind --callgrind-out-file="$f" "$@" >/dev/null 2>"$tmp/cg.err" ||
+        die "callgrind run failed: $(tail -3 "$tmp/cg.err")"
+    awk '/^(summary|totals):/ {print $2; exit}' "$f"
+}
+cg_so=$(( ($(instructions "$B/bench_so" count "$base" "$CG_N" 10) - $(instructions "$B/bench_so" count "$base" 0 10)) / CG_N ))
+cg_curl=$(( ($(instructions "$B/bench_curl" count "$url" "$CG_N" 10) - $(instructions "$B/bench_curl" count "$url" 0 10)) / CG_N ))
+# Where a send's instructions go: callgrind collecting inside so_send_cc_password_email only.
+valgrind --tool=callgrind --toggle-collect=so_send_cc_password_email --callgrind-out-file="$tmp/cg.send" \
+    "$B/bench_so" count "$base" "$CG_N" 10 >/dev/null 2>"$tmp/cg.err" || die "callgrind profile failed"
+profile_rows="$(callgrind_annotate "$tmp/cg.send" 2>/dev/null | awk -v n="$((CG_N + 10))" '
+    /PROGRAM TOTALS/ {total = $1; gsub(/,/, "", total); next}
+    /^-+$/ {dash++; next}
+    dash >= 4 && total > 0 && /%\)/ && shown < 12 {
+        ir = $1; gsub(/,/, "", ir)
+        fn = $0; sub(/^[^)]*\) +/, "", fn); sub(/ \[.*\]$/, "", fn); sub(/^[^:]*:/, "", fn)
+        gsub(/\|/, "\\|", fn)
+        printf "| %d | %.1f%% | `%s` |\n", ir / n, 100 * ir / total, fn; shown++
+    }')"
+
+# System calls per send: strace over CG_N sends minus a 0-send run.
+syscalls() {
+    local f="$tmp/strace.out"
+    strace -f -c -o "$f" "$@" >/dev/null 2>&1 || die "strace run failed: $*"
+    awk '$NF == "total" {print $4 + 0}' "$f"
+}
+sc() {  # sc CMD... with N as its count argument replaced by {}
+    local with without
+    with="$(syscalls "${@/\{\}/$CG_N}")"
+    without="$(syscalls "${@/\{\}/0}")"
+    awk -v a="$with" -v b="$without" -v n="$CG_N" 'BEGIN {printf "%.1f", (a - b) / n}'
+}
+sc_so="$(sc "$B/bench_so" count "$base" {} 10)"
+sc_curl="$(sc "$B/bench_curl" count "$url" {} 10)"
+sc_raw="$(sc "$B/bench_raw" 127.0.0.1 "$http_port" {} 10)"
+
+cp -f "$lib" "$tmp/stripped.so"
+strip "$tmp/stripped.so"
+size_stripped="$(stat -c %s "$tmp/stripped.so")"
+size_raw="$(stat -c %s "$lib")"
+load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- 5. Report ----------------------------------------------------------------------------
+f() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}'; }
+mark() { if ge "$1" "$2"; then echo "yes"; else echo "**no**"; fi; }
+lt() { if awk -v a="$1" -v b="$2" 'BEGIN {exit !(a < b)}'; then echo "yes"; else echo "**no**"; fi; }
+
+row() {  # row PEER LABEL REQUESTS
+    local p="$1"
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$p.rps]}")" \
+        "$( [ -n "${R[$p.cpu]:-}" ] && f "${R[$p.cpu]}" 1 || echo "-")" \
+        "$(ratio "${R[$p.rps]}" "${R[curl.rps]}")" "$(ratio "${R[$p.rps]}" "${R[raw.rps]}")"
+}
+
+# With the echo module: a server answering after 2 ms, 1 and $T threads.
+slow_rows() {
+    [ -n "${R[so_slow1.rps]:-}" ] || return 0
+    printf '| server answering after 2 ms, 1 thread, req/s | %s | %s |\n' \
+        "$(f "${R[so_slow1.rps]}")" "$(f "${R[curl_slow1.rps]}")"
+    printf '| server answering after 2 ms, %s threads (one client / a handle each), req/s | %s (%sx) | %s (%sx) |\n' \
+        "$T" "$(f "${R[so_slowT.rps]}")" "$(ratio "${R[so_slowT.rps]}" "${R[so_slow1.rps]}")" \
+        "$(f "${R[curl_slowT.rps]}")" "$(ratio "${R[curl_slowT.rps]}" "${R[curl_slow1.rps]}")"
+}
+
+threads_note() {
+    if ge "$mt_vs_one" 1.5; then
+        printf -- "- Threads: here %s threads sharing one client give %sx one thread, libcurl with a\n" "$T" "$mt_vs_one"
+        printf '  handle per thread %sx its one thread. One thread waits for each answer; on a\n' "$curl_mt_vs_one"
+        printf '  virtual machine whose cores are otherwise idle, each wait costs a wake-up of an idle\n'
+        printf '  core, which threads keep busy. %s' "$(slow_note)"
+    else
+        printf -- "- Threads: nginx, the client's threads and the rest of the machine share %s cores\n" "$(nproc)"
+        printf '  (load average above). One sequential client already keeps about one core busy (its\n'
+        printf "  own CPU per request plus nginx's), so threads can add at most the other core, minus\n"
+        printf '  the cost of switching threads on a core: here %s threads give %sx one thread, and\n' "$T" "$mt_vs_one"
+        printf '  libcurl with a handle per thread %sx its one thread. %s' "$curl_mt_vs_one" "$(slow_note)"
+    fi
+}
+
+slow_note() {
+    [ -n "${R[so_slow1.rps]:-}" ] || return 0
+    printf 'Against a server that answers after 2 ms, as one over a network would, %s threads sharing one client give %sx one thread.' \
+        "$T" "$(ratio "${R[so_slowT.rps]}" "${R[so_slow1.rps]}")"
+}
+
+so_vs_curl="$(ratio "${R[so.rps]}" "${R[curl.rps]}")"
+so_vs_raw="$(ratio "${R[so.rps]}" "${R[raw.rps]}")"
+py_vs_requests="$(ratio "${R[py_so.rps]}" "${R[py_requests.rps]}")"
+mt_vs_one="$(ratio "${R[so_mt.rps]}" "${R[so.rps]}")"
+curl_mt_vs_one="$(ratio "${R[curl_mt.rps]}" "${R[curl.rps]}")"
+tls_vs_curl="$(ratio "${R[so_tls.rps]}" "${R[curl_tls.rps]}")"
+new_us="$(get "$newfree" mean_us)"
+new_first_ms="$(get "$newfree" first_ms)"
+rss1="$(f "$(get "$rss" rss_1k_kib)")"; rss10="$(f "$(get "$rss" rss_10k_kib)")"; rss100="$(f "$(get "$rss" rss_100k_kib)")"
+rss_growth=$(( rss100 - rss1 ))
+batch_rps="$(get "$batch" batch_rps)"; batch_seq="$(get "$batch" seq_rps)"
+cpu_model="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+
+{
+cat <<EOF
+# Benchmarks
+
+\`make bench\` (bench/run.sh) measures, in one run and against one local nginx answering
+\`204\`, the same request sent by this library and by what a user would use instead:
+\`POST /Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail\` with
+\`Authorization: SOTicket ...\`, \`SO-AppToken\`, \`Accept\`, \`Content-Type\`,
+\`Accept-Language\`/\`SO-Language: sv\`, the same \`User-Agent\` and the 95-byte JSON body,
+over one keep-alive connection per thread. Sequential C peers: best of $ROUNDS rounds of
+$N requests after $WARM warm-up requests, interleaved; Python and threaded peers: best of
+2 rounds, https: best of 3.
+The machine is shared: compare rows of one run, not runs; client CPU per request
+(\`getrusage\`) and instructions under callgrind are the steadier numbers.
+
+## Requests per second
+
+| peer | requests | req/s | client CPU µs/req | vs libcurl | vs raw socket |
+| --- | ---: | ---: | ---: | ---: | ---: |
+$(row raw "raw keep-alive socket, fixed request (C) — the practical limit" "$N")
+$(row curl "libcurl, one reused easy handle (C)" "$N")
+$(row so "**superoffice from C**, one client" "$N")
+$(row py_so "**superoffice from Python** (binding)" "$PY_N")
+$(row py_requests "Python requests.Session" "$REQ_N")
+$(row curl_mt "libcurl, $T threads, one handle each (C)" "$((T * PER_THREAD))")
+$(row so_mt "**superoffice, $T threads sharing one client** (C)" "$((T * PER_THREAD))")
+$(row curl_tls "https: libcurl, one handle (C)" "$N")
+$(row so_tls "**https: superoffice**, one client (C)" "$N")
+
+## Targets
+
+| target | measured | holds |
+| --- | ---: | :---: |
+| from C, at least 1.0x libcurl | ${so_vs_curl}x | $(mark "$so_vs_curl" 1.0) |
+| from C, at least 0.85x the raw socket loop | ${so_vs_raw}x | $(mark "$so_vs_raw" 0.85) |
+| from Python, at least 4x requests.Session | ${py_vs_requests}x | $(mark "$py_vs_requests" 4) |
+| $T threads on one client, at least 1.5x one thread (libcurl, handle per thread: ${curl_mt_vs_one}x) | ${mt_vs_one}x | $(mark "$mt_vs_one" 1.5) |
+| \`so_client_new\` + \`so_client_free\` under 5 ms | $(f "$new_us" 1) µs | $(lt "$new_us" 5000) |
+| memory flat after warm-up (RSS after 100,000 sends vs after 1,000) | +$rss_growth KiB | $(lt "$rss_growth" 1024) |
+| stripped library at most 2.5 MB | $(f "$(awk -v s="$size_stripped" 'BEGIN {print s / 1e6}')" 2) MB | $(lt "$size_stripped" 2500001) |
+
+## Other measurements
+
+| what | this library | libcurl |
+| --- | ---: | ---: |
+| instructions per send (callgrind, $CG_N sends minus a 0-send run) | $cg_so | $cg_curl |
+| system calls per send (strace; the raw socket loop makes $sc_raw) | $sc_so | $sc_curl |
+| https keep-alive, req/s | $(f "${R[so_tls.rps]}") | $(f "${R[curl_tls.rps]}") (${tls_vs_curl}x) |
+$(slow_rows)
+
+| what | value |
+| --- | ---: |
+| \`so_client_new\` + \`so_client_free\`, mean of 1,000 | $(f "$new_us" 1) µs |
+| the first \`so_client_new\` of a process (loads the system trust store once) | $(f "$new_first_ms" 2) ms |
+| resident memory after 1,000 / 10,000 / 100,000 sends | $rss1 / $rss10 / $rss100 KiB |
+| 1,000 items, \`so_send_cc_password_emails\` at concurrency 8 (best of 3) | $(f "$batch_rps") req/s |
+| 1,000 sequential \`so_send_cc_password_email\` (best of 3) | $(f "$batch_seq") req/s |
+| libsuperoffice.so, stripped copy / as built | $size_stripped / $size_raw bytes |
+
+## Notes
+
+- The library sends without a proxy over its direct path (src/transport.rs): the request
+  head is built once per client (and again only when a credential is refreshed), written
+  with the body in one \`write\`, and a clean 2xx answer is parsed with \`httparse\` alone;
+  any other answer goes through ureq's own protocol state machine, so errors read as
+  before. A pooled connection is probed with one \`recv(MSG_PEEK|MSG_DONTWAIT)\`, socket
+  timeouts are set only when the one in place could outlast the deadline, and the pool's
+  lock is never held across I/O. With a proxy, requests go through \`ureq::Agent::run\`.
+$(threads_note)
+
+## Where a send's time goes
+
+Instructions per send inside \`so_send_cc_password_email\` (callgrind with
+\`--toggle-collect\`, self cost, the first 12 functions), beside the system calls above.
+
+| instructions per send | share | function |
+| ---: | ---: | --- |
+$profile_rows
+
+## Machine
+
+| | |
+| --- | --- |
+| nproc | $(nproc) |
+| CPU | ${cpu_model:-unknown} |
+| kernel | $(uname -sr) |
+| load average at start / end | $load_start / $load_end |
+| nginx | $("$NGINX" -v 2>&1 | sed 's/^nginx version: //') (worker_processes auto, access_log off) |
+| libcurl | $(curl-config --version 2>/dev/null || echo unknown) |
+| Python / requests | $("${PY[@]}" -c 'import sys, requests; print(sys.version.split()[0], "/", requests.__version__)') |
+| compiler | $(gcc --version | head -1) -O2 |
+| rustc | $(rustc --version 2>/dev/null || echo unknown) |
+| ureq | $(awk '/^name = "ureq"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$root/Cargo.lock") |
+| date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+EOF
+} >"$tmp/report.md"
+
+cp "$tmp/report.md" "$report"
+cat "$tmp/report.md"
+say "wrote $report"
