@@ -64,8 +64,7 @@ impl PasswordEmail<'_> {
         let len = |v: Option<&str>| v.map_or(4, |s| s.len() + 2);
         let mut out = Vec::with_capacity(56 + len(self.from) + len(self.to) + len(self.subject));
         out.extend_from_slice(b"{\"PersonId\":");
-        let mut digits = [0u8; 10];
-        out.extend_from_slice(format_positive(self.person_id as u32, &mut digits));
+        out.extend_from_slice(itoa::Buffer::new().format(self.person_id).as_bytes());
         let fields: [(&[u8], _); 3] =
             [(b",\"From\":", self.from), (b",\"To\":", self.to), (b",\"Subject\":", self.subject)];
         for (key, value) in fields {
@@ -85,18 +84,6 @@ impl PasswordEmail<'_> {
     }
 }
 
-/// Decimal digits of `n`.
-fn format_positive(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
-}
 
 /// What does not change from one request to the next.
 #[derive(Clone, Debug)]

@@ -188,7 +188,6 @@ fn scrub(text: &str) -> String {
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
@@ -381,17 +380,9 @@ impl Transport for DirectTcp {
     /// Open when a read would block: no byte and no end of stream is waiting. One system
     /// call, where ureq's probe makes three.
     fn is_open(&mut self) -> bool {
-        let mut byte = 0u8;
-        // SAFETY: a valid socket and a one-byte buffer that outlives the call.
-        let n = unsafe {
-            libc::recv(
-                self.stream.as_raw_fd(),
-                (&mut byte as *mut u8).cast(),
-                1,
-                libc::MSG_PEEK | libc::MSG_DONTWAIT,
-            )
-        };
-        n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        let peek = socket2::SockRef::from(&self.stream).recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
+        matches!(peek, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 }
 
@@ -657,8 +648,8 @@ impl Direct {
         global: Deadline,
     ) -> Result<(), ureq::Error> {
         let mut timeout = first;
-        let mut digits = [0u8; 20];
-        let length = format_u64(body.len() as u64, &mut digits);
+        let mut digits = itoa::Buffer::new();
+        let length = digits.format(body.len()).as_bytes();
         let parts: [&[u8]; 4] = [&head.before_length, length, &head.after_length, body];
         let mut filled = 0;
         for part in parts {
@@ -992,18 +983,6 @@ fn trim_ascii(v: &[u8]) -> &[u8] {
     &v[start..end]
 }
 
-/// Decimal digits of `n` in `buf`.
-fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
-}
 
 static AUTHORIZATION_NAME: ureq::http::HeaderName = ureq::http::header::AUTHORIZATION;
 
