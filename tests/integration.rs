@@ -260,3 +260,55 @@ fn threads_share_one_pool() {
     // keep-alive: a handful of connections, not one per request
     assert!(opened <= 32, "{opened} connections for 1600 requests in {:?}", started.elapsed());
 }
+
+/// A server that answers one request per connection with a keep-alive 204, then closes it.
+fn one_request_per_connection_server() -> (String, Arc<AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/Cust1", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = vec![0u8; 65536];
+            let mut got = Vec::new();
+            // headers, then the body by its Content-Length
+            loop {
+                let n = conn.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                        .unwrap_or(0);
+                    if got.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            seen.fetch_add(1, Ordering::SeqCst);
+            let _ = conn.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+            drop(conn); // close without saying so: the client's pooled connection goes stale
+        }
+    });
+    (url, requests)
+}
+
+#[test]
+fn a_pooled_connection_the_server_closed_is_not_used() {
+    let (base, requests) = one_request_per_connection_server();
+    let mut settings = Settings::new(&base).unwrap();
+    settings.set_max_retries(0).unwrap(); // a send on a stale connection would not be retried
+    settings.set_proxy(Some("")).unwrap();
+    let client = Client::new(&settings).unwrap();
+    for i in 1..=5 {
+        client.send_cc_password_email(&email(i)).unwrap();
+        std::thread::sleep(Duration::from_millis(100)); // let the server's FIN arrive
+    }
+    assert_eq!(requests.load(Ordering::SeqCst), 5);
+}
