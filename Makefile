@@ -34,11 +34,11 @@ $(BUILD)/c/send_password_email: bindings/c/send_password_email.c include/superof
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $< -o $@ $(LINK_LIB)
 
-$(BUILD)/c/test_superoffice: tests/c/test_superoffice.c include/superoffice.h $(LIB)
+$(BUILD)/c/test_superoffice: tests/c/test_superoffice.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
 
-$(BUILD)/c/test_superoffice_plain: tests/c/test_superoffice.c include/superoffice.h $(LIB)
+$(BUILD)/c/test_superoffice_plain: tests/c/test_superoffice.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $< -o $@ $(LINK_LIB)
 
@@ -99,7 +99,7 @@ test-soak: $(BUILD)/c/soak
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=0 UBSAN_OPTIONS=halt_on_error=1 \
 		$(BUILD)/c/soak churn 100000
 
-$(BUILD)/c/test_faults $(BUILD)/c/soak: $(BUILD)/c/%: tests/c/%.c include/superoffice.h $(LIB)
+$(BUILD)/c/test_faults $(BUILD)/c/soak: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
 

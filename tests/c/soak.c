@@ -13,66 +13,11 @@
  * Built with -fsanitize=address,undefined like the C tests (see the Makefile's
  * test-soak). Prints "N passed, N failed".
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "harness.h"
+
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "superoffice.h"
-
-static char g_stub[256];
-static int g_stub_port;
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static long rss_kib(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long size = 0, resident = 0;
-    if (!f) return -1;
-    if (fscanf(f, "%ld %ld", &size, &resident) != 2) resident = -1;
-    fclose(f);
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-/* GET /_stub/count?prefix=... on the stub; -1 on failure. */
-static long stub_count(const char *prefix) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    if (s < 0) return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)g_stub_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(s);
-        return -1;
-    }
-    char req[512];
-    int n = snprintf(req, sizeof req,
-                     "GET /_stub/count?prefix=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", prefix);
-    if (write(s, req, (size_t)n) != n) {
-        close(s);
-        return -1;
-    }
-    char buf[4096];
-    size_t len = 0;
-    ssize_t r;
-    while (len + 1 < sizeof buf && (r = read(s, buf + len, sizeof buf - len - 1)) > 0) len += (size_t)r;
-    close(s);
-    buf[len] = 0;
-    char *p = strstr(buf, "\"count\":");
-    return p ? atol(p + 8) : -1;
-}
+static double now_s(void) { return now_ms() / 1000.0; }
 
 /* ---------- send: threads sharing one client ---------- */
 
@@ -202,13 +147,6 @@ static int run_churn(int n) {
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "send";
     if (strcmp(mode, "churn") == 0) return run_churn(argc > 2 ? atoi(argv[2]) : 100000);
-    const char *stub = getenv("SO_STUB_URL");
-    if (!stub || strncmp(stub, "http://127.0.0.1:", 17) != 0) {
-        fprintf(stderr, "SO_STUB_URL must point at the stub (run through tests/with-stub.sh)\n");
-        printf("0 passed, 1 failed\n");
-        return 1;
-    }
-    snprintf(g_stub, sizeof g_stub, "%s", stub);
-    g_stub_port = atoi(stub + 17);
+    if (!stub_from_env()) return 1;
     return run_send(argc > 2 ? atoi(argv[2]) : 8, argc > 3 ? atoi(argv[3]) : 10000);
 }

@@ -6,102 +6,11 @@
  * timeout is met on a listening socket whose backlog is full.
  * Built with -fsanitize=address,undefined. Prints "N passed, N failed".
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "harness.h"
+
 #include <sys/select.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "superoffice.h"
-
-static int g_passed, g_failed, g_current_failed;
-static char g_stub[256];
-static int g_stub_port;
 static int g_unique;
-
-#define CHECK(cond)                                                                                   \
-    do {                                                                                              \
-        if (!(cond)) {                                                                                \
-            fprintf(stderr, "    %s:%d: CHECK failed: %s\n    last error: [%s] status %d\n", __FILE__, \
-                    __LINE__, #cond, so_last_error_message(), so_last_error_http_status());           \
-            g_current_failed = 1;                                                                     \
-            return;                                                                                   \
-        }                                                                                             \
-    } while (0)
-
-#define CHECK_RC(expr, want)                                                                           \
-    do {                                                                                               \
-        so_result rc_ = (expr);                                                                        \
-        if (rc_ != (want)) {                                                                           \
-            fprintf(stderr, "    %s:%d: %s gave %d, want %d\n    last error: [%s]\n", __FILE__, __LINE__, \
-                    #expr, (int)rc_, (int)(want), so_last_error_message());                            \
-            g_current_failed = 1;                                                                      \
-            return;                                                                                    \
-        }                                                                                              \
-    } while (0)
-
-static void run(const char *name, void (*fn)(void)) {
-    g_current_failed = 0;
-    fn();
-    if (g_current_failed) {
-        g_failed++;
-        printf("FAIL %s\n", name);
-    } else {
-        g_passed++;
-        printf("ok   %s\n", name);
-    }
-    fflush(stdout);
-}
-#define RUN(fn) run(#fn, fn)
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1000.0 + (double)t.tv_nsec / 1e6;
-}
-
-static long rss_kib(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long size = 0, resident = 0;
-    if (!f) return -1;
-    if (fscanf(f, "%ld %ld", &size, &resident) != 2) resident = -1;
-    fclose(f);
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static int stub_count(const char *prefix) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    if (s < 0) return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)g_stub_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(s);
-        return -1;
-    }
-    char req[1024];
-    int n = snprintf(req, sizeof req, "GET /_stub/count?prefix=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                     prefix);
-    if (write(s, req, (size_t)n) != n) {
-        close(s);
-        return -1;
-    }
-    char buf[4096];
-    size_t len = 0;
-    ssize_t r;
-    while (len + 1 < sizeof buf && (r = read(s, buf + len, sizeof buf - len - 1)) > 0) len += (size_t)r;
-    close(s);
-    buf[len] = 0;
-    char *p = strstr(buf, "\"count\":");
-    return p ? atoi(p + 8) : -1;
-}
 
 /* A client of a fresh tenant with these directives; prefix gets the tenant's prefix. */
 static so_client *tenant_client(char *prefix, size_t plen, const char *name, const char *directives,
@@ -333,14 +242,7 @@ static void test_other_5xx_are_never_resent(void) {
 }
 
 int main(void) {
-    const char *stub = getenv("SO_STUB_URL");
-    if (!stub || strncmp(stub, "http://127.0.0.1:", 17) != 0) {
-        fprintf(stderr, "SO_STUB_URL must point at the stub (run through tests/with-stub.sh)\n");
-        printf("0 passed, 1 failed\n");
-        return 1;
-    }
-    snprintf(g_stub, sizeof g_stub, "%s", stub);
-    g_stub_port = atoi(stub + 17);
+    if (!stub_from_env()) return 1;
 
     RUN(test_broken_connections_are_io_and_never_resent);
     RUN(test_a_truncated_2xx_counts_as_sent);

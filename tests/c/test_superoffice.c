@@ -4,123 +4,12 @@
  * NULL and invalid input, a client shared by threads. Built with -Wall -Wextra -Werror
  * -fsanitize=address,undefined. Prints "N passed, N failed".
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "harness.h"
+
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "superoffice.h"
-
-static int g_passed, g_failed, g_current_failed;
-static char g_stub[256];
-static int g_stub_port;
 static int g_unique;
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "    %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, "    last error: [%s] status %d type [%s]\n",               \
-                    so_last_error_message(), so_last_error_http_status(),               \
-                    so_last_error_type());                                               \
-            g_current_failed = 1;                                                        \
-            return;                                                                      \
-        }                                                                                \
-    } while (0)
-
-#define CHECK_RC(expr, want)                                                                \
-    do {                                                                                    \
-        so_result rc_ = (expr);                                                             \
-        if (rc_ != (want)) {                                                                \
-            fprintf(stderr, "    %s:%d: %s gave %d (%s), want %d\n    last error: [%s]\n", \
-                    __FILE__, __LINE__, #expr, (int)rc_, so_result_str(rc_), (int)(want),  \
-                    so_last_error_message());                                               \
-            g_current_failed = 1;                                                           \
-            return;                                                                         \
-        }                                                                                   \
-    } while (0)
-
-static void run(const char *name, void (*fn)(void)) {
-    g_current_failed = 0;
-    fn();
-    if (g_current_failed) {
-        g_failed++;
-        printf("FAIL %s\n", name);
-    } else {
-        g_passed++;
-        printf("ok   %s\n", name);
-    }
-    fflush(stdout);
-}
-#define RUN(fn) run(#fn, fn)
-
-/* ---------- a tiny HTTP client for the stub's control endpoints ---------- */
-
-static char *http_get(const char *path) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    if (s < 0) return NULL;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)g_stub_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(s);
-        return NULL;
-    }
-    char req[1024];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-    if (write(s, req, (size_t)n) != n) {
-        close(s);
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (len + 4096 >= cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-        ssize_t r = read(s, buf + len, cap - len - 1);
-        if (r <= 0) break;
-        len += (size_t)r;
-    }
-    close(s);
-    buf[len] = 0;
-    char *body = strstr(buf, "\r\n\r\n");
-    if (!body) {
-        free(buf);
-        return NULL;
-    }
-    char *out = strdup(body + 4);
-    free(buf);
-    return out;
-}
-
-/* The stub's request log for a tenant prefix, as JSON text (caller frees). */
-static char *stub_log(const char *prefix) {
-    char path[512];
-    snprintf(path, sizeof path, "/_stub/requests?prefix=%s", prefix);
-    return http_get(path);
-}
-
-static int stub_count(const char *prefix) {
-    char path[512];
-    snprintf(path, sizeof path, "/_stub/count?prefix=%s", prefix);
-    char *body = http_get(path);
-    if (!body) return -1;
-    char *p = strstr(body, "\"count\":");
-    int n = p ? atoi(p + 8) : -1;
-    free(body);
-    return n;
-}
 
 /* Counts occurrences of needle in hay. */
 static int count_of(const char *hay, const char *needle) {
@@ -922,14 +811,7 @@ static void test_many_clients_created_and_freed(void) {
 }
 
 int main(void) {
-    const char *stub = getenv("SO_STUB_URL");
-    if (!stub || strncmp(stub, "http://127.0.0.1:", 17) != 0) {
-        fprintf(stderr, "SO_STUB_URL must point at the stub (run through tests/with-stub.sh)\n");
-        printf("0 passed, 1 failed\n");
-        return 1;
-    }
-    snprintf(g_stub, sizeof g_stub, "%s", stub);
-    g_stub_port = atoi(stub + 17);
+    if (!stub_from_env()) return 1;
 
     RUN(test_version_and_result_strings);
     RUN(test_last_error_is_cleared_by_each_call);
