@@ -14,6 +14,16 @@ use crate::request::PasswordEmail;
 /// Most sending threads one batch starts.
 pub const MAX_CONCURRENCY: usize = 64;
 
+/// Checks a caller's concurrency: 1 to [`MAX_CONCURRENCY`].
+pub fn check_concurrency(max_concurrency: u64) -> Result<usize, Error> {
+    match usize::try_from(max_concurrency) {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(Error::invalid(format!(
+            "max_concurrency {max_concurrency} is out of range (1 to {MAX_CONCURRENCY})"
+        ))),
+    }
+}
+
 /// Sends every item, at most `max_concurrency` at a time. `on_result(index, result, done)`
 /// is called on the calling thread once per item, as items finish, in completion order.
 pub fn send_many<F>(client: &Client, items: &[PasswordEmail<'_>], max_concurrency: usize, mut on_result: F)
@@ -83,6 +93,14 @@ impl Failures {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn concurrency_is_checked() {
+        assert_eq!(check_concurrency(1), Ok(1));
+        assert_eq!(check_concurrency(64), Ok(64));
+        assert_eq!(check_concurrency(0).unwrap_err().kind, ErrorKind::InvalidArgument);
+        assert_eq!(check_concurrency(65).unwrap_err().kind, ErrorKind::InvalidArgument);
+    }
 
     #[test]
     fn failures_report_the_first_by_index() {

@@ -87,12 +87,7 @@ pub extern "C" fn so_send_cc_password_emails_with_progress(
         if results.is_null() {
             return Err(Error::null("results"));
         }
-        if max_concurrency == 0 || max_concurrency as usize > batch::MAX_CONCURRENCY {
-            return Err(Error::invalid(format!(
-                "max_concurrency {max_concurrency} is out of range (1 to {})",
-                batch::MAX_CONCURRENCY
-            )));
-        }
+        let concurrency = batch::check_concurrency(u64::from(max_concurrency))?;
         // SAFETY: the caller passes `count` items and room for `count` results.
         let items = unsafe { std::slice::from_raw_parts(items, count) };
         let results = unsafe { std::slice::from_raw_parts_mut(results.cast::<MaybeUninit<so_batch_result>>(), count) };
@@ -102,14 +97,12 @@ pub extern "C" fn so_send_cc_password_emails_with_progress(
         let mut to_send = Vec::with_capacity(count);
         for (i, item) in items.iter().enumerate() {
             let converted = (|| {
-                let email = PasswordEmail {
+                Ok::<_, Error>(PasswordEmail {
                     person_id: item.person_id,
                     from: opt_str_arg(item.from, "from")?,
                     to: opt_str_arg(item.to, "to")?,
                     subject: opt_str_arg(item.subject, "subject")?,
-                };
-                email.json_body()?;
-                Ok::<_, Error>(email)
+                })
             })();
             match converted {
                 Ok(email) => {
@@ -126,7 +119,7 @@ pub extern "C" fn so_send_cc_password_emails_with_progress(
         if done > 0 {
             report(progress, userdata, done, count);
         }
-        batch::send_many(&client.inner, &emails, max_concurrency as usize, |j, outcome, _| {
+        batch::send_many(&client.inner, &emails, concurrency, |j, outcome, _| {
             let i = to_send[j];
             write_result(&mut results[i], outcome.as_ref().map(|sent| sent.http_status));
             if let Err(e) = outcome {
