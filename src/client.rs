@@ -295,11 +295,11 @@ impl Client {
         let request = match remaining {
             // The agent's own limits already fit the first attempt.
             Some(rem) if !first => {
-                let connect = self.settings.connect_timeout.map_or(rem, |c| c.min(rem));
+                let (_, connect) = self.settings.limits_within(Some(rem));
                 self.agent
                     .configure_request(request)
                     .timeout_global(Some(rem))
-                    .timeout_connect(Some(connect))
+                    .timeout_connect(connect)
                     .build()
             }
             _ => request,
@@ -335,17 +335,8 @@ impl Client {
         let direct = self.direct.as_ref().expect("a head exists only with the direct path");
         let config = self.agent.config();
         // The agent's limits for the first attempt, what is left of them for a retry.
-        let (total, connect) = match remaining {
-            Some(rem) if !first => (Some(rem), Some(self.settings.connect_timeout.map_or(rem, |c| c.min(rem)))),
-            // As transport::agent configures them.
-            _ => {
-                let connect = match (self.settings.connect_timeout, self.settings.total_timeout) {
-                    (Some(c), Some(t)) => Some(c.min(t)),
-                    (c, _) => c,
-                };
-                (self.settings.total_timeout, connect)
-            }
-        };
+        let (total, connect) =
+            self.settings.limits_within(if first { self.settings.total_timeout } else { remaining });
         let reply = direct
             .exchange(config, head, body, total, connect)
             .map_err(|e| transport::classify(&e, &self.prepared.shown_url, &self.settings))?;

@@ -433,6 +433,17 @@ impl Settings {
         self.total_timeout = d(total_ms);
     }
 
+    /// The total and connect limits for a request that may take at most `total`: the
+    /// connect timeout never outlasts the total.
+    pub fn limits_within(&self, total: Option<Duration>) -> (Option<Duration>, Option<Duration>) {
+        let connect = match (self.connect_timeout, total) {
+            (Some(c), Some(t)) => Some(c.min(t)),
+            (None, t) => t,
+            (c, None) => c,
+        };
+        (total, connect)
+    }
+
     /// Retries of unprocessed requests.
     pub fn set_max_retries(&mut self, n: u32) -> Result<(), Error> {
         if n > MAX_RETRIES_LIMIT {
@@ -625,6 +636,21 @@ mod tests {
         s.set_timeouts_ms(0, 1500);
         assert_eq!(s.connect_timeout, None);
         assert_eq!(s.total_timeout, Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn the_connect_limit_never_outlasts_the_total() {
+        let mut s = Settings::new("https://h").unwrap();
+        let ms = Duration::from_millis;
+        s.set_timeouts_ms(10_000, 300);
+        assert_eq!(s.limits_within(s.total_timeout), (Some(ms(300)), Some(ms(300))));
+        s.set_timeouts_ms(100, 300);
+        assert_eq!(s.limits_within(Some(ms(50))), (Some(ms(50)), Some(ms(50))));
+        assert_eq!(s.limits_within(Some(ms(250))), (Some(ms(250)), Some(ms(100))));
+        s.set_timeouts_ms(0, 0);
+        assert_eq!(s.limits_within(None), (None, None));
+        s.set_timeouts_ms(0, 300);
+        assert_eq!(s.limits_within(Some(ms(200))), (Some(ms(200)), Some(ms(200))));
     }
 
     #[test]

@@ -16,10 +16,7 @@ use crate::settings::{ProxySetting, Settings};
 /// The agent for a client: statuses are answers, no redirects, the client's timeouts,
 /// TLS through rustls with verified certificates, a pool sized for many threads.
 pub fn agent(settings: &Settings, pool_per_host: usize) -> Result<Agent, Error> {
-    let connect = match (settings.connect_timeout, settings.total_timeout) {
-        (Some(c), Some(t)) => Some(c.min(t)),
-        (c, _) => c,
-    };
+    let (total, connect) = settings.limits_within(settings.total_timeout);
     let proxy = match &settings.proxy {
         ProxySetting::FromEnvironment => Proxy::try_from_env(),
         ProxySetting::Direct => None,
@@ -36,7 +33,7 @@ pub fn agent(settings: &Settings, pool_per_host: usize) -> Result<Agent, Error> 
         .max_redirects(0)
         .max_redirects_will_error(false)
         .timeout_connect(connect)
-        .timeout_global(settings.total_timeout)
+        .timeout_global(total)
         .user_agent(USER_AGENT_VALUE)
         .max_idle_connections(pool_per_host * 2)
         .max_idle_connections_per_host(pool_per_host)
