@@ -80,6 +80,9 @@ CREATE TABLE IF NOT EXISTS emails (
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
 ";
 
+/// Said of a row a run left `sending`.
+const INTERRUPTED: &str = "the run that sent it stopped before an answer was recorded";
+
 /// Now, as SQLite writes it: `2026-12-01T14:22:32.123Z`.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
@@ -159,21 +162,27 @@ impl Journal {
             let rows = stmt.query_map([&self.tenant], |r| {
                 let state: String = r.get(3)?;
                 let state = State::parse(&state).unwrap_or(State::Unknown);
-                // A row a crashed run left `sending` counts as unknown.
-                let state = if state == State::Sending { State::Unknown } else { state };
+                let mut outcome = Outcome {
+                    state,
+                    code: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    http_status: r.get::<_, Option<u16>>(5)?.unwrap_or(0),
+                    error_type: r.get(6)?,
+                    message: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                };
+                // A row a crashed run left `sending` counts as unknown (a dry run reads
+                // it before any run has rewritten it).
+                if state == State::Sending {
+                    outcome = Outcome {
+                        state: State::Unknown,
+                        code: "Interrupted".into(),
+                        http_status: 0,
+                        error_type: None,
+                        message: INTERRUPTED.into(),
+                    };
+                }
                 Ok((
                     Key { person_id: r.get(0)?, to: r.get(1)?, subject: r.get(2)? },
-                    Previous {
-                        state,
-                        outcome: Outcome {
-                            state,
-                            code: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                            http_status: r.get::<_, Option<u16>>(5)?.unwrap_or(0),
-                            error_type: r.get(6)?,
-                            message: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                        },
-                        updated_at: r.get(8)?,
-                    },
+                    Previous { state: outcome.state, outcome, updated_at: r.get(8)? },
                 ))
             })?;
             rows.collect()

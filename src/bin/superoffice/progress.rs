@@ -125,6 +125,8 @@ impl Progress {
             bar.disable_steady_tick();
             bar.tick();
             bar.abandon();
+            // The bar's last line has no line end of its own.
+            eprintln!();
         }
     }
 }
