@@ -6,6 +6,7 @@ ROOT      := $(abspath .)
 TARGET    := $(ROOT)/target/release
 LIB       := $(TARGET)/libsuperoffice.so
 STUB      := $(TARGET)/examples/stub_server
+CLI       := $(TARGET)/superoffice
 BUILD     := $(ROOT)/build
 CC        ?= gcc
 CFLAGS_C  := -std=c11 -O0 -g -Wall -Wextra -Werror -I$(ROOT)/include
@@ -14,17 +15,18 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 WITH_STUB := $(ROOT)/tests/with-stub.sh
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
-        test-python test-csharp test-install install wheel clean bench \
+        test-python test-csharp test-install test-cli install wheel clean bench \
         test-c-faults test-soak test-fuzz-smoke fuzz
 
 all: build
 
-## Build the library (shared and static), the stub server and the C programs.
-build: $(TARGET)/libsuperoffice.so.0 $(BUILD)/c/send_password_email $(BUILD)/c/test_superoffice
+## Build the library (shared and static), the `superoffice` command line, the stub server
+## and the C programs.
+build: $(TARGET)/libsuperoffice.so.0 $(CLI) $(BUILD)/c/send_password_email $(BUILD)/c/test_superoffice
 
-$(LIB) $(STUB): $(shell find src examples tests/stub -name '*.rs') Cargo.toml build.rs
-	cargo build --release --lib --example stub_server
-	@touch $(LIB) $(STUB)
+$(LIB) $(STUB) $(CLI): $(shell find src examples tests/stub -name '*.rs') Cargo.toml build.rs
+	cargo build --release --lib --bins --example stub_server
+	@touch $(LIB) $(STUB) $(CLI)
 
 # Programs linked against target/release look for the soname.
 $(TARGET)/libsuperoffice.so.0: $(LIB)
@@ -73,7 +75,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-soak test-c-valgrind test-install test-python test-csharp
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-soak test-c-valgrind test-install test-cli test-python test-csharp
 
 test-rust:
 	cargo test --release --all-targets
@@ -118,13 +120,18 @@ test-python:
 test-csharp:
 	bindings/csharp/run-tests.sh
 
-## Install the shared and static libraries, the header and superoffice.pc under PREFIX.
+## Install the shared and static libraries, the header, superoffice.pc and the
+## `superoffice` program under PREFIX.
 PREFIX ?= /usr/local
-install: $(LIB)
+install: $(LIB) $(CLI)
 	packaging/install.sh $(PREFIX)
 
-test-install: $(LIB)
+test-install: $(LIB) $(CLI)
 	tests/install_test.sh
+
+## The `superoffice` program as an operator runs it (tests/cli.rs, in test-rust, covers more).
+test-cli: $(CLI)
+	tests/cli_test.sh
 
 ## A Python wheel that carries the library.
 wheel: $(LIB)
