@@ -612,3 +612,52 @@ fn a_progress_bar_on_a_terminal() {
     assert!(!screen.contains("[ 1/60]"), "no per-row lines on a terminal");
     assert_eq!(s.count(&prefix), 61);
 }
+
+#[test]
+fn sigterm_stops_like_ctrl_c() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "term", "delay_ms=300");
+    let dir = TempDir::new("term");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=100).map(good_row));
+    let child = cli(&base)
+        .arg("--csv")
+        .arg(&csv)
+        .args(["--concurrency", "2", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("2 requests at the stub", || s.count(&prefix) >= 2);
+    signal(&child, "TERM");
+    let r = ran(child.wait_with_output().unwrap());
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["interrupted"], true);
+    let sent = s.count(&prefix);
+    assert_eq!(v["counts"]["accepted"].as_u64(), Some(sent as u64));
+    let states = journal_states(&dir.path("p.csv.journal.sqlite"));
+    assert_eq!((states.len(), count_state(&states, "accepted")), (sent, sent));
+}
+
+#[test]
+fn refused_credentials_stop_the_run() {
+    let s = stub::Stub::start();
+    // The stub's tenant wants a bearer token; the ticket is refused with 401.
+    let (prefix, base) = tenant(&s, "auth", "auth=bearer");
+    let dir = TempDir::new("auth");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=200).map(good_row));
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--concurrency", "4", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert!(v["stopped_by"].as_str().unwrap().contains("HTTP 401"), "{v}");
+    assert_eq!(v["interrupted"], false);
+    let sent = s.count(&prefix) as u64;
+    assert!(sent <= 8, "{sent} requests after the first 401");
+    assert_eq!(v["counts"]["failed"].as_u64(), Some(sent));
+    assert_eq!(v["counts"]["not_started"].as_u64(), Some(200 - sent));
+    assert!(v["failed"].as_array().unwrap().iter().all(|f| f["http_status"] == 401 && f["code"] == "Unauthorized"));
+}

@@ -33,6 +33,8 @@ struct GateState {
     until: Option<Instant>,
     why: String,
     stopping: bool,
+    /// Why the run stops on its own; `None` when it was interrupted.
+    stop_reason: Option<String>,
     /// Pauses without a `Retry-After` since the last accepted e-mail (for the backoff).
     streak: u32,
 }
@@ -42,14 +44,26 @@ impl Gate {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stop taking rows; wakes every waiting worker.
-    pub fn stop(&self) {
-        self.lock().stopping = true;
+    /// Stop taking rows (`reason`: why the run stops on its own; `None` for Ctrl-C);
+    /// wakes every waiting worker. The first reason is kept.
+    pub fn stop(&self, reason: Option<String>) {
+        let mut s = self.lock();
+        s.stopping = true;
+        if s.stop_reason.is_none() {
+            s.stop_reason = reason;
+        }
+        drop(s);
         self.changed.notify_all();
     }
 
     pub fn stopping(&self) -> bool {
         self.lock().stopping
+    }
+
+    /// Whether the run stops, and why when it stops on its own.
+    fn stopped(&self) -> Option<Option<String>> {
+        let s = self.lock();
+        s.stopping.then(|| s.stop_reason.clone())
     }
 
     /// Blocks until the run may send. False when the run stops instead.
@@ -218,7 +232,6 @@ pub fn plan(rows: Vec<Row>, previous: &std::collections::HashMap<Key, Previous>,
 enum Event {
     Done(usize, Outcome),
     Paused(Duration, String),
-    Fatal(String),
 }
 
 /// Sends the planned rows with `concurrency` workers. Fills the report's outcome
@@ -232,7 +245,7 @@ pub fn batch(client: &Client, journal: &Journal, plan: Plan, concurrency: usize,
         let interrupts = Arc::clone(&interrupts);
         let installed = ctrlc::set_handler(move || {
             if interrupts.fetch_add(1, Ordering::SeqCst) == 0 {
-                gate.stop();
+                gate.stop(None);
             } else {
                 eprintln!(
                     "\nsuperoffice: aborted; {} e-mail(s) were being sent: the journal marks them as being sent, \
@@ -275,14 +288,20 @@ pub fn batch(client: &Client, journal: &Journal, plan: Plan, concurrency: usize,
                 );
                 match sent {
                     Ok(Some(outcome)) => {
+                        if outcome.http_status == 401 {
+                            // Every other row would be refused too.
+                            gate.stop(Some(
+                                "the server refused the credentials (HTTP 401 Unauthorized); check them and run again"
+                                    .into(),
+                            ));
+                        }
                         if tx.send(Event::Done(i, outcome)).is_err() {
                             break;
                         }
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        gate.stop();
-                        let _ = tx.send(Event::Fatal(e));
+                        gate.stop(Some(e));
                         break;
                     }
                 }
@@ -303,28 +322,40 @@ pub fn batch(client: &Client, journal: &Journal, plan: Plan, concurrency: usize,
                     report.add_outcome(rows[i].clone(), outcome);
                 }
                 Ok(Event::Paused(wait, why)) => progress.pause_started(wait, &why),
-                Ok(Event::Fatal(e)) => {
-                    progress.note(&format!("superoffice: stopping: {e}"));
-                    report.fatal.get_or_insert(e);
-                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             let waiting = gate.waiting();
             progress.waiting(waiting.as_ref().map(|(d, w)| (*d, w.as_str())), &tally);
-            if gate.stopping() && !announced && report.fatal.is_none() {
-                announced = true;
-                report.interrupted = true;
-                progress.note(&format!(
-                    "superoffice: interrupted: no new e-mails; waiting for the {} being sent (Ctrl-C again to abort)",
-                    gate.in_flight.load(Ordering::SeqCst)
-                ));
+            match gate.stopped() {
+                Some(reason) if !announced => {
+                    announced = true;
+                    let in_flight = gate.in_flight.load(Ordering::SeqCst);
+                    match reason {
+                        Some(why) => {
+                            progress.note(&format!(
+                                "superoffice: stopping: {why}; no new e-mails, waiting for the {in_flight} being sent"
+                            ));
+                            report.fatal = Some(why);
+                        }
+                        None => {
+                            report.interrupted = true;
+                            progress.note(&format!(
+                                "superoffice: interrupted: no new e-mails; waiting for the {in_flight} being sent \
+                                 (Ctrl-C again to abort)"
+                            ));
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     });
     progress.finish();
-    if gate.stopping() && report.fatal.is_none() {
-        report.interrupted = true;
+    match gate.stopped() {
+        Some(Some(why)) => report.fatal = Some(why),
+        Some(None) => report.interrupted = true,
+        None => {}
     }
     report.counts.not_started = rows.len() - done;
 }
