@@ -174,11 +174,26 @@ impl Lines<'_> {
     }
 }
 
+/// The field separator: whichever of `,`, `;` and tab the header line holds most of (a
+/// spreadsheet saved where the decimal separator is a comma writes `;`); `,` on a tie.
+fn delimiter(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| header.iter().filter(|b| **b == d).count();
+    let mut best = b',';
+    for d in [b';', b'\t'] {
+        if count(d) > count(best) {
+            best = d;
+        }
+    }
+    best
+}
+
 /// Reads and checks a whole CSV file. A file that cannot be read or has no usable
 /// header is a usage error; a bad data row is listed and the others go on.
 pub fn read(path: &Path, defaults: &Defaults) -> Result<Input, UsageError> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(&bytes))
         .has_headers(true)
         .flexible(true)
         .trim(csv::Trim::All)
@@ -259,6 +274,17 @@ mod tests {
         assert_eq!(lines, vec![3, 5, 6, 7]);
         assert!(input.bad[0].reason.contains("'abc' is not a positive integer"), "{:?}", input.bad);
         assert!(input.bad[2].reason.contains("not valid UTF-8"), "{:?}", input.bad);
+    }
+
+    #[test]
+    fn semicolons_tabs_and_crlf() {
+        let input = parse(b"Person_ID;to\r\n1;a@x\r\n\r\nzz;b@x\r\n3;\"multi\r\nline\"\r\n4;c@x", &Defaults::default()).unwrap();
+        let got: Vec<(u64, i32, Option<&str>)> =
+            input.rows.iter().map(|r| (r.line, r.person_id, r.to.as_deref())).collect();
+        assert_eq!(got, vec![(2, 1, Some("a@x")), (5, 3, Some("multi\r\nline")), (7, 4, Some("c@x"))]);
+        assert_eq!(input.bad, vec![BadRow { line: 4, reason: "person_id 'zz' is not a positive integer (1 to 2147483647)".into() }]);
+        let tabs = parse(b"to\tperson_id\nx@y\t9\n", &Defaults::default()).unwrap();
+        assert_eq!(tabs.rows[0].person_id, 9);
     }
 
     #[test]
