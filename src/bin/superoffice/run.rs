@@ -137,6 +137,10 @@ fn email(row: &Row) -> PasswordEmail<'_> {
 /// `max_retries` times), honouring the gate before each attempt. `before` runs just
 /// before each request and may refuse it; `after` records each attempt's outcome.
 /// Returns the last outcome, or `None` when no request was made.
+///
+/// A journal failure stops the row: before a request, nothing is sent; after one, the
+/// row is reported unknown (the journal still says it is being sent, so a re-run does
+/// not resend it).
 fn send_row(
     client: &Client,
     gate: &Gate,
@@ -145,26 +149,47 @@ fn send_row(
     mut before: impl FnMut() -> Result<bool, String>,
     mut after: impl FnMut(&Outcome) -> Result<(), String>,
     mut paused: impl FnMut(Duration, &str),
-) -> Result<Option<Outcome>, String> {
+) -> Result<Option<Outcome>, JournalStop> {
     let mut last: Option<Outcome> = None;
     let mut retries = 0;
+    let unrecorded = |outcome: Outcome, e: String| JournalStop {
+        outcome: Some(Outcome {
+            state: State::Unknown,
+            code: "Journal".into(),
+            message: format!(
+                "the server answered ({}), but the journal could not record it",
+                crate::progress::outcome_text(&outcome)
+            ),
+            ..outcome
+        }),
+        reason: e,
+    };
     loop {
-        if !gate.wait_turn() || !before()? {
+        if !gate.wait_turn() {
             return Ok(last);
+        }
+        match before() {
+            Ok(true) => {}
+            Ok(false) => return Ok(last),
+            Err(reason) => return Err(JournalStop { reason, outcome: last }),
         }
         gate.in_flight.fetch_add(1, Ordering::SeqCst);
         let result = client.send_cc_password_email(&email(row));
         gate.in_flight.fetch_sub(1, Ordering::SeqCst);
         match judge(result) {
             Verdict::Done(outcome) => {
-                after(&outcome)?;
+                if let Err(e) = after(&outcome) {
+                    return Err(unrecorded(outcome, e));
+                }
                 if outcome.state == State::Accepted {
                     gate.calm();
                 }
                 return Ok(Some(outcome));
             }
             Verdict::Again { outcome, retry_after } => {
-                after(&outcome)?;
+                if let Err(e) = after(&outcome) {
+                    return Err(unrecorded(outcome, e));
+                }
                 if retries >= max_retries {
                     return Ok(Some(outcome));
                 }
@@ -177,6 +202,12 @@ fn send_row(
             }
         }
     }
+}
+
+/// A journal failure: why, and the row's outcome to report, if a request was made.
+struct JournalStop {
+    reason: String,
+    outcome: Option<Outcome>,
 }
 
 /// One e-mail, no journal. Prints one line; returns the exit status.
@@ -300,8 +331,11 @@ pub fn batch(client: &Client, journal: &Journal, plan: Plan, concurrency: usize,
                         }
                     }
                     Ok(None) => {}
-                    Err(e) => {
-                        gate.stop(Some(e));
+                    Err(stop) => {
+                        gate.stop(Some(stop.reason));
+                        if let Some(outcome) = stop.outcome {
+                            let _ = tx.send(Event::Done(i, outcome));
+                        }
                         break;
                     }
                 }
