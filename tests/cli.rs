@@ -666,3 +666,47 @@ fn refused_credentials_stop_the_run() {
     assert_eq!(v["counts"]["not_started"].as_u64(), Some(200 - sent));
     assert!(v["failed"].as_array().unwrap().iter().all(|f| f["http_status"] == 401 && f["code"] == "Unauthorized"));
 }
+
+#[test]
+fn no_answer_is_unknown_and_no_connection_is_failed() {
+    let s = stub::Stub::start();
+    let dir = TempDir::new("judge");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=3).map(good_row));
+
+    // A timeout waiting for the answer, and a connection dropped after the request:
+    // the server may have the e-mail, so a re-run does not send it again.
+    for (name, directives) in [("slow", "delay_ms=3000"), ("drop", "drop=after")] {
+        let (prefix, base) = tenant(&s, name, directives);
+        let journal = dir.path(&format!("{name}.sqlite"));
+        let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--timeout", "0.3", "--json"]));
+        assert_eq!(r.code, Some(1), "{name}: {}", r.stderr);
+        let v = json_of(&r);
+        check_summary_shape(&v);
+        assert_eq!(v["counts"]["unknown"], 3, "{name}: {v}");
+        let code = v["unknown"][0]["code"].as_str().unwrap();
+        assert!(code == "Timeout" || code == "Io", "{name}: {code}");
+        let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--json"]));
+        assert_eq!(r.code, Some(1));
+        let v = json_of(&r);
+        assert_eq!((v["counts"]["unknown_not_resent"].as_u64(), v["counts"]["to_send"].as_u64()), (Some(3), Some(0)));
+        assert_eq!(s.count(&prefix), 3, "{name}: an unknown row was sent again");
+    }
+
+    // A port where nothing listens: provably never sent; retried, then failed, and a
+    // re-run sends it again.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let base = format!("http://127.0.0.1:{port}/Cust12345");
+    let journal = dir.path("refused.sqlite");
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--max-retries", "1", "--json"]));
+    assert_eq!(r.code, Some(1));
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["counts"]["failed"], 3, "{v}");
+    assert!(v["failed"].as_array().unwrap().iter().all(|f| f["code"] == "Connect" && f["http_status"] == 0));
+    assert!(r.stderr.contains("no connection to the server: every worker waits"), "{}", r.stderr);
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--max-retries", "0", "--json"]));
+    assert_eq!(json_of(&r)["counts"]["to_send"], 3, "failed rows are sent again");
+}
