@@ -296,7 +296,8 @@ so_result so_send_cc_password_email(const struct so_client *c,
                                     const char *subject);
 
 /**
- * Frees a client, closing its connections and wiping its secrets. NULL is a no-op.
+ * Frees a client: closes its pooled connections at once (ureq's `Agent::shutdown`) and
+ * wipes its secrets. NULL is a no-op.
  * No thread may be using `c`, and it must not be used afterwards.
  */
 void so_client_free(struct so_client *c);
