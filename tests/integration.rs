@@ -1,7 +1,7 @@
 //! The core against the stub server on loopback: wire requests, errors, batch,
 //! credential refresh, logging, tenant lookup.
 
-mod stub;
+use superoffice_stub as stub;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
