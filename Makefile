@@ -15,7 +15,7 @@ WITH_STUB := $(ROOT)/tests/with-stub.sh
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install install wheel clean bench \
-        test-c-faults test-c-posix test-soak test-fuzz-smoke fuzz
+        test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz
 
 all: build
 
@@ -73,7 +73,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-soak test-c-valgrind test-install test-python test-csharp
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-soak test-c-valgrind test-install test-python test-csharp
 
 test-rust:
 	cargo test --release --all-targets
@@ -105,7 +105,13 @@ test-c-posix: $(BUILD)/c/test_posix
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(BUILD)/c/test_posix
 
-$(BUILD)/c/test_faults $(BUILD)/c/soak $(BUILD)/c/test_posix: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
+## Keep-alive against a real nginx started on a free loopback port (installed when
+## missing): every third connection closed, and the idle-timeout race.
+test-keepalive: $(BUILD)/c/test_keepalive
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/nginx/keepalive.sh $(BUILD)/c/test_keepalive
+
+$(BUILD)/c/test_faults $(BUILD)/c/soak $(BUILD)/c/test_posix $(BUILD)/c/test_keepalive: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
 
