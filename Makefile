@@ -15,7 +15,7 @@ WITH_STUB := $(ROOT)/tests/with-stub.sh
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install install wheel clean bench \
-        test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz
+        test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts
 
 all: build
 
@@ -73,7 +73,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-soak test-c-valgrind test-install test-python test-csharp
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-soak test-c-valgrind test-install test-python test-csharp test-ts
 
 test-rust:
 	cargo test --release --all-targets
@@ -129,6 +129,11 @@ test-python:
 
 test-csharp:
 	bindings/csharp/run-tests.sh
+
+## The official TypeScript client (@superoffice/webapi from npm, installed quietly when
+## missing) against the stub, once per authentication scheme; skipped when npm is unreachable.
+test-ts:
+	tests/ts/run.sh
 
 ## Install the shared and static libraries, the header and superoffice.pc under PREFIX.
 PREFIX ?= /usr/local
