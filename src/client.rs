@@ -1,12 +1,12 @@
 //! Sending: one ureq `Agent` per client, shared by every thread that uses the client.
 
 use std::io::Read;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use ureq::http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
 use ureq::http::{HeaderValue, Method, Request, StatusCode};
-use ureq::{Agent, Body};
+use ureq::Body;
 
 use crate::error::{Error, ErrorKind};
 use crate::error_body;
@@ -14,12 +14,12 @@ use crate::log::Level;
 use crate::request::{secret_header_value, PasswordEmail, PreparedRequest};
 use crate::retry;
 use crate::settings::{Auth, Settings};
-use crate::transport::{self, Direct, Head};
+use crate::http::{self, ClientAgent};
 
 /// Most bytes of an error answer read (the message keeps less).
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-/// Most bytes of a 2xx answer drained so the connection can be reused; a longer body
-/// is dropped unread and its connection closed.
+/// Most bytes of a 2xx answer read so the connection can be reused; a longer body is
+/// dropped unread and its connection closed.
 const SUCCESS_DRAIN_LIMIT: u64 = 64 * 1024;
 /// Idle keep-alive connections kept per host: enough for many threads sharing a client.
 const POOL_PER_HOST: usize = 64;
@@ -28,8 +28,6 @@ const POOL_PER_HOST: usize = 64;
 struct AuthState {
     auth: Auth,
     header: Option<HeaderValue>,
-    /// The request head of the direct path, with this `Authorization`.
-    head: Option<Arc<Head>>,
     generation: u64,
 }
 
@@ -37,9 +35,7 @@ struct AuthState {
 pub struct Client {
     settings: Settings,
     prepared: PreparedRequest,
-    agent: Agent,
-    /// Sends without ureq's per-request machinery when no proxy is in use.
-    direct: Option<Direct>,
+    agent: ClientAgent,
     auth: RwLock<AuthState>,
     refresh: Mutex<()>,
 }
@@ -71,26 +67,16 @@ impl Client {
     /// Builds a client: checks the settings, prepares the request, creates the pool.
     pub fn new(settings: &Settings) -> Result<Client, Error> {
         let prepared = PreparedRequest::new(settings)?;
-        let agent = transport::agent(settings, POOL_PER_HOST)?;
+        let agent = ClientAgent::new(settings, POOL_PER_HOST)?;
         let header = match settings.auth.header_value() {
             Some(v) => Some(secret_header_value(v)?),
             None => None,
         };
-        let direct = Direct::new(
-            &agent,
-            &prepared.uri,
-            &prepared.shown_url,
-            POOL_PER_HOST,
-            SUCCESS_DRAIN_LIMIT,
-            ERROR_BODY_LIMIT,
-        );
-        let head = direct.as_ref().map(|d| Arc::new(d.head(&prepared.headers, header.as_ref())));
         Ok(Client {
             settings: settings.clone(),
             prepared,
             agent,
-            direct,
-            auth: RwLock::new(AuthState { auth: settings.auth.clone(), header, head, generation: 0 }),
+            auth: RwLock::new(AuthState { auth: settings.auth.clone(), header, generation: 0 }),
             refresh: Mutex::new(()),
         })
     }
@@ -106,13 +92,16 @@ impl Client {
         }
     }
 
-    fn current_auth(&self) -> (Credential, u64) {
+    /// Closes idle connections and interrupts every request in progress; sends after
+    /// this fail. In a process forked after the client was made, it leaves the parent's
+    /// connections alone.
+    pub fn shutdown(&self) {
+        self.agent.shutdown();
+    }
+
+    fn current_auth(&self) -> (Option<HeaderValue>, u64) {
         let state = self.auth.read().unwrap_or_else(|p| p.into_inner());
-        let credential = match &state.head {
-            Some(head) => Credential::Head(Arc::clone(head)),
-            None => Credential::Header(state.header.clone()),
-        };
-        (credential, state.generation)
+        (state.header.clone(), state.generation)
     }
 
     /// After a 401: asks for a fresh credential once per generation, however many threads
@@ -146,7 +135,6 @@ impl Client {
             Some(Ok(h)) => h,
             _ => return false,
         };
-        state.head = self.direct.as_ref().map(|d| Arc::new(d.head(&self.prepared.headers, Some(&header))));
         state.auth = refreshed;
         state.header = Some(header);
         state.generation += 1;
@@ -277,14 +265,11 @@ impl Client {
     fn attempt(
         &self,
         body: &[u8],
-        credential: Credential,
+        auth_header: Option<HeaderValue>,
         remaining: Option<Duration>,
         first: bool,
     ) -> Result<Answer, (Error, bool)> {
-        let auth_header = match credential {
-            Credential::Head(head) => return self.attempt_direct(body, &head, remaining, first),
-            Credential::Header(h) => h,
-        };
+        let agent = self.agent.get();
         let mut request = Request::new(body);
         *request.method_mut() = Method::POST;
         *request.uri_mut() = self.prepared.uri.clone();
@@ -296,7 +281,7 @@ impl Client {
             // The agent's own limits already fit the first attempt.
             Some(rem) if !first => {
                 let (_, connect) = self.settings.limits_within(Some(rem));
-                self.agent
+                agent
                     .configure_request(request)
                     .timeout_global(Some(rem))
                     .timeout_connect(connect)
@@ -304,10 +289,9 @@ impl Client {
             }
             _ => request,
         };
-        let response = self
-            .agent
+        let response = agent
             .run(request)
-            .map_err(|e| transport::classify(&e, &self.prepared.shown_url, &self.settings))?;
+            .map_err(|e| http::classify(&e, &self.prepared.shown_url, &self.settings))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -322,29 +306,6 @@ impl Client {
         let limit = if status.is_success() { SUCCESS_DRAIN_LIMIT } else { ERROR_BODY_LIMIT };
         let kept = read_bounded(&mut body, limit, !status.is_success());
         Ok(Answer { status, retry_after, location, body: kept })
-    }
-
-    /// [`Client::attempt`] over the direct path: the same request, timeouts and answer.
-    fn attempt_direct(
-        &self,
-        body: &[u8],
-        head: &Head,
-        remaining: Option<Duration>,
-        first: bool,
-    ) -> Result<Answer, (Error, bool)> {
-        let direct = self.direct.as_ref().expect("a head exists only with the direct path");
-        let config = self.agent.config();
-        // The agent's limits for the first attempt, what is left of them for a retry.
-        let (total, connect) =
-            self.settings.limits_within(if first { self.settings.total_timeout } else { remaining });
-        let reply = direct
-            .exchange(config, head, body, total, connect)
-            .map_err(|e| transport::classify(&e, &self.prepared.shown_url, &self.settings))?;
-        let retry_after = reply
-            .retry_after
-            .as_deref()
-            .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
-        Ok(Answer { status: reply.status, retry_after, location: reply.location, body: reply.body })
     }
 
     fn status_error(&self, answer: &Answer) -> Error {
@@ -376,12 +337,6 @@ impl Client {
     }
 }
 
-/// What a request authenticates with: the direct path's prepared head, or ureq's header.
-enum Credential {
-    Head(Arc<Head>),
-    Header(Option<HeaderValue>),
-}
-
 /// `404 Not Found`.
 fn status_line(status: StatusCode) -> String {
     match status.canonical_reason() {
@@ -407,159 +362,5 @@ fn read_bounded(body: &mut Body, limit: u64, keep: bool) -> Vec<u8> {
             }
         }
         Vec::new()
-    }
-}
-
-
-#[cfg(test)]
-mod tests {
-    use std::io::{Read, Write};
-    use std::net::TcpListener;
-    use std::sync::mpsc;
-
-    use super::*;
-    use crate::request::PasswordEmail;
-
-    /// A server that records every request's bytes and answers 204, keeping connections.
-    fn recorder() -> (String, mpsc::Receiver<Vec<u8>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { return };
-                let tx = tx.clone();
-                std::thread::spawn(move || {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    loop {
-                        let Ok(n) = conn.read(&mut chunk) else { return };
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length: "))
-                            .map_or(0, |v| v.trim().parse().unwrap());
-                        if buf.len() < end + 4 + len {
-                            continue;
-                        }
-                        let request: Vec<u8> = buf.drain(..end + 4 + len).collect();
-                        let _ = tx.send(request);
-                        if conn.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        (format!("http://127.0.0.1:{port}"), rx)
-    }
-
-    /// The direct path writes, byte for byte, the request ureq writes for the same client.
-    #[test]
-    fn the_direct_path_sends_the_bytes_ureq_sends() {
-        let (url, rx) = recorder();
-        let email = PasswordEmail { person_id: 670, from: Some("a\"b"), to: None, subject: Some("Ämne") };
-        let mut variants = Vec::new();
-        let mut s = Settings::new(&format!("{url}/Cust12345")).unwrap();
-        s.auth = Auth::ticket("7T:dGVzdA==").unwrap();
-        s.set_app_token(Some("app")).unwrap();
-        s.set_language(Some("sv")).unwrap();
-        variants.push(s.clone());
-        s.set_xsrf_token(Some("xsrf")).unwrap();
-        s.set_culture(Some("sv-SE")).unwrap();
-        s.set_timezone(Some("UTC")).unwrap();
-        s.set_select(Some("name,category/id, x&y")).unwrap();
-        variants.push(s.clone());
-        s.auth = Auth::basic("user", "pässword").unwrap();
-        variants.push(s.clone());
-        variants.push(Settings::new(&format!("{url}/api/")).unwrap());
-        // A body larger than a connection's 128 KiB output buffer goes out in pieces.
-        let big = "x".repeat(300_000);
-        let big_email = PasswordEmail { person_id: 1, from: None, to: None, subject: Some(&big) };
-        for (i, mut settings) in variants.into_iter().enumerate() {
-            settings.set_proxy(Some("")).unwrap();
-            let client = Client::new(&settings).unwrap();
-            assert!(client.direct.is_some());
-            let body = if i == 0 { big_email.json_body().unwrap() } else { email.json_body().unwrap() };
-            let (Credential::Head(head), _) = client.current_auth() else { panic!("a direct client") };
-            let header = client.auth.read().unwrap().header.clone();
-            let direct = client.attempt(&body, Credential::Head(head), None, true).unwrap();
-            let via_ureq = client.attempt(&body, Credential::Header(header), None, true).unwrap();
-            assert_eq!((direct.status.as_u16(), via_ureq.status.as_u16()), (204, 204));
-            let (a, b) = (rx.recv().unwrap(), rx.recv().unwrap());
-            assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
-        }
-    }
-
-    #[test]
-    fn the_host_header_carries_only_a_port_that_is_not_the_default() {
-        for (url, host) in [
-            ("http://h.example/x", "h.example"),
-            ("http://h.example:80/x", "h.example"),
-            ("http://h.example:8080/x", "h.example:8080"),
-            ("https://h.example:443/x", "h.example"),
-            ("https://h.example:80/x", "h.example:80"),
-            ("http://[::1]:81/x", "[::1]:81"),
-        ] {
-            let mut s = Settings::new(url).unwrap();
-            s.set_proxy(Some("")).unwrap();
-            let client = Client::new(&s).unwrap();
-            let (Credential::Head(head), _) = client.current_auth() else { panic!("a direct client") };
-            let text = String::from_utf8_lossy(head.after_length()).into_owned();
-            assert!(text.starts_with(&format!("\r\nhost: {host}\r\n")), "{url}: {text}");
-        }
-    }
-
-    /// A socket timeout kept from an earlier request is shorter than the time left: when
-    /// it expires the read goes on for the rest, and the total timeout still holds.
-    #[test]
-    fn a_kept_socket_timeout_neither_cuts_nor_stretches_the_total() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            let Ok((mut conn, _)) = listener.accept() else { return };
-            let mut buf = [0u8; 4096];
-            for delay_ms in [0u64, 950, 1300] {
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") || !got.ends_with(b"}") {
-                    let Ok(n) = conn.read(&mut buf) else { return };
-                    if n == 0 {
-                        return;
-                    }
-                    got.extend_from_slice(&buf[..n]);
-                }
-                std::thread::sleep(Duration::from_millis(delay_ms));
-                let _ = conn.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
-            }
-        });
-        let mut s = Settings::new(&format!("http://127.0.0.1:{port}/Cust1")).unwrap();
-        s.set_proxy(Some("")).unwrap();
-        s.set_timeouts_ms(1000, 1000);
-        s.set_max_retries(0).unwrap();
-        let client = Client::new(&s).unwrap();
-        let email = PasswordEmail { person_id: 1, from: None, to: None, subject: None };
-        client.send_cc_password_email(&email).unwrap();
-        // The socket now has a 900 ms timeout; an answer after 950 ms is within the 1 s.
-        let started = Instant::now();
-        assert_eq!(client.send_cc_password_email(&email).unwrap().http_status, 204);
-        assert!(started.elapsed() >= Duration::from_millis(900));
-        // An answer after 1.3 s is past it: a timeout at 1 s.
-        let started = Instant::now();
-        let e = client.send_cc_password_email(&email).unwrap_err();
-        let took = started.elapsed();
-        assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
-        assert!(took >= Duration::from_millis(990) && took < Duration::from_millis(1250), "{took:?}");
-    }
-
-    #[test]
-    fn a_proxy_keeps_requests_on_ureq() {
-        let mut s = Settings::new("http://h.example/x").unwrap();
-        s.set_proxy(Some("http://proxy.example:3128")).unwrap();
-        assert!(Client::new(&s).unwrap().direct.is_none());
     }
 }

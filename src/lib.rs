@@ -1,3 +1,4 @@
+#![deny(unsafe_code)]
 //! superoffice-ffi: a native client for the SuperOffice CRM WebAPI with a C ABI.
 //!
 //! The safe core (settings, request building, sending, error mapping) knows nothing of C;
@@ -9,14 +10,14 @@ pub mod client;
 pub mod error;
 pub mod error_body;
 pub mod ffi;
+pub mod http;
 pub mod log;
 pub mod request;
-mod resolver;
+pub mod redact;
 pub mod retry;
 pub mod settings;
 pub mod tenant;
 pub mod tls;
-mod transport;
 
 pub use client::{Client, Sent};
 pub use error::{Error, ErrorKind};

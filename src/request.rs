@@ -64,7 +64,7 @@ impl PasswordEmail<'_> {
         let len = |v: Option<&str>| v.map_or(4, |s| s.len() + 2);
         let mut out = Vec::with_capacity(56 + len(self.from) + len(self.to) + len(self.subject));
         out.extend_from_slice(b"{\"PersonId\":");
-        out.extend_from_slice(itoa::Buffer::new().format(self.person_id).as_bytes());
+        out.extend_from_slice(self.person_id.to_string().as_bytes());
         let fields: [(&[u8], _); 3] =
             [(b",\"From\":", self.from), (b",\"To\":", self.to), (b",\"Subject\":", self.subject)];
         for (key, value) in fields {

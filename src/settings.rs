@@ -114,16 +114,9 @@ impl BaseUrl {
 
 /// What of a URL may be shown in a message: never its user information.
 ///
-/// Everything between `://` and the *last* `@` is hidden (a password may hold a raw `@`
-/// or `/`); an `@` with no `://` before it hides the whole URL. Control characters are
-/// shown as spaces, so a message stays one line.
+/// The rule is [`crate::redact::hide_userinfo`]'s; at most 200 characters are shown.
 fn shown_url(input: &str) -> String {
-    let shown = match (input.find("://"), input.rfind('@')) {
-        (_, None) => input.to_string(),
-        (Some(s), Some(at)) if at > s => format!("{}://***{}", &input[..s], &input[at..]),
-        _ => "***".to_string(),
-    };
-    shown.chars().take(200).map(|c| if c.is_control() { ' ' } else { c }).collect()
+    crate::redact::hide_userinfo(input).chars().take(200).collect()
 }
 
 /// Checks a proxy URL, `[scheme://][user[:password]@]host[:port][/]`, more strictly than

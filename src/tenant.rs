@@ -22,13 +22,14 @@ pub fn lookup_api_url(state_endpoint: Option<&str>, customer_id: &str) -> Result
     let base = BaseUrl::parse(state_endpoint.unwrap_or(DEFAULT_STATE_ENDPOINT))?;
     let url = format!("{}://{}/api/state/{}", base.scheme, base.authority, customer_id);
     let settings = Settings::new(&base.root())?;
-    let agent = crate::transport::agent(&settings, 1)?;
+    let client_agent = crate::http::ClientAgent::new(&settings, 1)?;
+    let agent = client_agent.get();
     let response = agent
         .get(&url)
         .header("Accept", "application/json")
         .call()
         .map_err(|e| {
-            let mut err = crate::transport::classify(&e, &url, &settings).0;
+            let mut err = crate::http::classify(&e, &url, &settings).0;
             err.message = err.message.replacen("POST ", "GET ", 1);
             err
         })?;

@@ -3,7 +3,7 @@
 //! the progress bar under a real pseudo-terminal (`script`).
 #![cfg(feature = "cli")]
 
-mod stub;
+use superoffice_stub as stub;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -56,7 +56,8 @@ pub extern "C" fn so_send_cc_password_email(
     })
 }
 
-/// Frees a client, closing its connections and wiping its secrets. NULL is a no-op.
+/// Frees a client: closes its pooled connections at once (ureq's `Agent::shutdown`) and
+/// wipes its secrets. NULL is a no-op.
 /// No thread may be using `c`, and it must not be used afterwards.
 #[no_mangle]
 pub extern "C" fn so_client_free(c: *mut so_client) {

@@ -4,6 +4,7 @@
 //! last error, catches panics, and turns the core's error into a `so_result` plus the
 //! thread's last error. Pointer and string checks are the helpers below.
 
+#![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
 // The exported functions take raw pointers from C, which has no `unsafe`: each one
 // checks them through the helpers below (rustls-ffi's convention), so they are not

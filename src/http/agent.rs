@@ -1,0 +1,108 @@
+//! The ureq agent of a client: its configuration, and one pool per process.
+//!
+//! An agent made before `fork()` would hand the same pooled sockets to parent and child,
+//! and one process could read the other's answer. [`ClientAgent`] remembers the process
+//! that made its agent; in a new process it makes a fresh one and never touches the
+//! inherited agent again (no use, no shutdown, no TLS close): the parent still owns
+//! those connections.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ureq::config::Config;
+use ureq::tls::TlsConfig;
+use ureq::{Agent, Proxy};
+
+use crate::error::Error;
+use crate::request::USER_AGENT_VALUE;
+use crate::settings::{ProxySetting, Settings};
+
+/// What "no limit" means for the total timeout: ureq gives up on the first interrupted
+/// system call (a signal, such as a garbage collector's) when it has no timeout, and
+/// retries it, keeping the deadline, when it has one. So "none" is this long instead.
+pub const NO_LIMIT: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Agents inherited from a parent process: kept reachable and never used or dropped,
+/// since dropping one could close or shut down connections the parent still uses.
+static INHERITED: Mutex<Vec<Agent>> = Mutex::new(Vec::new());
+
+/// The configuration of a client's agent: statuses are answers, no redirects, the
+/// client's timeouts, TLS through rustls with verified certificates, `pool_per_host`
+/// idle connections per host.
+pub fn config(settings: &Settings, pool_per_host: usize) -> Result<Config, Error> {
+    let (total, connect) = settings.limits_within(settings.total_timeout);
+    let proxy = match &settings.proxy {
+        ProxySetting::FromEnvironment => Proxy::try_from_env(),
+        ProxySetting::Direct => None,
+        ProxySetting::Url(url) => Some(
+            Proxy::new(url.expose()).map_err(|_| Error::invalid("the proxy URL is not valid"))?,
+        ),
+    };
+    let tls = TlsConfig::builder()
+        .root_certs(crate::tls::root_certs(settings.ca_file.as_deref())?)
+        .build();
+    Ok(Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_connect(connect)
+        .timeout_global(Some(total.unwrap_or(NO_LIMIT)))
+        .user_agent(USER_AGENT_VALUE)
+        .max_idle_connections(pool_per_host * 2)
+        .max_idle_connections_per_host(pool_per_host)
+        .proxy(proxy)
+        .tls_config(tls)
+        .build())
+}
+
+/// A client's agent, remade in each new process.
+pub struct ClientAgent {
+    config: Config,
+    current: Mutex<(u32, Agent)>,
+}
+
+impl std::fmt::Debug for ClientAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientAgent").finish_non_exhaustive()
+    }
+}
+
+impl ClientAgent {
+    /// An agent for these settings, owned by this process.
+    pub fn new(settings: &Settings, pool_per_host: usize) -> Result<ClientAgent, Error> {
+        let config = config(settings, pool_per_host)?;
+        let agent = Agent::new_with_config(config.clone());
+        Ok(ClientAgent { config, current: Mutex::new((std::process::id(), agent)) })
+    }
+
+    /// The agent of this process (a handle onto the shared pool): made afresh the first
+    /// time a new process asks.
+    pub fn get(&self) -> Agent {
+        let pid = std::process::id();
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if current.0 != pid {
+            let fresh = Agent::new_with_config(self.config.clone());
+            let inherited = std::mem::replace(&mut current.1, fresh);
+            INHERITED.lock().unwrap_or_else(|p| p.into_inner()).push(inherited);
+            current.0 = pid;
+        }
+        current.1.clone()
+    }
+
+    /// Closes the idle connections and interrupts every request in progress, when the
+    /// agent belongs to this process; an inherited agent is left alone.
+    pub fn shutdown(&self) {
+        let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if current.0 == std::process::id() {
+            current.1.clone().shutdown();
+        }
+    }
+}
+
+impl Drop for ClientAgent {
+    /// A freed client closes its idle connections at once (ureq would otherwise keep
+    /// them until the last clone of the agent is gone).
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

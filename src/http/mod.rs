@@ -1,0 +1,8 @@
+//! HTTP through ureq: the agent of a client ([`agent`]) and what its failures mean
+//! ([`classify`]). Every request goes through ureq's `Agent`; nothing here speaks HTTP.
+
+pub mod agent;
+pub mod classify;
+
+pub use agent::{ClientAgent, NO_LIMIT};
+pub use classify::classify;
