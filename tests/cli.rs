@@ -130,9 +130,18 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Sends a signal to a child that has not been waited for (so its pid is still its own,
+/// a zombie at worst).
 fn signal(child: &Child, name: &str) {
-    let ok = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status().unwrap();
-    assert!(ok.success(), "kill -{name}");
+    let sig = match name {
+        "INT" => libc::SIGINT,
+        "TERM" => libc::SIGTERM,
+        other => panic!("no signal {other}"),
+    };
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    let rc = unsafe { libc::kill(pid, sig) };
+    assert_eq!(rc, 0, "kill -{name}: {}", std::io::Error::last_os_error());
 }
 
 /// The `--json` summary of a CSV run, as the README documents it: every key, its type,
