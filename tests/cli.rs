@@ -719,3 +719,45 @@ fn no_answer_is_unknown_and_no_connection_is_failed() {
     let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--max-retries", "0", "--json"]));
     assert_eq!(json_of(&r)["counts"]["to_send"], 3, "failed rows are sent again");
 }
+
+#[test]
+fn connection_options_reach_the_wire_and_bad_ones_are_refused_without_echo() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "opts", "");
+    let dir = TempDir::new("opts");
+    std::fs::write(dir.path("app"), "app-secret-123\n").unwrap();
+    std::fs::write(dir.path("ticket"), format!("{TICKET}\n")).unwrap();
+    let mut c = cli(&base);
+    c.env_remove("SO_TICKET").env("SO_LANGUAGE", "sv");
+    let r = run(c
+        .args(["--person-id", "670", "--culture", "sv-SE", "--timezone", "UTC", "--proxy", "", "--timeout", "5"])
+        .arg("--ticket-file")
+        .arg(dir.path("ticket"))
+        .arg("--app-token-file")
+        .arg(dir.path("app")));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!r.stdout.contains("app-secret") && !r.stderr.contains("app-secret"));
+    let got = &s.requests(&prefix)[0];
+    for (name, value) in [
+        ("authorization", "SOTicket 7T:dGVzdA=="),
+        ("so-apptoken", "app-secret-123"),
+        ("so-language", "sv"),
+        ("accept-language", "sv"),
+        ("so-culture", "sv-SE"),
+        ("so-timezone", "UTC"),
+    ] {
+        assert_eq!(got.header(name), Some(value), "{name}");
+    }
+
+    for (what, args) in [
+        ("a proxy URL with a password", vec!["--proxy", "http://u:pw-secret-9@:3128"]),
+        ("a CA file that does not exist", vec!["--ca-file", "/nonexistent/ca.pem"]),
+        ("a ticket and its file", vec!["--ticket-file", "/nonexistent/ticket"]),
+        ("a control character in the language", vec!["--language", "s\u{1}v"]),
+    ] {
+        let r = run(cli(&base).args(["--person-id", "1"]).args(&args));
+        assert_eq!(r.code, Some(2), "{what}: {}", r.stderr);
+        assert!(!r.stderr.contains("pw-secret-9"), "{what}: {}", r.stderr);
+    }
+    assert_eq!(s.count(&prefix), 1);
+}
