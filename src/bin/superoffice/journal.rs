@@ -10,11 +10,12 @@
 //! The file is in WAL mode with `synchronous=FULL` (a commit is on disk before the
 //! request is sent) and `locking_mode=EXCLUSIVE`: a run holds the file's lock from its
 //! first write to its exit, so a second run on the same journal is refused instead of
-//! racing the first. Workers share the one connection behind a mutex.
+//! racing the first. During a run one writer thread owns the connection and commits the
+//! workers' changes in groups: each worker waits until its own change is on disk.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{mpsc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -190,51 +191,139 @@ impl Journal {
         read().map_err(|e| db_error(&self.path, "cannot read it", e))
     }
 
-    /// Commits that `row` is being sent, just before its request goes out. False when
-    /// the journal says it must not be sent (accepted meanwhile, or already `sending`).
-    pub fn mark_sending(&self, row: &Row, resend_unknown: bool) -> Result<bool, JournalError> {
-        let key = Key::of(row);
-        let conn = self.lock();
-        let changed = conn
-            .execute(
-                &format!(
+    /// Hands the connection to a writer thread for the run's commits.
+    pub fn into_writer(self) -> Writer {
+        let conn = self.conn.into_inner().unwrap_or_else(|p| p.into_inner());
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let (tenant, path) = (self.tenant, self.path);
+        let thread = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || write_loop(conn, &tenant, &path, &rx))
+            .expect("start the journal's writer thread");
+        Writer { jobs: Some(jobs), thread: Some(thread) }
+    }
+}
+
+/// One change to commit.
+enum Op {
+    /// The row is being sent (allowed from no row, `failed`, or `unknown` when resent).
+    Mark { key: Key, sender: Option<String>, line: u64, resend_unknown: bool },
+    /// The row's outcome.
+    Record { key: Key, outcome: Outcome },
+}
+
+struct Job {
+    op: Op,
+    /// `Ok(false)` when a mark was refused.
+    reply: mpsc::SyncSender<Result<bool, JournalError>>,
+}
+
+/// Most changes committed in one transaction.
+const GROUP_LIMIT: usize = 256;
+
+/// The writer: commits what the workers ask for in groups (one transaction, one sync
+/// to disk, for everything asked while the last commit was on its way), and answers
+/// each worker only once its change is on disk.
+fn write_loop(mut conn: Connection, tenant: &str, path: &Path, jobs: &mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP_LIMIT {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        match commit(&mut conn, tenant, &group) {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                let message = db_error(path, "cannot record what is being sent", e);
+                for job in group {
+                    let _ = job.reply.send(Err(message.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for a group; on any failure none of it is kept.
+fn commit(conn: &mut Connection, tenant: &str, group: &[Job]) -> rusqlite::Result<Vec<bool>> {
+    let tx = rusqlite::Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(group.len());
+    for job in group {
+        results.push(match &job.op {
+            Op::Mark { key, sender, line, resend_unknown } => {
+                let mut stmt = tx.prepare_cached(&format!(
                     "INSERT INTO emails (tenant, person_id, recipient, subject, sender, state, attempts, csv_line, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, 'sending', 1, ?6, {NOW})
                      ON CONFLICT (tenant, person_id, recipient, subject) DO UPDATE SET
                          state = 'sending', sender = excluded.sender, attempts = attempts + 1,
                          csv_line = excluded.csv_line, updated_at = excluded.updated_at
                      WHERE state = 'failed' OR (state = 'unknown' AND ?7)"
-                ),
-                params![self.tenant, key.person_id, key.to, key.subject, row.from, row.line, resend_unknown],
-            )
-            .map_err(|e| db_error(&self.path, "cannot record a row as being sent", e))?;
-        Ok(changed == 1)
+                ))?;
+                stmt.execute(params![tenant, key.person_id, key.to, key.subject, sender, line, resend_unknown])? == 1
+            }
+            Op::Record { key, outcome } => {
+                let mut stmt = tx.prepare_cached(&format!(
+                    "UPDATE emails SET state = ?5, code = ?6, http_status = ?7, error_type = ?8, message = ?9,
+                         updated_at = {NOW}
+                     WHERE tenant = ?1 AND person_id = ?2 AND recipient = ?3 AND subject = ?4"
+                ))?;
+                stmt.execute(params![
+                    tenant,
+                    key.person_id,
+                    key.to,
+                    key.subject,
+                    outcome.state.as_str(),
+                    outcome.code,
+                    outcome.http_status,
+                    outcome.error_type,
+                    outcome.message
+                ])?;
+                true
+            }
+        });
+    }
+    tx.commit()?;
+    Ok(results)
+}
+
+/// The journal during a run: workers on any thread ask it to commit, and wait until
+/// their change is on disk. Dropping it commits what was asked and closes the file.
+pub struct Writer {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    fn ask(&self, op: Op) -> Result<bool, JournalError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let stopped = || "the journal's writer stopped".to_string();
+        self.jobs.as_ref().ok_or_else(stopped)?.send(Job { op, reply }).map_err(|_| stopped())?;
+        answer.recv().map_err(|_| stopped())?
+    }
+
+    /// Commits that `row` is being sent, just before its request goes out. False when
+    /// the journal says it must not be sent (accepted meanwhile, or already `sending`).
+    pub fn mark_sending(&self, row: &Row, resend_unknown: bool) -> Result<bool, JournalError> {
+        self.ask(Op::Mark { key: Key::of(row), sender: row.from.clone(), line: row.line, resend_unknown })
     }
 
     /// Commits a row's outcome after its answer.
     pub fn record(&self, row: &Row, outcome: &Outcome) -> Result<(), JournalError> {
-        let key = Key::of(row);
-        let conn = self.lock();
-        conn.execute(
-            &format!(
-                "UPDATE emails SET state = ?5, code = ?6, http_status = ?7, error_type = ?8, message = ?9,
-                     updated_at = {NOW}
-                 WHERE tenant = ?1 AND person_id = ?2 AND recipient = ?3 AND subject = ?4"
-            ),
-            params![
-                self.tenant,
-                key.person_id,
-                key.to,
-                key.subject,
-                outcome.state.as_str(),
-                outcome.code,
-                outcome.http_status,
-                outcome.error_type,
-                outcome.message
-            ],
-        )
-        .map_err(|e| db_error(&self.path, "cannot record an outcome", e))?;
-        Ok(())
+        self.ask(Op::Record { key: Key::of(row), outcome: outcome.clone() }).map(|_| ())
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -262,7 +351,7 @@ mod tests {
     fn states_move_only_the_safe_way() {
         let path = temp("states");
         {
-            let j = Journal::open(&path, "http://h/t").unwrap();
+            let j = Journal::open(&path, "http://h/t").unwrap().into_writer();
             assert!(j.mark_sending(&row(1), false).unwrap());
             assert!(!j.mark_sending(&row(1), true).unwrap(), "a row being sent is not sent twice");
             j.record(&row(1), &outcome(State::Accepted)).unwrap();
@@ -276,6 +365,7 @@ mod tests {
         }
         let j = Journal::open(&path, "http://h/t").unwrap();
         let prev = j.previous().unwrap();
+        let j = j.into_writer();
         assert_eq!(prev[&Key::of(&row(1))].state, State::Accepted);
         assert_eq!(prev[&Key::of(&row(2))].state, State::Unknown, "left sending: unknown");
         assert_eq!(prev[&Key::of(&row(3))].state, State::Unknown);

@@ -95,7 +95,7 @@ fn send_password_email(args: SendArgs) -> Result<i32, UsageError> {
         let plan = run::plan(input.rows, &previous, args.resend_unknown, &mut report);
         run::batch(
             &client,
-            &journal,
+            &journal.into_writer(),
             plan,
             usize::from(args.concurrency),
             args.max_retries,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use superoffice::{Client, PasswordEmail};
 
 use crate::input::Row;
-use crate::journal::{Journal, Key, Previous};
+use crate::journal::{Key, Previous, Writer};
 use crate::outcome::{judge, Outcome, State, Verdict};
 use crate::progress::{Progress, Tally};
 use crate::report::{Listed, Report};
@@ -267,7 +267,7 @@ enum Event {
 
 /// Sends the planned rows with `concurrency` workers. Fills the report's outcome
 /// counts and lists.
-pub fn batch(client: &Client, journal: &Journal, plan: Plan, concurrency: usize, max_retries: u32, resend_unknown: bool, report: &mut Report) {
+pub fn batch(client: &Client, journal: &Writer, plan: Plan, concurrency: usize, max_retries: u32, resend_unknown: bool, report: &mut Report) {
     let rows = plan.to_send;
     let gate = Arc::new(Gate::default());
     let interrupts = Arc::new(AtomicUsize::new(0));
