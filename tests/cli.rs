@@ -761,3 +761,35 @@ fn connection_options_reach_the_wire_and_bad_ones_are_refused_without_echo() {
     }
     assert_eq!(s.count(&prefix), 1);
 }
+
+#[test]
+fn a_run_stops_early_when_every_row_would_become_unknown() {
+    let s = stub::Stub::start();
+    let dir = TempDir::new("breaker");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=60).map(good_row));
+
+    // No answer within --timeout: the run stops after 10 unknown rows in a row.
+    let (prefix, base) = tenant(&s, "noanswer", "delay_ms=3000");
+    let journal = dir.path("noanswer.sqlite");
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--timeout", "0.2", "--concurrency", "2", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert!(v["stopped_by"].as_str().unwrap().contains("10 e-mails in a row got no answer"), "{v}");
+    let unknown = v["counts"]["unknown"].as_u64().unwrap();
+    assert!((10..=12).contains(&unknown), "{unknown} unknown");
+    assert_eq!(v["counts"]["not_started"].as_u64(), Some(60 - unknown));
+    assert_eq!(s.count(&prefix) as u64, unknown);
+
+    // https to a server that does not speak TLS: stopped at the first failure.
+    let base = format!("https://127.0.0.1:{}/tls/Cust12345", s.port());
+    let journal = dir.path("tls.sqlite");
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--concurrency", "2", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert!(v["stopped_by"].as_str().unwrap().contains("TLS"), "{v}");
+    assert!(v["counts"]["unknown"].as_u64().unwrap() <= 2, "{v}");
+    assert_eq!(v["unknown"][0]["code"], "Tls");
+}

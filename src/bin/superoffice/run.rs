@@ -260,6 +260,44 @@ pub fn plan(rows: Vec<Row>, previous: &std::collections::HashMap<Key, Previous>,
     Plan { to_send }
 }
 
+/// Stops a run whose every row would end the same bad way: refused credentials, a TLS
+/// failure (a certificate the client does not trust), or no answer for many rows in a
+/// row (each of which becomes unknown and needs checking).
+struct Breaker {
+    unknown_in_a_row: AtomicUsize,
+    limit: usize,
+}
+
+impl Breaker {
+    fn new(concurrency: usize) -> Breaker {
+        Breaker { unknown_in_a_row: AtomicUsize::new(0), limit: concurrency.max(10) }
+    }
+
+    /// Why the run should stop after this outcome, if it should.
+    fn verdict(&self, o: &Outcome) -> Option<String> {
+        if o.state != State::Unknown {
+            self.unknown_in_a_row.store(0, Ordering::SeqCst);
+        }
+        if o.http_status == 401 {
+            return Some("the server refused the credentials (HTTP 401 Unauthorized); check them and run again".into());
+        }
+        if o.state != State::Unknown {
+            return None;
+        }
+        if o.code == "Tls" {
+            return Some(format!("{}; check the server's certificate or give --ca-file, then run again", o.message));
+        }
+        let n = self.unknown_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
+        (n == self.limit).then(|| {
+            format!(
+                "{n} e-mails in a row got no answer (the last: {}); the server may be down or slower than \
+                 --timeout, so the run stops before more rows become unknown",
+                o.message
+            )
+        })
+    }
+}
+
 enum Event {
     Done(usize, Outcome),
     Paused(Duration, String),
@@ -291,6 +329,8 @@ pub fn batch(client: &Client, journal: &Writer, plan: Plan, concurrency: usize, 
         }
     }
 
+    let breaker = Breaker::new(concurrency);
+    let breaker = &breaker;
     let mut progress = Progress::new(rows.len());
     let mut tally = Tally::default();
     let next = AtomicUsize::new(0);
@@ -319,12 +359,8 @@ pub fn batch(client: &Client, journal: &Writer, plan: Plan, concurrency: usize, 
                 );
                 match sent {
                     Ok(Some(outcome)) => {
-                        if outcome.http_status == 401 {
-                            // Every other row would be refused too.
-                            gate.stop(Some(
-                                "the server refused the credentials (HTTP 401 Unauthorized); check them and run again"
-                                    .into(),
-                            ));
+                        if let Some(why) = breaker.verdict(&outcome) {
+                            gate.stop(Some(why));
                         }
                         if tx.send(Event::Done(i, outcome)).is_err() {
                             break;
