@@ -203,13 +203,27 @@ for c in "${CONCS[@]}"; do
 done
 
 # --- 3. A host name against an IP literal: sequential sends, interleaved -----------------
-say "host name against IP literal: $DNS_N sends at $DELAY ms, $DNS_FAST_N without delay, twice each"
-for round in 1 2; do
+DNS_ROUNDS=3
+say "host name against IP literal: $DNS_N sends at $DELAY ms, $DNS_FAST_N without delay, $DNS_ROUNDS rounds each"
+for round in $(seq 1 "$DNS_ROUNDS"); do
     measure "dns_ip.$round" so_threads "$DNS_N" 1 127.0.0.1
     measure "dns_name.$round" so_threads "$DNS_N" 1 localhost
     measure "dns0_ip.$round" so_threads "$DNS_FAST_N" 1 127.0.0.1 0
     measure "dns0_name.$round" so_threads "$DNS_FAST_N" 1 localhost 0
 done
+# What the lookup alone costs (what a cache would save per send), and how many threads
+# the library starts per send (ureq resolves on a thread of its own when a timeout is set).
+gai_us="$(awk '$1 == "seconds" {printf "%.1f", $2 / 20000 * 1e6}' <<<"$("$work/bin/latency_so" getaddrinfo localhost "$stub_port" 20000)")"
+clones_ip="" clones_name=""
+if command -v strace >/dev/null 2>&1; then
+    clones() {
+        strace -f -qq -c -e trace=clone,clone3 -o "$work/strace.out" \
+            "$work/bin/latency_so" threads "http://$1:$stub_port/lat-$run_id-strace-$1/Cust12345" 1000 1 >/dev/null &&
+            awk '$NF == "clone" || $NF == "clone3" {n += $4} END {printf "%.2f", n / 1000}' "$work/strace.out"
+    }
+    clones_ip="$(clones 127.0.0.1)"
+    clones_name="$(clones localhost)"
+fi
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- 4. The report ----------------------------------------------------------------------------
@@ -232,11 +246,19 @@ rows() {
         done
     done
 }
-# Per-send difference in µs between a host name and the IP literal (mean of the rounds).
-dns_us() {
-    local a="$1" b="$2" n="$3"
-    awk -v a1="${S[$a.1]:-0}" -v a2="${S[$a.2]:-0}" -v b1="${S[$b.1]:-0}" -v b2="${S[$b.2]:-0}" -v n="$n" \
-        'BEGIN {printf "%.1f", ((b1 + b2) - (a1 + a2)) / 2 / n * 1e6}'
+# Per send over the DNS rounds: mean_ms KEY N; diff_us A B N (mean of B minus mean of A);
+# spread_us A B N (the per-round differences, lowest to highest).
+mean_ms() {
+    local k="$1" n="$2" r sum=0
+    for r in $(seq 1 "$DNS_ROUNDS"); do sum="$(awk -v a="$sum" -v b="${S[$k.$r]:-0}" 'BEGIN {print a + b}')"; done
+    awk -v s="$sum" -v r="$DNS_ROUNDS" -v n="$n" 'BEGIN {printf "%.3f", s / r / n * 1000}'
+}
+diff_us() { awk -v a="$(mean_ms "$1" "$3")" -v b="$(mean_ms "$2" "$3")" 'BEGIN {printf "%.1f", (b - a) * 1000}'; }
+spread_us() {
+    local r
+    for r in $(seq 1 "$DNS_ROUNDS"); do
+        awk -v a="${S[$1.$r]:-0}" -v b="${S[$2.$r]:-0}" -v n="$3" 'BEGIN {printf "%.1f\n", (b - a) / n * 1e6}'
+    done | sort -g | paste -sd' ' | sed 's/ / \/ /g'
 }
 per_send_ms() { awk -v s="$1" -v n="$2" 'BEGIN {printf "%.3f", s / n * 1000}'; }
 
@@ -290,14 +312,19 @@ ${goal_rows%$'\n'}
 
 One client, sequential sends (\`so_send_cc_password_email\`, one thread), to
 \`http://localhost:$stub_port/...\` and to \`http://127.0.0.1:$stub_port/...\`, interleaved,
-two rounds each (here \`localhost\` comes from /etc/hosts through glibc's
+$DNS_ROUNDS rounds each. Here \`localhost\` comes from /etc/hosts through glibc's
 \`getaddrinfo\`; a name that needs a DNS server costs a round trip to it on every send
-unless something caches it).
+unless something on the machine caches it.
 
-| sends | delay | per send, 127.0.0.1 | per send, localhost | host name costs per send |
-| ---: | ---: | ---: | ---: | ---: |
-| $DNS_N | $DELAY ms | $(per_send_ms "$(awk -v a="${S[dns_ip.1]:-0}" -v b="${S[dns_ip.2]:-0}" 'BEGIN {print (a + b) / 2}')" "$DNS_N") ms | $(per_send_ms "$(awk -v a="${S[dns_name.1]:-0}" -v b="${S[dns_name.2]:-0}" 'BEGIN {print (a + b) / 2}')" "$DNS_N") ms | $(dns_us dns_ip dns_name "$DNS_N") µs |
-| $DNS_FAST_N | none | $(per_send_ms "$(awk -v a="${S[dns0_ip.1]:-0}" -v b="${S[dns0_ip.2]:-0}" 'BEGIN {print (a + b) / 2}')" "$DNS_FAST_N") ms | $(per_send_ms "$(awk -v a="${S[dns0_name.1]:-0}" -v b="${S[dns0_name.2]:-0}" 'BEGIN {print (a + b) / 2}')" "$DNS_FAST_N") ms | $(dns_us dns0_ip dns0_name "$DNS_FAST_N") µs |
+| sends | delay | per send, 127.0.0.1 | per send, localhost | the host name costs per send (mean) | per round |
+| ---: | ---: | ---: | ---: | ---: | ---: |
+| $DNS_N | $DELAY ms | $(mean_ms dns_ip "$DNS_N") ms | $(mean_ms dns_name "$DNS_N") ms | $(diff_us dns_ip dns_name "$DNS_N") µs | $(spread_us dns_ip dns_name "$DNS_N") µs |
+| $DNS_FAST_N | none | $(mean_ms dns0_ip "$DNS_FAST_N") ms | $(mean_ms dns0_name "$DNS_FAST_N") ms | $(diff_us dns0_ip dns0_name "$DNS_FAST_N") µs | $(spread_us dns0_ip dns0_name "$DNS_FAST_N") µs |
+
+| what | per send |
+| --- | ---: |
+| \`getaddrinfo("localhost")\` alone, mean of 20,000 calls: what a cache would save here | $gai_us µs |
+| threads started per send (strace, 1,000 sends), to 127.0.0.1 / to localhost | ${clones_ip:-not measured} / ${clones_name:-not measured} |
 
 ### Machine and versions
 

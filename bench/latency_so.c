@@ -3,12 +3,16 @@
  *   latency_so batch   BASE N C   one so_send_cc_password_emails of N items, max_concurrency C
  *   latency_so threads BASE N C   C threads sharing one client, each sending its share of N
  *                                 with sequential so_send_cc_password_email (C = 1: one thread)
+ *   latency_so getaddrinfo HOST PORT N   N calls of getaddrinfo(HOST, PORT), as the library's
+ *                                 resolver makes one per send (no client, no server)
  *
  * Prints "seconds S" (the sends only: the client is made before the clock starts) and exits
  * non-zero when any send failed. */
 #include "common.h"
 
+#include <netdb.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include "superoffice.h"
 
@@ -54,10 +58,26 @@ static void *worker_main(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc != 5) {
-        fprintf(stderr, "usage: latency_so batch|threads BASE N CONCURRENCY\n");
+        fprintf(stderr, "usage: latency_so batch|threads BASE N CONCURRENCY | getaddrinfo HOST PORT N\n");
         return 2;
     }
     const char *mode = argv[1], *base = argv[2];
+    if (strcmp(mode, "getaddrinfo") == 0) {
+        long n = strtol(argv[4], NULL, 10);
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+        double t0 = b_now();
+        for (long i = 0; i < n; i++) {
+            struct addrinfo *res = NULL;
+            int rc = getaddrinfo(base, argv[3], &hints, &res);
+            if (rc != 0) {
+                fprintf(stderr, "latency_so: getaddrinfo(%s): %s\n", base, gai_strerror(rc));
+                return 1;
+            }
+            freeaddrinfo(res);
+        }
+        b_result("seconds", b_now() - t0);
+        return 0;
+    }
     long n = strtol(argv[3], NULL, 10), conc = strtol(argv[4], NULL, 10);
     if (n < 1 || conc < 1) {
         fprintf(stderr, "latency_so: N and CONCURRENCY must be positive\n");
