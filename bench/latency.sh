@@ -351,6 +351,20 @@ unless something on the machine caches it.
 | \`getaddrinfo("localhost")\` alone, mean of 20,000 calls: what a cache would save here | $gai_us µs |
 | threads started per send (strace, 1,000 sends), to 127.0.0.1 / to localhost | ${clones_ip:-not measured} / ${clones_name:-not measured} |
 
+### Notes
+
+- The ideal leaves out everything but the server's $DELAY ms: the loopback round trip, the
+  stub's thread waking from its sleep and each client's own work. Sequential rows show
+  that floor (libcurl's included); a ratio near it at concurrency 1 is as good as it gets.
+- Every send of this library resolves its host through ureq's resolver, which runs the
+  lookup on a thread of its own whenever a timeout is set (the library always sets one):
+  one thread started per send, to an IP literal too (the strace row). The lookup itself
+  is what a cache would save; against a real DNS server it is a network round trip.
+- httpx at high concurrency spends its time in httpcore's pool bookkeeping
+  (\`AsyncConnectionPool._assign_requests_to_connections\` walks every connection and probes
+  each idle socket on every request; cProfile of 640 sends at concurrency 64 put about half
+  of the run there with httpcore 1.0.9; encode/httpcore#1035 proposes a linear pass).
+
 ### Machine and versions
 
 | | |
@@ -362,7 +376,7 @@ unless something on the machine caches it.
 | load average at start / end | $load_start / $load_end |
 | superoffice | $lib_version, ureq $(awk '/^name = "ureq"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$root/Cargo.lock") |
 | libcurl | $(curl-config --version 2>/dev/null || echo unknown) |
-| Python / httpx / requests | $("$PY" -c 'import sys, httpx, requests; print(sys.version.split()[0], "/", httpx.__version__, "/", requests.__version__)') |
+| Python / httpx / httpcore / requests | $("$PY" -c 'import sys, httpx, httpcore, requests; print(sys.version.split()[0], "/", httpx.__version__, "/", httpcore.__version__, "/", requests.__version__)') |
 | Node / @superoffice/webapi / axios | $(node --version 2>/dev/null || echo none) / ${ts_version:-not used} / ${axios_version:-not used} |
 | compiler | $(gcc --version | head -1) -O2 |
 EOF
