@@ -16,7 +16,7 @@ WITH_STUB := $(ROOT)/tests/with-stub.sh
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
-        test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts
+        test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency
 
 all: build
 
@@ -158,6 +158,12 @@ wheel: $(LIB)
 ## writes BENCHMARKS.md (installs nginx and libcurl's headers when missing).
 bench: $(LIB)
 	bench/run.sh
+
+## The latency-bound batch: N sends to the stub answering after 20 ms, at concurrency 1, 8
+## and 64, this library beside libcurl multi, httpx, requests and the official TypeScript
+## client; writes its section of BENCHMARKS.md. Not part of make test.
+bench-latency: $(LIB)
+	bench/latency.sh
 
 clean:
 	rm -rf $(BUILD)
