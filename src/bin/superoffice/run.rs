@@ -24,7 +24,7 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(3600);
 pub struct Gate {
     state: Mutex<GateState>,
     changed: Condvar,
-    /// Requests on the wire now.
+    /// Rows committed as being sent whose outcome is not committed yet.
     pub in_flight: AtomicUsize,
 }
 
@@ -173,12 +173,17 @@ fn send_row(
             Ok(false) => return Ok(last),
             Err(reason) => return Err(JournalStop { reason, outcome: last }),
         }
+        // In flight from the committed mark to the committed outcome.
         gate.in_flight.fetch_add(1, Ordering::SeqCst);
         let result = client.send_cc_password_email(&email(row));
+        let verdict = judge(result);
+        let recorded = match &verdict {
+            Verdict::Done(outcome) | Verdict::Again { outcome, .. } => after(outcome),
+        };
         gate.in_flight.fetch_sub(1, Ordering::SeqCst);
-        match judge(result) {
+        match verdict {
             Verdict::Done(outcome) => {
-                if let Err(e) = after(&outcome) {
+                if let Err(e) = recorded {
                     return Err(unrecorded(outcome, e));
                 }
                 if outcome.state == State::Accepted {
@@ -187,7 +192,7 @@ fn send_row(
                 return Ok(Some(outcome));
             }
             Verdict::Again { outcome, retry_after } => {
-                if let Err(e) = after(&outcome) {
+                if let Err(e) = recorded {
                     return Err(unrecorded(outcome, e));
                 }
                 if retries >= max_retries {
