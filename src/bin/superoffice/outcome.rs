@@ -62,7 +62,8 @@ pub enum Verdict {
     Again { outcome: Outcome, retry_after: Option<Duration> },
 }
 
-fn code(kind: ErrorKind) -> String {
+/// The code recorded for an error kind: its name, `NotFound`, `Timeout`, ...
+pub fn code(kind: ErrorKind) -> String {
     format!("{kind:?}")
 }
 

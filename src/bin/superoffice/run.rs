@@ -289,7 +289,7 @@ impl Breaker {
         if o.state != State::Unknown {
             return None;
         }
-        if o.code == "Tls" {
+        if o.code == crate::outcome::code(superoffice::ErrorKind::Tls) {
             return Some(format!("{}; check the server's certificate or give --ca-file, then run again", o.message));
         }
         let n = self.unknown_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
