@@ -803,6 +803,8 @@ struct Directives {
     body_style: BodyStyle,
     auth: Option<AuthKind>,
     null_body: bool,
+    /// `echo_credentials`: error messages quote the credentials received.
+    echo_credentials: bool,
     fail_first: Option<u64>,
     // In force for the first `fail_first` requests (always when there is no fail_first).
     act: Behaviour,
@@ -822,7 +824,7 @@ fn parse_directives(tenant: &str) -> Result<Directives, String> {
         // anything else (`auth`, `Cust12345`, `status`) is just a name.
         let (key, raw) = match seg.split_once('=') {
             Some((k, v)) => (k, Some(v)),
-            None if matches!(seg, "hang" | "garbage" | "truncate" | "null_body") => (seg, None),
+            None if matches!(seg, "hang" | "garbage" | "truncate" | "null_body" | "echo_credentials") => (seg, None),
             None => continue,
         };
         let bad = |why: &str| format!("stub: bad directive {seg:?}: {why}");
@@ -832,7 +834,8 @@ fn parse_directives(tenant: &str) -> Result<Directives, String> {
             need()?.trim().parse::<u64>().map_err(|_| bad(&format!("{what} must be a non-negative integer")))
         };
         match key {
-            "hang" | "garbage" | "truncate" | "null_body" if raw.is_none() => match key {
+            "hang" | "garbage" | "truncate" | "null_body" | "echo_credentials" if raw.is_none() => match key {
+                "echo_credentials" => d.echo_credentials = true,
                 "hang" => d.act.fault = Some(Fault::Hang),
                 "garbage" => d.act.fault = Some(Fault::Garbage),
                 "truncate" => d.act.fault = Some(Fault::Truncate),
@@ -984,6 +987,43 @@ fn validate(head: &Head, body: &[u8], required: Option<AuthKind>) -> Result<Valu
         return Err(reject(404, "SoNotFoundException", "Person id 99999 not found"));
     }
     Ok(person_id)
+}
+
+/// `echo_credentials`: what a careless server says back, every credential it received
+/// (and the request's `Subject`, for secrets no header carries to this server).
+fn echoed_credentials(head: &Head, body: &[u8]) -> String {
+    let mut out = String::from(": received");
+    for name in ["authorization", "so-apptoken", "x-xsrf-token", "proxy-authorization"] {
+        if let Some(v) = head.header(name) {
+            out.push_str(&format!(" {name}={v}"));
+            if let Some(b64) = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")) {
+                if let Some(pair) = base64_decode(b64.trim()) {
+                    out.push_str(&format!(" (that is {pair})"));
+                }
+            }
+        }
+    }
+    let subject = serde_json::from_slice::<Value>(body).ok().and_then(|v| v["Subject"].as_str().map(String::from));
+    if let Some(subject) = subject {
+        out.push_str(&format!(" subject={subject}"));
+    }
+    out
+}
+
+fn base64_decode(text: &str) -> Option<String> {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for b in text.bytes().filter(|b| *b != b'=') {
+        bits = (bits << 6) | ABC.iter().position(|c| *c == b)? as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn check_body(body: &[u8]) -> Result<Value, String> {
@@ -1250,6 +1290,7 @@ fn endpoint(
         }
     };
     let validation = validate(head, &body, d.auth);
+    let echo = if d.echo_credentials { echoed_credentials(head, &body) } else { String::new() };
     sh.record(record(body));
 
     if let Some(ms) = act.delay_ms {
@@ -1287,7 +1328,8 @@ fn endpoint(
     let person_id = match validation {
         Ok(p) => p,
         Err(r) => {
-            return respond_error(c, ctx, d.body_style, r.status, r.etype, &r.msg, r.message_key, &r.extra)
+            let msg = format!("{}{echo}", r.msg);
+            return respond_error(c, ctx, d.body_style, r.status, r.etype, &msg, r.message_key, &r.extra)
         }
     };
 
@@ -1305,6 +1347,7 @@ fn endpoint(
         } else {
             ("SoStubException", format!("stub status {status}"))
         };
+        let msg = format!("{msg}{echo}");
         return respond_error(c, ctx, d.body_style, status, etype, &msg, false, &extra);
     }
 
