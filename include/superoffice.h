@@ -8,7 +8,17 @@
  *   (so_last_error_message, so_last_error_http_status, so_last_error_type). Every call
  *   clears it when it starts, except those readers, so_result_str, so_version and the
  *   _free functions.
- * - Inputs come before outputs; outputs are written only on success.
+ * - Inputs come before outputs; outputs are written only on success, except where a
+ *   function says otherwise (a batch initialises every result slot; a lookup reports
+ *   the size it needs on SO_ERR_BUFFER_TOO_SMALL).
+ * - Secrets: messages, log lines and batch results never hold a configured secret (the
+ *   ticket, the bearer token, the password and the base64 of user:password, the app
+ *   token, the XSRF token, the proxy's password, a credential the credentials callback
+ *   returned), even when the server or a library quotes one: it becomes ***.
+ * - Authentication: an so_options has at most one scheme (basic, ticket, bearer); setting
+ *   one replaces the one set before (the last one set wins). The XSRF token is separate.
+ * - Host names may be international (crm.bæk.no): they are sent in their ASCII form
+ *   (IDNA, xn--...), and messages show them as written.
  * - Strings are UTF-8 and NUL-terminated; the library copies what it keeps. Strings the
  *   library returns are never freed by the caller.
  * - Ownership: so_options_new and so_client_new return objects the caller frees with
@@ -237,11 +247,6 @@ typedef int32_t (*so_credentials_callback)(void *userdata, char *buffer, size_t 
  * Called on the thread that sends. Lines never hold secrets.
  */
 typedef void (*so_log_callback)(void *userdata, int32_t level, const char *message);
-
-/**
- * Every code, for looking one up by its number.
- */
-#define so_result_ALL { SO_OK, SO_ERR_NULL_ARGUMENT, SO_ERR_INVALID_ARGUMENT, SO_ERR_BUFFER_TOO_SMALL, SO_ERR_CONNECT, SO_ERR_TLS, SO_ERR_TIMEOUT, SO_ERR_IO, SO_ERR_HTTP_STATUS, SO_ERR_BAD_REQUEST, SO_ERR_UNAUTHORIZED, SO_ERR_FORBIDDEN, SO_ERR_NOT_FOUND, SO_ERR_RATE_LIMITED, SO_ERR_SERVER, SO_ERR_TENANT_UNAVAILABLE, SO_ERR_PANIC, }
 
 #ifdef __cplusplus
 extern "C" {

@@ -5,7 +5,7 @@ use std::mem::MaybeUninit;
 
 use super::client::so_client;
 use super::errors::c_string;
-use super::{guard_result, opt_str_arg, so_result, try_ref};
+use super::{guard_result, opt_str_arg, reader, so_result, try_ref};
 use crate::batch;
 use crate::error::Error;
 use crate::request::PasswordEmail;
@@ -243,10 +243,10 @@ fn write_result(slot: &mut MaybeUninit<so_batch_result>, outcome: Result<u16, &E
 /// NULL (the array itself stays the caller's). Safe to call twice. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn so_batch_results_clear(results: *mut so_batch_result, count: usize) {
-    if results.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(|| {
+    reader((), || {
+        if results.is_null() {
+            return;
+        }
         // SAFETY: the caller passes the array a batch function wrote.
         let results = unsafe { std::slice::from_raw_parts_mut(results, count) };
         for r in results {

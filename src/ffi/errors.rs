@@ -50,31 +50,31 @@ pub enum so_result {
     SO_ERR_PANIC = 99,
 }
 
-impl so_result {
-    /// Every code, for looking one up by its number.
-    pub const ALL: [so_result; 17] = [
-        so_result::SO_OK,
-        so_result::SO_ERR_NULL_ARGUMENT,
-        so_result::SO_ERR_INVALID_ARGUMENT,
-        so_result::SO_ERR_BUFFER_TOO_SMALL,
-        so_result::SO_ERR_CONNECT,
-        so_result::SO_ERR_TLS,
-        so_result::SO_ERR_TIMEOUT,
-        so_result::SO_ERR_IO,
-        so_result::SO_ERR_HTTP_STATUS,
-        so_result::SO_ERR_BAD_REQUEST,
-        so_result::SO_ERR_UNAUTHORIZED,
-        so_result::SO_ERR_FORBIDDEN,
-        so_result::SO_ERR_NOT_FOUND,
-        so_result::SO_ERR_RATE_LIMITED,
-        so_result::SO_ERR_SERVER,
-        so_result::SO_ERR_TENANT_UNAVAILABLE,
-        so_result::SO_ERR_PANIC,
-    ];
+/// Every code, for looking one up by its number (not exported: C has the enum).
+const ALL_CODES: [so_result; 17] = [
+    so_result::SO_OK,
+    so_result::SO_ERR_NULL_ARGUMENT,
+    so_result::SO_ERR_INVALID_ARGUMENT,
+    so_result::SO_ERR_BUFFER_TOO_SMALL,
+    so_result::SO_ERR_CONNECT,
+    so_result::SO_ERR_TLS,
+    so_result::SO_ERR_TIMEOUT,
+    so_result::SO_ERR_IO,
+    so_result::SO_ERR_HTTP_STATUS,
+    so_result::SO_ERR_BAD_REQUEST,
+    so_result::SO_ERR_UNAUTHORIZED,
+    so_result::SO_ERR_FORBIDDEN,
+    so_result::SO_ERR_NOT_FOUND,
+    so_result::SO_ERR_RATE_LIMITED,
+    so_result::SO_ERR_SERVER,
+    so_result::SO_ERR_TENANT_UNAVAILABLE,
+    so_result::SO_ERR_PANIC,
+];
 
+impl so_result {
     /// The code with this number, if there is one.
     pub fn from_code(code: i32) -> Option<so_result> {
-        so_result::ALL.into_iter().find(|r| *r as i32 == code)
+        ALL_CODES.into_iter().find(|r| *r as i32 == code)
     }
 
     /// Static English text for the code, e.g. "not found (404)" (what `so_result_str`
@@ -203,11 +203,13 @@ pub extern "C" fn so_result_str(r: i32) -> *const c_char {
 /// `SO_VERSION` from the header to check the library a program loaded.
 #[no_mangle]
 pub extern "C" fn so_version() -> *const c_char {
-    static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-        Ok(v) => v,
-        Err(_) => c"unknown",
-    };
-    reader(c"unknown".as_ptr(), || VERSION.as_ptr())
+    reader(c"unknown".as_ptr(), || {
+        static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => c"unknown",
+        };
+        VERSION.as_ptr()
+    })
 }
 
 #[cfg(test)]
@@ -216,7 +218,7 @@ mod tests {
 
     #[test]
     fn every_kind_has_its_code_and_every_code_its_text() {
-        for code in so_result::ALL {
+        for code in ALL_CODES {
             assert_eq!(so_result::from_code(code as i32), Some(code));
             assert_ne!(code.text(), c"unknown result code");
         }
@@ -230,6 +232,6 @@ mod tests {
         for kind in kinds {
             assert_eq!(so_result::from(kind) as i32, kind as i32, "{kind:?}");
         }
-        assert_eq!(kinds.len() + 1, so_result::ALL.len(), "every code but SO_OK is a kind");
+        assert_eq!(kinds.len() + 1, ALL_CODES.len(), "every code but SO_OK is a kind");
     }
 }
