@@ -118,7 +118,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The deprecated names before 0.1.1 (``TlsError``, ``IoError``,
+    """The binding's first, deprecated names (``TlsError``, ``IoError``,
     ``HttpStatusError``): the same classes, with a :class:`DeprecationWarning`."""
     if name in errors.DEPRECATED_NAMES:
         return getattr(errors, name)

@@ -32,7 +32,7 @@ Loading problems are not :class:`SuperOfficeError`: they raise
 :class:`LibraryLoadError` (an :class:`ImportError`) and its subclass
 :class:`LibraryVersionError`.
 
-The names before 0.1.1, ``TlsError``, ``IoError`` and ``HttpStatusError``, still
+The binding's first names, ``TlsError``, ``IoError`` and ``HttpStatusError``, still
 work as deprecated aliases of the same classes (importing them warns with a
 :class:`DeprecationWarning`); they will be removed in 0.2.
 """
@@ -266,7 +266,7 @@ def exception_class_for(code: int) -> Type[SuperOfficeError]:
     return EXCEPTION_BY_CODE.get(code, SuperOfficeError)
 
 
-#: Names before 0.1.1, kept as deprecated aliases (removed in 0.2).
+#: The binding's first names, kept as deprecated aliases (removed in 0.2).
 DEPRECATED_NAMES: Dict[str, str] = {
     "TlsError": "TLSError",
     "IoError": "TransportError",
