@@ -109,3 +109,33 @@ fn every_export_runs_inside_a_guard() {
     }
     assert!(checked >= 30, "found only {checked} exports");
 }
+
+/// The header and `docs/` are the manual: no file of the repository points outside it
+/// (to the design notes the project started from).
+#[test]
+fn no_file_points_outside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Spelled in pieces, so this file does not match itself.
+    let outside = [format!("{}/{}", "shared", "design"), format!("{}/{}", "shared", "spec"), format!("../{}", "shared")];
+    const SKIP: [&str; 7] = ["target", "build", ".git", ".venv", "node_modules", "__pycache__", "corpus"];
+    let mut stack = vec![root.to_path_buf()];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !SKIP.contains(&name.as_str()) && !name.ends_with(".egg-info") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            files += 1;
+            for o in &outside {
+                assert!(!text.contains(o.as_str()), "{} points outside the repository ({o})", path.display());
+            }
+        }
+    }
+    assert!(files > 50, "only {files} files read");
+}
