@@ -51,7 +51,11 @@ pub enum so_result {
 }
 
 /// Every code, for looking one up by its number (not exported: C has the enum).
-const ALL_CODES: [so_result; 17] = [
+///
+/// A new code is one variant above, one line here, one arm in [`so_result::text`] (the
+/// compiler asks for it) and one `ErrorKind` numbered from it; `tests/contract.rs` fails
+/// when this list or a binding's copy misses a code of the header.
+const ALL_CODES: &[so_result] = &[
     so_result::SO_OK,
     so_result::SO_ERR_NULL_ARGUMENT,
     so_result::SO_ERR_INVALID_ARGUMENT,
@@ -74,7 +78,7 @@ const ALL_CODES: [so_result; 17] = [
 impl so_result {
     /// The code with this number, if there is one.
     pub fn from_code(code: i32) -> Option<so_result> {
-        ALL_CODES.into_iter().find(|r| *r as i32 == code)
+        ALL_CODES.iter().copied().find(|r| *r as i32 == code)
     }
 
     /// Static English text for the code, e.g. "not found (404)" (what `so_result_str`
@@ -218,7 +222,7 @@ mod tests {
 
     #[test]
     fn every_kind_has_its_code_and_every_code_its_text() {
-        for code in ALL_CODES {
+        for &code in ALL_CODES {
             assert_eq!(so_result::from_code(code as i32), Some(code));
             assert_ne!(code.text(), c"unknown result code");
         }
@@ -232,6 +236,5 @@ mod tests {
         for kind in kinds {
             assert_eq!(so_result::from(kind) as i32, kind as i32, "{kind:?}");
         }
-        assert_eq!(kinds.len() + 1, ALL_CODES.len(), "every code but SO_OK is a kind");
     }
 }
