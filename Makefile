@@ -15,7 +15,7 @@ WITH_STUB := $(ROOT)/tests/with-stub.sh
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install install wheel clean bench \
-        test-c-faults test-soak test-fuzz-smoke fuzz
+        test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency
 
 all: build
 
@@ -73,7 +73,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-soak test-c-valgrind test-install test-python test-csharp
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-soak test-c-valgrind test-install test-python test-csharp test-ts
 
 test-rust:
 	cargo test --release --all-targets
@@ -100,7 +100,19 @@ test-soak: $(BUILD)/c/soak
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=0 UBSAN_OPTIONS=halt_on_error=1 \
 		$(BUILD)/c/soak churn 100000
 
-$(BUILD)/c/test_faults $(BUILD)/c/soak: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
+## Signals that interrupt a send (with and without a timeout) and fork() of a process
+## holding a client; POSIX only, under ASan and UBSan.
+test-c-posix: $(BUILD)/c/test_posix
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(BUILD)/c/test_posix
+
+## Keep-alive against a real nginx started on a free loopback port (installed when
+## missing): every third connection closed, and the idle-timeout race.
+test-keepalive: $(BUILD)/c/test_keepalive
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/nginx/keepalive.sh $(BUILD)/c/test_keepalive
+
+$(BUILD)/c/test_faults $(BUILD)/c/soak $(BUILD)/c/test_posix $(BUILD)/c/test_keepalive: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
 
@@ -119,6 +131,11 @@ test-python:
 test-csharp:
 	bindings/csharp/run-tests.sh
 
+## The official TypeScript client (@superoffice/webapi from npm, installed quietly when
+## missing) against the stub, once per authentication scheme; skipped when npm is unreachable.
+test-ts:
+	tests/ts/run.sh
+
 ## Install the shared and static libraries, the header and superoffice.pc under PREFIX.
 PREFIX ?= /usr/local
 install: $(LIB)
@@ -135,6 +152,12 @@ wheel: $(LIB)
 ## writes BENCHMARKS.md (installs nginx and libcurl's headers when missing).
 bench: $(LIB)
 	bench/run.sh
+
+## The latency-bound batch: N sends to the stub answering after 20 ms, at concurrency 1, 8
+## and 64, this library beside libcurl multi, httpx, requests and the official TypeScript
+## client; writes its section of BENCHMARKS.md. Not part of make test.
+bench-latency: $(LIB)
+	bench/latency.sh
 
 clean:
 	rm -rf $(BUILD)

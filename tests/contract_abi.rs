@@ -1,7 +1,7 @@
 //! The C ABI's contract against the stub: an unambiguous batch, a tenant lookup that
 //! reports the size it needs, international host names.
 
-mod stub;
+use superoffice_stub as stub;
 mod support;
 
 use std::ffi::{c_char, CStr, CString};

@@ -3,7 +3,7 @@
 //! batch results. The stub's `echo_credentials` directive quotes every credential header
 //! it received, a Basic pair decoded, and the body's `Subject`.
 
-mod stub;
+use superoffice_stub as stub;
 mod support;
 
 use std::ffi::{c_char, c_void, CStr, CString};
