@@ -75,7 +75,13 @@ impl Secrets {
             Auth::Ticket(t) | Auth::Bearer(t) => s.add(t.expose()),
             Auth::Basic { user, password } => {
                 s.add(password.expose());
-                let pair = Zeroizing::new(format!("{}:{}", user.expose(), password.expose()));
+                // Allocated at its final size: a growing buffer would leave a freed copy of
+                // its start unwiped (tests/zeroize.rs).
+                let (user, password) = (user.expose(), password.expose());
+                let mut pair = Zeroizing::new(String::with_capacity(user.len() + 1 + password.len()));
+                pair.push_str(user);
+                pair.push(':');
+                pair.push_str(password);
                 s.add(&pair);
                 s.add(&Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())));
             }
@@ -115,8 +121,12 @@ impl Secrets {
         let Some(at) = authority.rfind('@') else { return };
         let Some((_, password)) = authority[..at].split_once(':') else { return };
         self.add(password);
-        let decoded = Zeroizing::new(percent_encoding::percent_decode_str(password).decode_utf8_lossy().into_owned());
-        self.add(&decoded);
+        // Decoded into a buffer of its final size, wiped when dropped.
+        let mut decoded = Zeroizing::new(Vec::with_capacity(password.len()));
+        decoded.extend(percent_encoding::percent_decode_str(password));
+        if let Ok(text) = std::str::from_utf8(&decoded) {
+            self.add(text);
+        }
     }
 
     /// `text` with every secret replaced by `***`. A text that ends with the start of a
