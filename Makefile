@@ -81,6 +81,7 @@ test-rust:
 	cargo test --release --all-targets
 
 test-c: $(BUILD)/c/test_superoffice
+	-tests/ensure-idna-host.sh
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(BUILD)/c/test_superoffice
 

@@ -8,7 +8,17 @@
  *   (so_last_error_message, so_last_error_http_status, so_last_error_type). Every call
  *   clears it when it starts, except those readers, so_result_str, so_version and the
  *   _free functions.
- * - Inputs come before outputs; outputs are written only on success.
+ * - Inputs come before outputs; outputs are written only on success, except where a
+ *   function says otherwise (a batch initialises every result slot; a lookup reports
+ *   the size it needs on SO_ERR_BUFFER_TOO_SMALL).
+ * - Secrets: messages, log lines and batch results never hold a configured secret (the
+ *   ticket, the bearer token, the password and the base64 of user:password, the app
+ *   token, the XSRF token, the proxy's password, a credential the credentials callback
+ *   returned), even when the server or a library quotes one: it becomes ***.
+ * - Authentication: an so_options has at most one scheme (basic, ticket, bearer); setting
+ *   one replaces the one set before (the last one set wins). The XSRF token is separate.
+ * - Host names may be international (crm.bæk.no): they are sent in their ASCII form
+ *   (IDNA, xn--...), and messages show them as written.
  * - Strings are UTF-8 and NUL-terminated; the library copies what it keeps. Strings the
  *   library returns are never freed by the caller.
  * - Ownership: so_options_new and so_client_new return objects the caller frees with
@@ -189,14 +199,26 @@ typedef struct so_batch_item {
 } so_batch_item;
 
 /**
+ * Told how far a batch has come: `done` of `total` items have their result. Called on
+ * the thread that called the batch function (never on another), after each item.
+ */
+typedef void (*so_progress_callback)(void *userdata, size_t done, size_t total);
+
+/**
  * The outcome of one item. `message` and `error_type` are owned by the library: free
  * them with `so_batch_results_clear`, never with `free()`.
+ *
+ * Every batch function first initialises every slot (right after checking its pointer
+ * arguments): code `SO_ERR_PANIC`, HTTP status 0, both strings NULL. So
+ * `so_batch_results_clear(results, count)` is always safe after a batch call, whatever
+ * it returned. A refused batch writes its own code into every slot; a slot the batch
+ * did not reach (only after a caught panic) keeps `SO_ERR_PANIC`.
  */
 typedef struct so_batch_result {
   /**
-   * `SO_OK` or the item's failure.
+   * `SO_OK` or the item's failure: an `so_result` value, as a fixed-width integer.
    */
-  so_result code;
+  int32_t code;
   /**
    * The HTTP status answered, 0 when there was no HTTP answer.
    */
@@ -210,12 +232,6 @@ typedef struct so_batch_result {
    */
   char *error_type;
 } so_batch_result;
-
-/**
- * Told how far a batch has come: `done` of `total` items have their result. Called on
- * the thread that called the batch function, after each item.
- */
-typedef void (*so_progress_callback)(void *userdata, size_t done, size_t total);
 
 /**
  * Asked for a fresh ticket or access token after a 401 Unauthorized: write it (UTF-8,
@@ -241,13 +257,35 @@ extern "C" {
  * `max_concurrency` (1 to 64) at a time, each with the rules of
  * `so_send_cc_password_email` (a rate-limited batch waits and goes on). Writes exactly
  * one result per item into `results` (an array of `count`, whose previous content is
- * overwritten, not freed); call `so_batch_results_clear(results, count)` afterwards.
- * An item with a bad argument (person id not positive, a string not UTF-8) gets its own
- * `SO_ERR_INVALID_ARGUMENT` result and is not sent.
+ * overwritten, not freed); call `so_batch_results_clear(results, count)` afterwards,
+ * which is safe whatever this returned. An item with a bad argument (person id not
+ * positive, a string not UTF-8) gets its own `SO_ERR_INVALID_ARGUMENT` result and is
+ * not sent. `progress` (NULL for none) is called with `userdata` after each item, on
+ * the calling thread.
  *
- * Returns `SO_OK` when every item succeeded; otherwise the code of the first failed
- * item by index, with a summary in the last error. NULL `c`, `items` or `results`
- * (with `count` > 0) or `max_concurrency` 0 fail at once and send nothing.
+ * Returns `SO_OK` when the batch ran: every item has its result, and `*failed` (when
+ * `failed` is not NULL) is the number of items whose code is not `SO_OK`. Any other
+ * code means the batch was refused and nothing was sent: NULL `c`, `items` or
+ * `results` with `count` > 0 (`SO_ERR_NULL_ARGUMENT`), `max_concurrency` out of range
+ * (`SO_ERR_INVALID_ARGUMENT`), or a caught panic; every slot then holds that code.
+ */
+so_result so_send_cc_password_email_batch(const struct so_client *c,
+                                          const struct so_batch_item *items,
+                                          size_t count,
+                                          uint32_t max_concurrency,
+                                          so_progress_callback progress,
+                                          void *userdata,
+                                          struct so_batch_result *results,
+                                          size_t *failed);
+
+/**
+ * The first batch function, kept with its first contract: like
+ * `so_send_cc_password_email_batch` without a progress callback, except that it returns
+ * `SO_OK` only when every item succeeded, and otherwise the code of the first failed
+ * item by index, with a summary in the last error. That code alone cannot tell a
+ * refused batch from failed items (both may be `SO_ERR_INVALID_ARGUMENT`); the slots
+ * can (a refused batch writes its code into every slot, with NULL messages). Prefer
+ * `so_send_cc_password_email_batch`.
  */
 so_result so_send_cc_password_emails(const struct so_client *c,
                                      const struct so_batch_item *items,
@@ -257,7 +295,8 @@ so_result so_send_cc_password_emails(const struct so_client *c,
 
 /**
  * `so_send_cc_password_emails` with a progress callback (NULL for none) called with
- * `userdata` after each item.
+ * `userdata` after each item, on the calling thread. Same return values as
+ * `so_send_cc_password_emails`; prefer `so_send_cc_password_email_batch`.
  */
 so_result so_send_cc_password_emails_with_progress(const struct so_client *c,
                                                    const struct so_batch_item *items,
@@ -306,7 +345,8 @@ void so_client_free(struct so_client *c);
  * The message of this thread's last failure, or "" when the last call succeeded.
  *
  * The text says what failed, for which URL, and what the server said; it is at most
- * 4 KiB and never holds a password, ticket, token or app token. The pointer stays
+ * 4 KiB and never holds a password, ticket, token, app token or any other configured
+ * secret (the library hides them even when the server quotes them). The pointer stays
  * valid until the next `so_*` call on this thread that clears the last error (every
  * call but the `so_last_error_*` readers, `so_result_str`, `so_version` and the
  * `_free` functions). Never free it.
@@ -481,9 +521,25 @@ void so_options_free(struct so_options *o);
  * the tenant is running (`Running` or `OnlineMaintenance`), writes its current API URL,
  * NUL-terminated, into `url_out` (`url_out_len` bytes), ready for `so_options_new`.
  *
+ * Whenever the lookup found the URL, `*needed` is set to the bytes it needs, its NUL
+ * included: on `SO_OK`, and on `SO_ERR_BUFFER_TOO_SMALL` when it does not fit (then
+ * nothing is written to `url_out`; call again with a buffer of `*needed` bytes; the URL
+ * may have changed in between, so check the code again). `url_out` may be NULL when
+ * `url_out_len` is 0, to ask for the size alone. `needed` must not be NULL.
+ *
  * `SO_ERR_TENANT_UNAVAILABLE` when the tenant is in maintenance, suspended or otherwise
- * not running; `SO_ERR_BUFFER_TOO_SMALL` (message says the size needed) when the URL
- * does not fit; other codes as for a send. Uses the default timeouts.
+ * not running; other codes as for a send. Uses the default timeouts.
+ */
+so_result so_lookup_tenant_api_url_sized(const char *state_endpoint,
+                                         const char *customer_id,
+                                         char *url_out,
+                                         size_t url_out_len,
+                                         size_t *needed);
+
+/**
+ * The first tenant lookup, kept with its first contract: `so_lookup_tenant_api_url_sized`
+ * without `needed`; `url_out` must not be NULL, and on `SO_ERR_BUFFER_TOO_SMALL` only
+ * the message says the size needed. Prefer `so_lookup_tenant_api_url_sized`.
  */
 so_result so_lookup_tenant_api_url(const char *state_endpoint,
                                    const char *customer_id,

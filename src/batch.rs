@@ -74,6 +74,11 @@ impl Failures {
         }
     }
 
+    /// How many items failed.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
     /// `Ok` when no item failed; else the first failure's kind and status, with a summary.
     pub fn into_result(self, total: usize) -> Result<(), Error> {
         match self.first {

@@ -11,6 +11,7 @@ use ureq::Body;
 use crate::error::{Error, ErrorKind};
 use crate::error_body;
 use crate::log::Level;
+use crate::redact::Secrets;
 use crate::request::{secret_header_value, PasswordEmail, PreparedRequest};
 use crate::retry;
 use crate::settings::{Auth, Settings};
@@ -38,6 +39,9 @@ pub struct Client {
     agent: ClientAgent,
     auth: RwLock<AuthState>,
     refresh: Mutex<()>,
+    /// Every secret of the settings, and every credential the callback returned: hidden
+    /// from whatever the server or a library below says.
+    secrets: RwLock<Secrets>,
 }
 
 impl std::fmt::Debug for Client {
@@ -78,6 +82,7 @@ impl Client {
             agent,
             auth: RwLock::new(AuthState { auth: settings.auth.clone(), header, generation: 0 }),
             refresh: Mutex::new(()),
+            secrets: RwLock::new(Secrets::of(settings)),
         })
     }
 
@@ -122,6 +127,7 @@ impl Client {
             self.log(Level::Warn, || "the credentials callback gave no fresh credential".into());
             return false;
         };
+        self.secrets.write().unwrap_or_else(|p| p.into_inner()).add(fresh.expose());
         let mut state = self.auth.write().unwrap_or_else(|p| p.into_inner());
         let refreshed = match state.auth.refreshed(fresh.expose()) {
             Some(Ok(a)) => a,
@@ -200,6 +206,11 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// Text from the server or a library below, with every secret hidden.
+    fn hide(&self, text: &str) -> String {
+        self.secrets.read().unwrap_or_else(|p| p.into_inner()).hide(text)
     }
 
     /// Sleeps before a retry, or fails at once when the wait would pass the deadline.
@@ -291,7 +302,11 @@ impl Client {
         };
         let response = agent
             .run(request)
-            .map_err(|e| http::classify(&e, &self.prepared.shown_url, &self.settings))?;
+            .map_err(|e| {
+                let (mut error, not_sent) = http::classify(&e, &self.prepared.shown_url, &self.settings);
+                error.message = self.hide(&error.message);
+                (error, not_sent)
+            })?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -310,7 +325,11 @@ impl Client {
 
     fn status_error(&self, answer: &Answer) -> Error {
         let mut message = format!("POST {}: {}", self.prepared.shown_url, status_line(answer.status));
-        let parsed = error_body::parse(&answer.body);
+        // What the server said may quote a credential: hidden before it goes anywhere.
+        let parsed = error_body::parse(&answer.body).map(|p| error_body::ErrorBody {
+            error_type: p.error_type.map(|t| self.hide(&t)),
+            message: p.message.map(|m| self.hide(&m)),
+        });
         if let Some(p) = &parsed {
             match (&p.error_type, &p.message) {
                 (Some(t), Some(m)) => message.push_str(&format!(": {t}: {m}")),
@@ -319,11 +338,11 @@ impl Client {
                 (None, None) => {}
             }
         } else if let Some(text) = error_body::excerpt(&answer.body) {
-            message.push_str(&format!(": {text}"));
+            message.push_str(&format!(": {}", self.hide(&text)));
         }
         if answer.status.is_redirection() {
             match &answer.location {
-                Some(loc) => message.push_str(&format!(" (redirect to {loc} not followed)")),
+                Some(loc) => message.push_str(&format!(" (redirect to {} not followed)", self.hide(loc))),
                 None => message.push_str(" (redirect not followed)"),
             }
         }

@@ -5,44 +5,49 @@ use std::fmt;
 /// Longest message kept, in bytes (the C ABI promises at most 4 KiB with its NUL).
 pub const MAX_MESSAGE_LEN: usize = 4095;
 
+// The one table of result codes is the C ABI's `so_result`; each kind is numbered with
+// its code.
+use crate::ffi::so_result as C;
+
 /// What went wrong, one kind per result code of the C ABI.
 ///
-/// The numbers are the C ABI's `so_result` values; they are never changed or reused.
+/// The numbers are the C ABI's `so_result` values (taken from that enum, never written
+/// here); they are never changed or reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum ErrorKind {
     /// A required argument was missing.
-    NullArgument = 1,
+    NullArgument = C::SO_ERR_NULL_ARGUMENT as i32,
     /// An argument was malformed or out of range.
-    InvalidArgument = 2,
+    InvalidArgument = C::SO_ERR_INVALID_ARGUMENT as i32,
     /// An output buffer was too small.
-    BufferTooSmall = 3,
+    BufferTooSmall = C::SO_ERR_BUFFER_TOO_SMALL as i32,
     /// Name resolution failed, or the connection was refused or unreachable.
-    Connect = 10,
+    Connect = C::SO_ERR_CONNECT as i32,
     /// TLS handshake or certificate verification failed.
-    Tls = 11,
+    Tls = C::SO_ERR_TLS as i32,
     /// A connect or total timeout expired.
-    Timeout = 12,
+    Timeout = C::SO_ERR_TIMEOUT as i32,
     /// The connection broke, or the answer was not valid HTTP.
-    Io = 13,
+    Io = C::SO_ERR_IO as i32,
     /// A status outside 2xx not covered by a more precise kind.
-    HttpStatus = 20,
+    HttpStatus = C::SO_ERR_HTTP_STATUS as i32,
     /// 400.
-    BadRequest = 21,
+    BadRequest = C::SO_ERR_BAD_REQUEST as i32,
     /// 401.
-    Unauthorized = 22,
+    Unauthorized = C::SO_ERR_UNAUTHORIZED as i32,
     /// 403.
-    Forbidden = 23,
+    Forbidden = C::SO_ERR_FORBIDDEN as i32,
     /// 404.
-    NotFound = 24,
+    NotFound = C::SO_ERR_NOT_FOUND as i32,
     /// 429, after the retries allowed.
-    RateLimited = 25,
+    RateLimited = C::SO_ERR_RATE_LIMITED as i32,
     /// 5xx.
-    Server = 26,
+    Server = C::SO_ERR_SERVER as i32,
     /// The online tenant is not running.
-    TenantUnavailable = 27,
+    TenantUnavailable = C::SO_ERR_TENANT_UNAVAILABLE as i32,
     /// A bug in the library.
-    Panic = 99,
+    Panic = C::SO_ERR_PANIC as i32,
 }
 
 impl ErrorKind {

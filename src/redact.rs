@@ -1,11 +1,26 @@
-//! Keeping secrets out of text: user information in URLs.
+//! Keeping secrets out of text: user information in URLs, and every configured secret.
 //!
 //! Every message that may quote a URL (the base URL, a proxy URL, a library's error
 //! text) goes through [`hide_userinfo`], the one place that decides what counts as user
-//! information.
+//! information. Every text that came from the server or from a library below this one
+//! (error bodies, `Location`, ureq's and the system's error text) goes through a
+//! [`Secrets`] before it reaches a message, a log line or a batch result: the one place
+//! that decides which configured values are secret.
+
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use crate::settings::{Auth, ProxySetting, Settings};
 
 /// Longest text kept from a library's error, in characters.
 const MAX_QUOTED: usize = 300;
+
+/// What a hidden secret becomes.
+pub const HIDDEN: &str = "***";
+
+/// Shortest start of a secret hidden where a text was cut short (at a length bound) in
+/// the middle of it: shorter ends are too likely to be ordinary text.
+const MIN_CUT_PREFIX: usize = 4;
 
 /// Hides the user information of every URL-like word of `text`: in
 /// `http://user:pa@ss@host:3128/x` everything between `://` and the last `@` of the word
@@ -25,7 +40,7 @@ pub fn hide_userinfo(text: &str) -> String {
         match hidden {
             Some((start, at)) => {
                 out.push_str(&word[..start]);
-                out.push_str("***");
+                out.push_str(HIDDEN);
                 out.push_str(&word[at..]);
             }
             _ => out.push_str(word),
@@ -34,9 +49,119 @@ pub fn hide_userinfo(text: &str) -> String {
     out.chars().take(MAX_QUOTED).map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
+/// The secrets of one client: every value whose text must never reach a message, a log
+/// line or a batch result. Wiped from memory when dropped; `Debug` shows only how many.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    /// Longest first, so a secret that contains another is hidden whole.
+    list: Vec<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secrets({} hidden)", self.list.len())
+    }
+}
+
+impl Secrets {
+    /// The secrets of these settings: the ticket, the bearer token, the basic user's
+    /// password and the base64 of `user:password`, the app token, the XSRF token, and
+    /// the proxy's password (of an explicit proxy URL, or of the proxy environment
+    /// variables the client reads).
+    pub fn of(settings: &Settings) -> Secrets {
+        let mut s = Secrets::default();
+        match &settings.auth {
+            Auth::None => {}
+            Auth::Ticket(t) | Auth::Bearer(t) => s.add(t.expose()),
+            Auth::Basic { user, password } => {
+                s.add(password.expose());
+                // Allocated at its final size: a growing buffer would leave a freed copy of
+                // its start unwiped (tests/zeroize.rs).
+                let (user, password) = (user.expose(), password.expose());
+                let mut pair = Zeroizing::new(String::with_capacity(user.len() + 1 + password.len()));
+                pair.push_str(user);
+                pair.push(':');
+                pair.push_str(password);
+                s.add(&pair);
+                s.add(&Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())));
+            }
+        }
+        for t in [&settings.app_token, &settings.xsrf_token].into_iter().flatten() {
+            s.add(t.expose());
+        }
+        match &settings.proxy {
+            ProxySetting::Url(url) => s.add_proxy_password(url.expose()),
+            ProxySetting::FromEnvironment => {
+                for var in ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+                    if let Ok(url) = std::env::var(var) {
+                        s.add_proxy_password(&Zeroizing::new(url));
+                    }
+                }
+            }
+            ProxySetting::Direct => {}
+        }
+        s
+    }
+
+    /// Adds one secret (a credential the callback returned, for instance). Empty text
+    /// is not a secret.
+    pub fn add(&mut self, secret: &str) {
+        if secret.is_empty() || self.list.iter().any(|s| s.as_str() == secret) {
+            return;
+        }
+        self.list.push(Zeroizing::new(secret.to_string()));
+        self.list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    /// The password of a proxy URL `scheme://user:password@host:port`, as written and
+    /// percent-decoded.
+    fn add_proxy_password(&mut self, url: &str) {
+        let rest = url.find("://").map_or(url, |i| &url[i + 3..]);
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        let Some(at) = authority.rfind('@') else { return };
+        let Some((_, password)) = authority[..at].split_once(':') else { return };
+        self.add(password);
+        // Decoded into a buffer of its final size, wiped when dropped.
+        let mut decoded = Zeroizing::new(Vec::with_capacity(password.len()));
+        decoded.extend(percent_encoding::percent_decode_str(password));
+        if let Ok(text) = std::str::from_utf8(&decoded) {
+            self.add(text);
+        }
+    }
+
+    /// `text` with every secret replaced by `***`. A text that ends with the start of a
+    /// secret (at least four bytes of it: a quote cut at a length bound) loses that end
+    /// too.
+    pub fn hide(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.list {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), HIDDEN);
+            }
+        }
+        for secret in &self.list {
+            let longest = (MIN_CUT_PREFIX..secret.len())
+                .rev()
+                .filter(|&n| secret.is_char_boundary(n))
+                .find(|&n| out.ends_with(&secret[..n]));
+            if let Some(n) = longest {
+                out.truncate(out.len() - n);
+                out.push_str(HIDDEN);
+            }
+        }
+        out
+    }
+
+    /// [`hide`](Self::hide) for an optional text.
+    pub fn hide_opt(&self, text: Option<String>) -> Option<String> {
+        text.map(|t| self.hide(&t))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::hide_userinfo;
+    use super::*;
+    use crate::settings::Secret;
 
     #[test]
     fn hides_user_information_up_to_the_last_at() {
@@ -48,5 +173,37 @@ mod tests {
         assert_eq!(hide_userinfo("plain text"), "plain text");
         assert_eq!(hide_userinfo("user:secret@host://x"), "***@host://x");
         assert_eq!(hide_userinfo("a\nb"), "a b");
+    }
+
+    #[test]
+    fn every_configured_secret_is_hidden() {
+        let mut s = Settings::new("https://h/Cust1").unwrap();
+        s.auth = Auth::basic("tje0", "Tje0-secret").unwrap();
+        s.set_app_token(Some("app-tok-1")).unwrap();
+        s.set_xsrf_token(Some("xsrf-tok-1")).unwrap();
+        s.proxy = ProxySetting::Url(Secret::new("http://pu:pr%40xy-pw@proxy:3128"));
+        let mut secrets = Secrets::of(&s);
+        secrets.add("fresh-from-callback");
+        let text = "Basic dGplMDpUamUwLXNlY3JldA== tje0:Tje0-secret app-tok-1 xsrf-tok-1 pr%40xy-pw pr@xy-pw fresh-from-callback";
+        let hidden = secrets.hide(text);
+        for gone in ["Tje0-secret", "dGplMDpUamUwLXNlY3JldA", "app-tok-1", "xsrf-tok-1", "pr%40xy-pw", "pr@xy-pw", "fresh-from"] {
+            assert!(!hidden.contains(gone), "{gone} in {hidden}");
+        }
+        assert!(hidden.starts_with("Basic ***"), "{hidden}");
+        for t in ["SOTicket 7T:abc", "Bearer 8A:abc"] {
+            let mut s = Settings::new("https://h").unwrap();
+            s.auth = Auth::ticket(&t[t.find(' ').unwrap() + 1..]).unwrap();
+            assert_eq!(Secrets::of(&s).hide(&format!("got {t}!")), format!("got {} ***!", &t[..t.find(' ').unwrap()]));
+        }
+    }
+
+    #[test]
+    fn a_secret_cut_at_the_end_is_hidden_too() {
+        let mut secrets = Secrets::default();
+        secrets.add("7T:abcdefgh");
+        assert_eq!(secrets.hide("ticket 7T:abcde"), "ticket ***");
+        assert_eq!(secrets.hide("ticket 7T:"), "ticket 7T:", "fewer than four bytes stay");
+        assert_eq!(secrets.hide("nothing here"), "nothing here");
+        assert_eq!(format!("{secrets:?}"), "Secrets(1 hidden)");
     }
 }

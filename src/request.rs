@@ -90,7 +90,8 @@ impl PasswordEmail<'_> {
 pub struct PreparedRequest {
     /// The full URL, `$select` included.
     pub uri: Uri,
-    /// The URL as shown in messages and logs (it holds no secret).
+    /// The URL as shown in messages and logs (it holds no secret), with the host as the
+    /// user wrote it.
     pub shown_url: String,
     /// Every header but `Authorization`.
     pub headers: HeaderMap,
@@ -116,9 +117,13 @@ impl PreparedRequest {
     /// Builds the URL and the fixed headers from the settings.
     pub fn new(settings: &Settings) -> Result<PreparedRequest, Error> {
         let mut url = format!("{}{}", settings.base.root(), ENDPOINT_PATH);
+        let mut shown_url = format!("{}{}", settings.base.shown_root(), ENDPOINT_PATH);
         if let Some(select) = &settings.select {
-            url.push_str("?$select=");
-            url.extend(percent_encoding::utf8_percent_encode(select, SELECT_ENCODE));
+            let query: String = percent_encoding::utf8_percent_encode(select, SELECT_ENCODE).collect();
+            for u in [&mut url, &mut shown_url] {
+                u.push_str("?$select=");
+                u.push_str(&query);
+            }
         }
         let uri: Uri = url
             .parse()
@@ -151,7 +156,7 @@ impl PreparedRequest {
                 plain_header_value("the time zone", tz)?,
             );
         }
-        Ok(PreparedRequest { uri, shown_url: url, headers })
+        Ok(PreparedRequest { uri, shown_url, headers })
     }
 }
 

@@ -46,8 +46,12 @@ impl fmt::Debug for Secret {
 pub struct BaseUrl {
     /// `http` or `https`.
     pub scheme: String,
-    /// Host and optional port, as given (lower-cased host).
+    /// Host and optional port, the host lower-cased and in its ASCII form (an
+    /// international name converted by IDNA, `xn--...`): what goes on the wire.
     pub authority: String,
+    /// Host and optional port as the user wrote them (ASCII lower-cased): what
+    /// messages show.
+    pub shown_authority: String,
     /// The tenant path without a trailing `/` or `/api`, e.g. `/Cust12345` or ``.
     pub path: String,
 }
@@ -62,7 +66,12 @@ impl BaseUrl {
         if input.chars().any(|c| c.is_control() || c == ' ') {
             return Err(bad("contains a space or control character"));
         }
-        let uri: ureq::http::Uri = input
+        let (ascii_input, shown_authority) = match idna_host(input) {
+            Ok(Some((converted, shown))) => (converted, Some(shown)),
+            Ok(None) => (input.to_string(), None),
+            Err(why) => return Err(bad(&why)),
+        };
+        let uri: ureq::http::Uri = ascii_input
             .parse()
             .map_err(|_| bad("is not a valid URL"))?;
         let scheme = match uri.scheme_str() {
@@ -99,17 +108,64 @@ impl BaseUrl {
             path.truncate(path.len() - 4);
         }
         let path = path.trim_end_matches('/').to_string();
+        let authority = authority.as_str().to_ascii_lowercase();
         Ok(BaseUrl {
             scheme: scheme.to_string(),
-            authority: authority.as_str().to_ascii_lowercase(),
+            shown_authority: shown_authority.unwrap_or_else(|| authority.clone()),
+            authority,
             path,
         })
     }
 
-    /// `scheme://authority/path` of this base, without `/api`.
+    /// `scheme://authority/path` of this base, without `/api`: the URL requests go to.
     pub fn root(&self) -> String {
         format!("{}://{}{}", self.scheme, self.authority, self.path)
     }
+
+    /// [`root`](Self::root) with the host as the user wrote it: the URL messages show.
+    pub fn shown_root(&self) -> String {
+        format!("{}://{}{}", self.scheme, self.shown_authority, self.path)
+    }
+}
+
+/// An international host name (one with non-ASCII characters, or an `xn--` label) in
+/// its ASCII form, as browsers, curl and .NET's `Uri` send it (IDNA, UTS 46 with the
+/// URL standard's rules). `Ok(None)` when the host needs no conversion; otherwise the
+/// input with its host converted, and the authority as written (lower-cased where
+/// ASCII). `Err` names what IDNA refuses.
+fn idna_host(input: &str) -> Result<Option<(String, String)>, String> {
+    let Some(start) = input.find("://").map(|i| i + 3) else { return Ok(None) };
+    let end = input[start..].find(['/', '?', '#']).map_or(input.len(), |i| start + i);
+    let authority = &input[start..end];
+    if authority.contains('@') || authority.starts_with('[') {
+        return Ok(None); // refused later (credentials), or an IPv6 literal
+    }
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    let needs = !host.is_ascii()
+        || host.split('.').any(|label| label.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")));
+    if !needs {
+        return Ok(None);
+    }
+    let ascii = idna::domain_to_ascii_cow(host.as_bytes(), idna::AsciiDenyList::URL).map_err(|_| {
+        let label = host
+            .split('.')
+            .find(|l| idna::domain_to_ascii_cow(l.as_bytes(), idna::AsciiDenyList::URL).is_err());
+        match label {
+            Some(l) => format!(
+                "has a host name that is not valid under IDNA (UTS 46): the label '{}' is refused \
+                 (a character not allowed in host names, or bad punycode)",
+                l.chars().take(64).collect::<String>()
+            ),
+            None => "has a host name that is not valid under IDNA (UTS 46): its labels mix \
+                     writing directions or break the joining rules"
+                .to_string(),
+        }
+    })?;
+    if ascii.is_empty() {
+        return Err("has no host".into());
+    }
+    let converted = format!("{}{}{}{}", &input[..start], ascii, &authority[host.len()..], &input[end..]);
+    Ok(Some((converted, authority.to_ascii_lowercase())))
 }
 
 /// What of a URL may be shown in a message: never its user information.
@@ -505,6 +561,26 @@ mod tests {
         // A path that ends in a multi-byte character (found by fuzzing: it panicked).
         assert_eq!(base("http://1/27xt\u{44b}080").path, "/27xt\u{44b}080");
         assert_eq!(base("http://h/\u{44b}").path, "/\u{44b}");
+    }
+
+    #[test]
+    fn international_host_names_go_out_in_their_ascii_form() {
+        let b = base("https://crm.bæk.no/SuperOffice");
+        assert_eq!(b.root(), "https://crm.xn--bk-1ia.no/SuperOffice");
+        assert_eq!(b.shown_root(), "https://crm.bæk.no/SuperOffice");
+        let b = base("http://Sø.BÆK.no:8080/api");
+        assert_eq!(b.root(), "http://xn--s-5ga.xn--bk-1ia.no:8080");
+        assert_eq!(b.shown_root(), "http://sø.bÆk.no:8080");
+        assert_eq!(base("https://crm.xn--bk-1ia.no/x").root(), "https://crm.xn--bk-1ia.no/x");
+        assert_eq!(base("https://crm.xn--bk-1ia.no/x").shown_root(), "https://crm.xn--bk-1ia.no/x");
+        assert_eq!(base("https://plain.example.com").shown_root(), "https://plain.example.com");
+        for bad in ["https://xn--zz-.no/x", "https://a\u{200d}b.no/", "https://bæk\u{fffd}.no/", "https://a.xn--a-ecp.ru/"] {
+            let e = BaseUrl::parse(bad).unwrap_err();
+            assert_eq!(e.kind, crate::error::ErrorKind::InvalidArgument, "{bad}");
+            assert!(e.message.contains("not valid under IDNA"), "{bad}: {}", e.message);
+        }
+        let e = BaseUrl::parse("https://ok.xn--zz-.no/x").unwrap_err();
+        assert!(e.message.contains("the label 'xn--zz-' is refused"), "{}", e.message);
     }
 
     #[test]

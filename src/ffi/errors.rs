@@ -1,8 +1,9 @@
 //! Result codes, the thread's last error, and the library's version.
 
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, CStr, CString};
 
+use super::reader;
 use crate::error::{Error, ErrorKind};
 
 /// The outcome of a call. `SO_OK` is 0; every other value is a failure whose details
@@ -49,26 +50,68 @@ pub enum so_result {
     SO_ERR_PANIC = 99,
 }
 
+/// Every code, for looking one up by its number (not exported: C has the enum).
+///
+/// A new code is one variant above, one line here, one arm in [`so_result::text`] (the
+/// compiler asks for it) and one `ErrorKind` numbered from it; `tests/contract.rs` fails
+/// when this list or a binding's copy misses a code of the header.
+const ALL_CODES: &[so_result] = &[
+    so_result::SO_OK,
+    so_result::SO_ERR_NULL_ARGUMENT,
+    so_result::SO_ERR_INVALID_ARGUMENT,
+    so_result::SO_ERR_BUFFER_TOO_SMALL,
+    so_result::SO_ERR_CONNECT,
+    so_result::SO_ERR_TLS,
+    so_result::SO_ERR_TIMEOUT,
+    so_result::SO_ERR_IO,
+    so_result::SO_ERR_HTTP_STATUS,
+    so_result::SO_ERR_BAD_REQUEST,
+    so_result::SO_ERR_UNAUTHORIZED,
+    so_result::SO_ERR_FORBIDDEN,
+    so_result::SO_ERR_NOT_FOUND,
+    so_result::SO_ERR_RATE_LIMITED,
+    so_result::SO_ERR_SERVER,
+    so_result::SO_ERR_TENANT_UNAVAILABLE,
+    so_result::SO_ERR_PANIC,
+];
+
+impl so_result {
+    /// The code with this number, if there is one.
+    pub fn from_code(code: i32) -> Option<so_result> {
+        ALL_CODES.iter().copied().find(|r| *r as i32 == code)
+    }
+
+    /// Static English text for the code, e.g. "not found (404)" (what `so_result_str`
+    /// returns).
+    pub fn text(self) -> &'static CStr {
+        match self {
+            so_result::SO_OK => c"success",
+            so_result::SO_ERR_NULL_ARGUMENT => c"a required argument was NULL",
+            so_result::SO_ERR_INVALID_ARGUMENT => c"invalid argument",
+            so_result::SO_ERR_BUFFER_TOO_SMALL => c"output buffer too small",
+            so_result::SO_ERR_CONNECT => c"could not connect",
+            so_result::SO_ERR_TLS => c"TLS handshake or certificate verification failed",
+            so_result::SO_ERR_TIMEOUT => c"timed out",
+            so_result::SO_ERR_IO => c"connection broken or invalid HTTP answer",
+            so_result::SO_ERR_HTTP_STATUS => c"unexpected HTTP status",
+            so_result::SO_ERR_BAD_REQUEST => c"bad request (400)",
+            so_result::SO_ERR_UNAUTHORIZED => c"unauthorized (401)",
+            so_result::SO_ERR_FORBIDDEN => c"forbidden (403)",
+            so_result::SO_ERR_NOT_FOUND => c"not found (404)",
+            so_result::SO_ERR_RATE_LIMITED => c"rate limited (429)",
+            so_result::SO_ERR_SERVER => c"server error (5xx)",
+            so_result::SO_ERR_TENANT_UNAVAILABLE => c"tenant unavailable",
+            so_result::SO_ERR_PANIC => c"internal error (panic caught)",
+        }
+    }
+}
+
+/// The core's kinds are numbered with these codes (`ErrorKind`'s discriminants are
+/// `so_result` values), so the conversion is by number; a kind without a code (a bug
+/// the tests catch) would become `SO_ERR_PANIC`.
 impl From<ErrorKind> for so_result {
     fn from(kind: ErrorKind) -> so_result {
-        match kind {
-            ErrorKind::NullArgument => so_result::SO_ERR_NULL_ARGUMENT,
-            ErrorKind::InvalidArgument => so_result::SO_ERR_INVALID_ARGUMENT,
-            ErrorKind::BufferTooSmall => so_result::SO_ERR_BUFFER_TOO_SMALL,
-            ErrorKind::Connect => so_result::SO_ERR_CONNECT,
-            ErrorKind::Tls => so_result::SO_ERR_TLS,
-            ErrorKind::Timeout => so_result::SO_ERR_TIMEOUT,
-            ErrorKind::Io => so_result::SO_ERR_IO,
-            ErrorKind::HttpStatus => so_result::SO_ERR_HTTP_STATUS,
-            ErrorKind::BadRequest => so_result::SO_ERR_BAD_REQUEST,
-            ErrorKind::Unauthorized => so_result::SO_ERR_UNAUTHORIZED,
-            ErrorKind::Forbidden => so_result::SO_ERR_FORBIDDEN,
-            ErrorKind::NotFound => so_result::SO_ERR_NOT_FOUND,
-            ErrorKind::RateLimited => so_result::SO_ERR_RATE_LIMITED,
-            ErrorKind::Server => so_result::SO_ERR_SERVER,
-            ErrorKind::TenantUnavailable => so_result::SO_ERR_TENANT_UNAVAILABLE,
-            ErrorKind::Panic => so_result::SO_ERR_PANIC,
-        }
+        so_result::from_code(kind as i32).unwrap_or(so_result::SO_ERR_PANIC)
     }
 }
 
@@ -118,15 +161,14 @@ pub(crate) fn set_last_error(error: &Error) {
 /// The message of this thread's last failure, or "" when the last call succeeded.
 ///
 /// The text says what failed, for which URL, and what the server said; it is at most
-/// 4 KiB and never holds a password, ticket, token or app token. The pointer stays
+/// 4 KiB and never holds a password, ticket, token, app token or any other configured
+/// secret (the library hides them even when the server quotes them). The pointer stays
 /// valid until the next `so_*` call on this thread that clears the last error (every
 /// call but the `so_last_error_*` readers, `so_result_str`, `so_version` and the
 /// `_free` functions). Never free it.
 #[no_mangle]
 pub extern "C" fn so_last_error_message() -> *const c_char {
-    LAST_ERROR
-        .try_with(|e| e.borrow().message.as_ptr())
-        .unwrap_or(c"".as_ptr())
+    reader(c"".as_ptr(), || LAST_ERROR.try_with(|e| e.borrow().message.as_ptr()).unwrap_or(c"".as_ptr()))
 }
 
 /// The code of this thread's last failure, or `SO_OK` when the last call succeeded.
@@ -134,14 +176,14 @@ pub extern "C" fn so_last_error_message() -> *const c_char {
 /// `so_client_new`).
 #[no_mangle]
 pub extern "C" fn so_last_error_code() -> so_result {
-    LAST_ERROR.try_with(|e| e.borrow().code).unwrap_or(so_result::SO_OK)
+    reader(so_result::SO_ERR_PANIC, || LAST_ERROR.try_with(|e| e.borrow().code).unwrap_or(so_result::SO_OK))
 }
 
 /// The HTTP status of this thread's last failure, or 0 when there was no HTTP answer
 /// (or no failure).
 #[no_mangle]
 pub extern "C" fn so_last_error_http_status() -> i32 {
-    LAST_ERROR.try_with(|e| e.borrow().http_status).unwrap_or(0)
+    reader(0, || LAST_ERROR.try_with(|e| e.borrow().http_status).unwrap_or(0))
 }
 
 /// The `ErrorType` of the SuperOffice error body of this thread's last failure (for
@@ -149,47 +191,50 @@ pub extern "C" fn so_last_error_http_status() -> i32 {
 /// `so_last_error_message()`. Never free it.
 #[no_mangle]
 pub extern "C" fn so_last_error_type() -> *const c_char {
-    LAST_ERROR
-        .try_with(|e| e.borrow().error_type.as_ptr())
-        .unwrap_or(c"".as_ptr())
+    reader(c"".as_ptr(), || LAST_ERROR.try_with(|e| e.borrow().error_type.as_ptr()).unwrap_or(c"".as_ptr()))
 }
 
 /// Static English text for a result code, e.g. "not found (404)". Any value is
 /// accepted: unknown ones give "unknown result code". Never free it.
 #[no_mangle]
 pub extern "C" fn so_result_str(r: i32) -> *const c_char {
-    let text: &'static std::ffi::CStr = match r {
-        0 => c"success",
-        1 => c"a required argument was NULL",
-        2 => c"invalid argument",
-        3 => c"output buffer too small",
-        10 => c"could not connect",
-        11 => c"TLS handshake or certificate verification failed",
-        12 => c"timed out",
-        13 => c"connection broken or invalid HTTP answer",
-        20 => c"unexpected HTTP status",
-        21 => c"bad request (400)",
-        22 => c"unauthorized (401)",
-        23 => c"forbidden (403)",
-        24 => c"not found (404)",
-        25 => c"rate limited (429)",
-        26 => c"server error (5xx)",
-        27 => c"tenant unavailable",
-        99 => c"internal error (panic caught)",
-        _ => c"unknown result code",
-    };
-    text.as_ptr()
+    reader(c"unknown result code".as_ptr(), || {
+        so_result::from_code(r).map_or(c"unknown result code", so_result::text).as_ptr()
+    })
 }
 
 /// The library's version, e.g. "0.1.0" (static; never free it). Compare it with
 /// `SO_VERSION` from the header to check the library a program loaded.
 #[no_mangle]
 pub extern "C" fn so_version() -> *const c_char {
-    static VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
-        concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
-    ) {
-        Ok(v) => v,
-        Err(_) => c"unknown",
-    };
-    VERSION.as_ptr()
+    reader(c"unknown".as_ptr(), || {
+        static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => c"unknown",
+        };
+        VERSION.as_ptr()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_code_and_every_code_its_text() {
+        for &code in ALL_CODES {
+            assert_eq!(so_result::from_code(code as i32), Some(code));
+            assert_ne!(code.text(), c"unknown result code");
+        }
+        assert_eq!(so_result::from_code(1000), None);
+        let kinds = [
+            ErrorKind::NullArgument, ErrorKind::InvalidArgument, ErrorKind::BufferTooSmall, ErrorKind::Connect,
+            ErrorKind::Tls, ErrorKind::Timeout, ErrorKind::Io, ErrorKind::HttpStatus, ErrorKind::BadRequest,
+            ErrorKind::Unauthorized, ErrorKind::Forbidden, ErrorKind::NotFound, ErrorKind::RateLimited,
+            ErrorKind::Server, ErrorKind::TenantUnavailable, ErrorKind::Panic,
+        ];
+        for kind in kinds {
+            assert_eq!(so_result::from(kind) as i32, kind as i32, "{kind:?}");
+        }
+    }
 }

@@ -2,7 +2,9 @@
 //!
 //! Every exported function runs its body inside [`guard`], which clears the thread's
 //! last error, catches panics, and turns the core's error into a `so_result` plus the
-//! thread's last error. Pointer and string checks are the helpers below.
+//! thread's last error; the readers of the last error run inside [`reader`], and the
+//! `_free` functions inside [`free_box`] (both catch panics and leave the last error
+//! alone). Pointer and string checks are the helpers below.
 
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
@@ -42,6 +44,12 @@ pub(crate) fn guard<T>(on_error: impl FnOnce(so_result) -> T, body: impl FnOnce(
             on_error(so_result::SO_ERR_PANIC)
         }
     }
+}
+
+/// The guard of the readers (`so_last_error_*`, `so_result_str`, `so_version`): catches
+/// any panic, giving `fallback`, and leaves the thread's last error as it is.
+pub(crate) fn reader<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
 /// [`guard`] for functions that return a `so_result`.

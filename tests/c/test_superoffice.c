@@ -7,6 +7,7 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <netdb.h>
 #include <stdarg.h>
 
 static int g_unique;
@@ -810,6 +811,124 @@ static void test_many_clients_created_and_freed(void) {
     }
 }
 
+/* ---------- contract hardening ---------- */
+
+/* A server that quotes the credentials back (the stub's echo_credentials): no secret in
+   the message, the log callback or the batch results. */
+static void test_secrets_quoted_by_the_server_are_hidden(void) {
+    static const char *const ticket = "7T:c-redact-ticket", *const bearer = "8A:c-redact-bearer",
+                             *const password = "c-redact-password", *const app = "c-redact-app-token",
+                             *const xsrf = "c-redact-xsrf";
+    /* base64("c-user:c-redact-password") */
+    static const char *const basic64 = "Yy11c2VyOmMtcmVkYWN0LXBhc3N3b3Jk";
+    for (int scheme = 0; scheme < 3; scheme++) {
+        TENANT("redact", "echo_credentials");
+        so_options *o = so_options_new(base);
+        CHECK(o != NULL);
+        if (scheme == 0) CHECK_RC(so_options_set_ticket(o, ticket), SO_OK);
+        if (scheme == 1) CHECK_RC(so_options_set_bearer_token(o, bearer), SO_OK);
+        if (scheme == 2) CHECK_RC(so_options_set_basic_auth(o, "c-user", password), SO_OK);
+        CHECK_RC(so_options_set_app_token(o, app), SO_OK);
+        CHECK_RC(so_options_set_xsrf_token(o, xsrf), SO_OK);
+        CHECK_RC(so_options_set_log_callback(o, on_log, NULL), SO_OK);
+        so_client *c = so_client_new(o);
+        so_options_free(o);
+        CHECK(c != NULL);
+        g_log_lines[0] = 0;
+        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_UNAUTHORIZED);
+        char m[4096];
+        snprintf(m, sizeof m, "%s", so_last_error_message()); /* the next call clears it */
+        CHECK(strstr(m, "received authorization=") && strstr(m, "***"));
+        so_batch_item items[2] = {{670, NULL, NULL, NULL}, {671, NULL, NULL, NULL}};
+        so_batch_result results[2];
+        size_t failed = 0;
+        CHECK_RC(so_send_cc_password_email_batch(c, items, 2, 1, NULL, NULL, results, &failed), SO_OK);
+        CHECK(failed == 2);
+        const char *texts[4] = {m, results[0].message, results[1].message, g_log_lines};
+        const char *secrets[6] = {ticket, bearer, password, basic64, app, xsrf};
+        for (int t = 0; t < 4; t++) {
+            CHECK(texts[t] != NULL && strstr(texts[t], "received authorization=") != NULL);
+            for (int k = 0; k < 6; k++) CHECK(strstr(texts[t], secrets[k]) == NULL);
+        }
+        so_batch_results_clear(results, 2);
+        so_client_free(c);
+    }
+}
+
+/* The batch's return tells a refused batch from failed items, and every slot is
+   initialised, so clearing is always safe. */
+static void test_batch_refused_or_ran(void) {
+    TENANT("batch-outcome", "");
+    so_client *c = client_for(base);
+    so_batch_item items[3] = {{670, NULL, NULL, NULL}, {0, NULL, NULL, NULL}, {99999, NULL, NULL, NULL}};
+    so_batch_result results[3];
+    memset(results, 0xA5, sizeof results); /* garbage pointers */
+    size_t failed = 42;
+    CHECK_RC(so_send_cc_password_email_batch(c, items, 3, 0, NULL, NULL, results, &failed), SO_ERR_INVALID_ARGUMENT);
+    CHECK(failed == 42);
+    for (int i = 0; i < 3; i++)
+        CHECK(results[i].code == SO_ERR_INVALID_ARGUMENT && results[i].message == NULL && results[i].error_type == NULL);
+    so_batch_results_clear(results, 3);
+    memset(results, 0xA5, sizeof results);
+    CHECK_RC(so_send_cc_password_emails(c, items, 3, 0, results), SO_ERR_INVALID_ARGUMENT);
+    so_batch_results_clear(results, 3); /* safe after the first function's refusal too */
+    CHECK(stub_count(prefix) == 0);
+    CHECK_RC(so_send_cc_password_email_batch(c, items, 3, 2, NULL, NULL, results, &failed), SO_OK);
+    CHECK(failed == 2);
+    CHECK(results[0].code == SO_OK && results[1].code == SO_ERR_INVALID_ARGUMENT && results[2].code == SO_ERR_NOT_FOUND);
+    CHECK(sizeof results[0].code == 4);
+    so_batch_results_clear(results, 3);
+    so_client_free(c);
+}
+
+/* The tenant lookup says through *needed how large the buffer must be. */
+static void test_tenant_lookup_reports_the_size_needed(void) {
+    size_t needed = 0;
+    CHECK_RC(so_lookup_tenant_api_url_sized(g_stub, "Cust12345", NULL, 0, &needed), SO_ERR_BUFFER_TOO_SMALL);
+    char want[300];
+    snprintf(want, sizeof want, "%s/Cust12345/api", g_stub);
+    CHECK(needed == strlen(want) + 1);
+    char *url = malloc(needed);
+    CHECK_RC(so_lookup_tenant_api_url_sized(g_stub, "Cust12345", url, needed, &needed), SO_OK);
+    CHECK(strcmp(url, want) == 0);
+    free(url);
+    char small[4] = "abc";
+    CHECK_RC(so_lookup_tenant_api_url_sized(g_stub, "Cust12345", small, sizeof small, &needed), SO_ERR_BUFFER_TOO_SMALL);
+    CHECK(needed == strlen(want) + 1 && strcmp(small, "abc") == 0);
+    CHECK_RC(so_lookup_tenant_api_url_sized(g_stub, "Cust12345", small, sizeof small, NULL), SO_ERR_NULL_ARGUMENT);
+}
+
+/* International host names: the ASCII form on the wire, the name as written in messages.
+   Against the stub when tests/ensure-idna-host.sh made so-stub.bæk.test resolve (make
+   test-c runs it), else the conversion alone. */
+static void test_international_host_name(void) {
+    so_options *o = so_options_new("https://crm.b\xc3\xa6k.no/SuperOffice");
+    CHECK(o != NULL);
+    so_options_free(o);
+    CHECK(so_options_new("https://ok.xn--zz-.no/x") == NULL);
+    CHECK(so_last_error_code() == SO_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(so_last_error_message(), "not valid under IDNA") && strstr(so_last_error_message(), "'xn--zz-'"));
+    struct addrinfo hints = {0}, *found = NULL;
+    hints.ai_family = AF_INET;
+    if (getaddrinfo("so-stub.xn--bk-1ia.test", NULL, &hints, &found) != 0) {
+        printf("     so-stub.xn--bk-1ia.test does not resolve: conversion tested alone\n");
+        return;
+    }
+    freeaddrinfo(found);
+    char prefix[64], base[256], shown[256];
+    snprintf(prefix, sizeof prefix, "/c-%d-%ld-idna", ++g_unique, (long)getpid());
+    snprintf(base, sizeof base, "http://so-stub.b\xc3\xa6k.test:%d%s/status=404/Cust1", g_stub_port, prefix);
+    snprintf(shown, sizeof shown, "http://so-stub.b\xc3\xa6k.test:%d%s", g_stub_port, prefix);
+    so_client *c = client_for(base);
+    CHECK(c != NULL);
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_NOT_FOUND);
+    CHECK(strstr(so_last_error_message(), shown) != NULL && strstr(so_last_error_message(), "xn--") == NULL);
+    so_client_free(c);
+    char *log = stub_log(prefix);
+    CHECK(log && strstr(log, "so-stub.xn--bk-1ia.test"));
+    free(log);
+}
+
 int main(void) {
     if (!stub_from_env()) return 1;
 
@@ -842,6 +961,10 @@ int main(void) {
     RUN(test_log_callback);
     RUN(test_tenant_lookup);
     RUN(test_many_clients_created_and_freed);
+    RUN(test_secrets_quoted_by_the_server_are_hidden);
+    RUN(test_batch_refused_or_ran);
+    RUN(test_tenant_lookup_reports_the_size_needed);
+    RUN(test_international_host_name);
 
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;

@@ -38,6 +38,8 @@ pub(super) struct Directives {
     pub(super) body_style: BodyStyle,
     pub(super) auth: Option<AuthKind>,
     pub(super) null_body: bool,
+    /// `echo_credentials`: error messages quote the credentials received.
+    pub(super) echo_credentials: bool,
     pub(super) fail_first: Option<u64>,
     // In force for the first `fail_first` requests (always when there is no fail_first).
     pub(super) act: Behaviour,
@@ -57,7 +59,7 @@ pub(super) fn parse_directives(tenant: &str) -> Result<Directives, String> {
         // anything else (`auth`, `Cust12345`, `status`) is just a name.
         let (key, raw) = match seg.split_once('=') {
             Some((k, v)) => (k, Some(v)),
-            None if matches!(seg, "hang" | "garbage" | "truncate" | "null_body") => (seg, None),
+            None if matches!(seg, "hang" | "garbage" | "truncate" | "null_body" | "echo_credentials") => (seg, None),
             None => continue,
         };
         let bad = |why: &str| format!("stub: bad directive {seg:?}: {why}");
@@ -67,7 +69,8 @@ pub(super) fn parse_directives(tenant: &str) -> Result<Directives, String> {
             need()?.trim().parse::<u64>().map_err(|_| bad(&format!("{what} must be a non-negative integer")))
         };
         match key {
-            "hang" | "garbage" | "truncate" | "null_body" if raw.is_none() => match key {
+            "hang" | "garbage" | "truncate" | "null_body" | "echo_credentials" if raw.is_none() => match key {
+                "echo_credentials" => d.echo_credentials = true,
                 "hang" => d.act.fault = Some(Fault::Hang),
                 "garbage" => d.act.fault = Some(Fault::Garbage),
                 "truncate" => d.act.fault = Some(Fault::Truncate),

@@ -235,6 +235,7 @@ pub(super) fn endpoint(
         }
     };
     let validation = validate(head, &body, d.auth);
+    let echo = if d.echo_credentials { echoed_credentials(head, &body) } else { String::new() };
     sh.record(record(body));
 
     if let Some(ms) = act.delay_ms {
@@ -272,7 +273,8 @@ pub(super) fn endpoint(
     let person_id = match validation {
         Ok(p) => p,
         Err(r) => {
-            return respond_error(c, ctx, d.body_style, r.status, r.etype, &r.msg, r.message_key, &r.extra)
+            let msg = format!("{}{echo}", r.msg);
+            return respond_error(c, ctx, d.body_style, r.status, r.etype, &msg, r.message_key, &r.extra)
         }
     };
 
@@ -290,6 +292,7 @@ pub(super) fn endpoint(
         } else {
             ("SoStubException", format!("stub status {status}"))
         };
+        let msg = format!("{msg}{echo}");
         return respond_error(c, ctx, d.body_style, status, etype, &msg, false, &extra);
     }
 

@@ -106,3 +106,43 @@ pub(super) fn check_body(body: &[u8]) -> Result<Value, String> {
     }
     Ok(pid.clone())
 }
+
+/// `echo_credentials`: what a careless server says back, every credential it received
+/// (and the request's `Subject`, for secrets no header carries to this server).
+pub(super) fn echoed_credentials(head: &Head, body: &[u8]) -> String {
+    let mut out = String::from(": received");
+    for name in ["authorization", "so-apptoken", "x-xsrf-token", "proxy-authorization"] {
+        if let Some(v) = head.header(name) {
+            out.push_str(&format!(" {name}={v}"));
+            if let Some(b64) = v.get(..6).filter(|s| s.eq_ignore_ascii_case("basic ")).map(|_| &v[6..]) {
+                if let Some(pair) = base64_decode(b64.trim()) {
+                    out.push_str(&format!(" (that is {pair})"));
+                }
+            }
+        }
+    }
+    let subject = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+        let obj = v.as_object()?;
+        obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("subject")).and_then(|(_, s)| s.as_str().map(String::from))
+    });
+    if let Some(subject) = subject {
+        out.push_str(&format!(" subject={subject}"));
+    }
+    out
+}
+
+fn base64_decode(text: &str) -> Option<String> {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for b in text.bytes().filter(|b| *b != b'=') {
+        bits = (bits << 6) | ABC.iter().position(|c| *c == b)? as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    String::from_utf8(out).ok()
+}

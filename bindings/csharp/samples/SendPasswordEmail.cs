@@ -78,10 +78,13 @@ internal static class SendPasswordEmail
             Console.WriteLine("OK: the server accepted the request.");
             return 0;
         }
-        catch (SuperOfficeException e)
+        catch (Exception e) when (e is ISuperOfficeError)
         {
-            Console.Error.WriteLine("error: " + e.GetType().Name + " (" + e.Code + ", HTTP " + e.HttpStatus
-                + ", ErrorType " + (e.ErrorType ?? "none") + "): " + e.Message);
+            // Every failure of the library, whatever its .NET family (ArgumentException,
+            // TimeoutException, SuperOfficeException).
+            var error = (ISuperOfficeError)e;
+            Console.Error.WriteLine("error: " + e.GetType().Name + " (" + error.Code + ", HTTP " + error.HttpStatus
+                + ", ErrorType " + (error.ErrorType ?? "none") + "): " + e.Message);
             return 1;
         }
         catch (ArgumentException e)

@@ -61,8 +61,11 @@ namespace SuperOffice.Ffi
             get { return Code == SuperOfficeResult.Ok; }
         }
 
-        /// <summary>The exception a single send would have thrown for this outcome; <c>null</c> on success.</summary>
-        public SuperOfficeException ToException()
+        /// <summary>
+        /// The exception a single send would have thrown for this outcome (an
+        /// <see cref="ISuperOfficeError"/>); <c>null</c> on success.
+        /// </summary>
+        public Exception ToException()
         {
             return Success ? null : SuperOfficeException.Create(Code, HttpStatus, Message, ErrorType);
         }

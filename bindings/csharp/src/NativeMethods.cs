@@ -134,10 +134,22 @@ namespace SuperOffice.Ffi
             [MarshalAs(UnmanagedType.LPUTF8Str)] string to,
             [MarshalAs(UnmanagedType.LPUTF8Str)] string subject);
 
+        /// <summary>
+        /// <c>Ok</c> when the batch ran (<paramref name="failed"/> items failed, each with its
+        /// result); any other code: the batch was refused, nothing was sent. Every result slot
+        /// is initialised by the library, so clearing them is always safe.
+        /// </summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_send_cc_password_email_batch(ClientHandle client,
+            IntPtr items, UIntPtr count, uint maxConcurrency,
+            ProgressCallback progress, IntPtr userdata, IntPtr results, out UIntPtr failed);
+
+        /// <summary>The first batch function (its code cannot tell a refused batch from failed items); unused.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern SuperOfficeResult so_send_cc_password_emails(ClientHandle client,
             IntPtr items, UIntPtr count, uint maxConcurrency, IntPtr results);
 
+        /// <summary>The first batch function with progress; unused.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern SuperOfficeResult so_send_cc_password_emails_with_progress(ClientHandle client,
             IntPtr items, UIntPtr count, uint maxConcurrency,
@@ -153,6 +165,14 @@ namespace SuperOffice.Ffi
 
         // ----- tenant lookup ---------------------------------------------------------
 
+        /// <summary><paramref name="needed"/>: the bytes the URL needs, NUL included (on Ok and BufferTooSmall).</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_lookup_tenant_api_url_sized(
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string stateEndpoint,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string customerId,
+            [Out] byte[] urlOut, UIntPtr urlOutLength, out UIntPtr needed);
+
+        /// <summary>The first lookup (the size only in the message); unused.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern SuperOfficeResult so_lookup_tenant_api_url(
             [MarshalAs(UnmanagedType.LPUTF8Str)] string stateEndpoint,
@@ -196,7 +216,7 @@ namespace SuperOffice.Ffi
         }
 
         /// <summary>Builds the exception for <paramref name="result"/> from this thread's last error.</summary>
-        internal static SuperOfficeException LastError(SuperOfficeResult result)
+        internal static Exception LastError(SuperOfficeResult result)
         {
             string message = Utf8.FromNative(so_last_error_message());
             int httpStatus = so_last_error_http_status();
@@ -209,7 +229,7 @@ namespace SuperOffice.Ffi
         /// <c>so_client_new</c>): its code comes from <c>so_last_error_code</c>. Same thread,
         /// right after the call, like <see cref="Check"/>.
         /// </summary>
-        internal static SuperOfficeException LastErrorAfterNull()
+        internal static Exception LastErrorAfterNull()
         {
             SuperOfficeResult code = so_last_error_code();
             return LastError(code == SuperOfficeResult.Ok ? SuperOfficeResult.Panic : code);

@@ -29,7 +29,8 @@ namespace SuperOffice.Ffi
     /// </remarks>
     public sealed class SuperOfficeClient : IDisposable
     {
-        private const int MaxLookupBuffer = 1 << 20;
+        /// <summary>The first buffer of a tenant lookup; a longer URL is fetched again with the size the library reports.</summary>
+        private const int LookupBuffer = 512;
 
         private readonly ClientHandle _handle;
 
@@ -39,9 +40,16 @@ namespace SuperOffice.Ffi
 
         /// <summary>Creates a client; the settings are copied, <paramref name="options"/> may be reused.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="options"/> or its <c>BaseUrl</c> is <c>null</c>.</exception>
-        /// <exception cref="ArgumentException">More than one authentication scheme is set, or a value contains a NUL character.</exception>
-        /// <exception cref="SuperOfficeArgumentException">The library refused a setting (malformed URL, CR/LF in a header value, value out of range, ...).</exception>
-        /// <exception cref="SuperOfficeException">The library could not create the client (e.g. an unreadable CA file).</exception>
+        /// <remarks>
+        /// A client has one authentication scheme; the rule is the library's (see
+        /// <c>superoffice.h</c>): a scheme set replaces the one set before. The options are set in
+        /// the order <see cref="SuperOfficeClientOptions.Ticket"/>,
+        /// <see cref="SuperOfficeClientOptions.BearerToken"/>, then Username/Password, so when
+        /// several are set the last of those is used.
+        /// </remarks>
+        /// <exception cref="ArgumentException">A value contains a NUL character.</exception>
+        /// <exception cref="SuperOfficeArgumentException">The library refused a setting (malformed URL, an international host name IDNA refuses, CR/LF in a header value, value out of range, ...); an <see cref="ArgumentException"/>.</exception>
+        /// <exception cref="SuperOfficeException">The library could not create the client.</exception>
         public SuperOfficeClient(SuperOfficeClientOptions options)
         {
             if (options == null)
@@ -53,13 +61,6 @@ namespace SuperOffice.Ffi
                 throw new ArgumentNullException("options", "SuperOfficeClientOptions.BaseUrl is required.");
             }
             CheckNoNul(options);
-            int schemes = (options.Ticket != null ? 1 : 0) + (options.BearerToken != null ? 1 : 0)
-                + (options.Username != null || options.Password != null ? 1 : 0);
-            if (schemes > 1)
-            {
-                throw new ArgumentException(
-                    "Set only one of Ticket, BearerToken or Username/Password; each replaces the others.", "options");
-            }
             uint connectMs = SuperOfficeClientOptions.ToMilliseconds(options.ConnectTimeout, "ConnectTimeout");
             uint totalMs = SuperOfficeClientOptions.ToMilliseconds(options.Timeout, "Timeout");
 
@@ -139,7 +140,7 @@ namespace SuperOffice.Ffi
                 _handle = NativeMethods.so_client_new(native);
                 if (_handle.IsInvalid)
                 {
-                    SuperOfficeException error = NativeMethods.LastErrorAfterNull();
+                    Exception error = NativeMethods.LastErrorAfterNull();
                     _handle.Dispose();
                     throw error;
                 }
@@ -157,17 +158,18 @@ namespace SuperOffice.Ffi
         /// Sends the Customer Centre password e-mail of <paramref name="personId"/>, built from the
         /// reply template. Blocks until the server answers (2xx) or the call fails.
         /// </summary>
-        /// <param name="personId">The person; must be positive.</param>
+        /// <param name="personId">The person; the library refuses 0 and negative ids (<see cref="SuperOfficeArgumentException"/>).</param>
         /// <param name="from">Sender's e-mail address; <c>null</c> sends JSON <c>null</c>.</param>
         /// <param name="to">Recipient's e-mail address; <c>null</c> sends JSON <c>null</c>.</param>
         /// <param name="subject">The e-mail's subject; <c>null</c> sends JSON <c>null</c>.</param>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="personId"/> is 0 or negative.</exception>
-        /// <exception cref="SuperOfficeException">The send failed; the subclass says how.</exception>
+        /// <exception cref="SuperOfficeArgumentException"><paramref name="personId"/> is 0 or negative, or another value was refused.</exception>
+        /// <exception cref="SuperOfficeTimeoutException">The connect or total timeout expired.</exception>
+        /// <exception cref="SuperOfficeException">The send failed otherwise; the subclass says how.</exception>
         public void SendCustomerCentrePasswordEmail(int personId, string from, string to, string subject)
         {
             ThrowIfDisposed();
-            CheckSendArguments(personId, from, to, subject);
+            CheckSendArguments(from, to, subject);
             NativeMethods.Check(NativeMethods.so_send_cc_password_email(_handle, personId, from, to, subject));
         }
 
@@ -180,12 +182,11 @@ namespace SuperOffice.Ffi
         /// aborted; it is bounded by the client's timeouts.
         /// </remarks>
         /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="personId"/> is 0 or negative (thrown at once).</exception>
         public Task SendCustomerCentrePasswordEmailAsync(int personId, string from, string to, string subject,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             ThrowIfDisposed();
-            CheckSendArguments(personId, from, to, subject);
+            CheckSendArguments(from, to, subject);
             return Task.Run(() => SendCustomerCentrePasswordEmail(personId, from, to, subject), cancellationToken);
         }
 
@@ -197,8 +198,8 @@ namespace SuperOffice.Ffi
         /// <returns>One result per item, in the items' order.</returns>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
         /// <exception cref="ArgumentNullException"><paramref name="items"/> or one of them is <c>null</c>.</exception>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxConcurrency"/> is 0 or negative.</exception>
-        /// <exception cref="SuperOfficeException">The library refused the whole batch (nothing was sent).</exception>
+        /// <exception cref="SuperOfficeArgumentException">The library refused the whole batch, e.g. <paramref name="maxConcurrency"/> outside 1 to 64 (nothing was sent).</exception>
+        /// <remarks><paramref name="progress"/> is reported on the calling thread, as items finish.</remarks>
         public IReadOnlyList<SendResult> SendMany(IReadOnlyList<SendItem> items, int maxConcurrency = 8,
             IProgress<BatchProgress> progress = null)
         {
@@ -208,14 +209,15 @@ namespace SuperOffice.Ffi
         }
 
         /// <summary>
-        /// <see cref="SendMany"/> on the thread pool. <paramref name="progress"/> is reported from
-        /// library threads as items finish (through <see cref="Progress{T}"/> it reaches the
-        /// captured context). <paramref name="cancellationToken"/> cancels only before the batch
-        /// starts; a batch in flight runs to its end, bounded by the client's timeouts.
+        /// <see cref="SendMany"/> on the thread pool. <paramref name="progress"/> is reported on
+        /// the thread-pool thread that runs the batch (the library calls it on the thread that
+        /// called the batch, never on its own threads), as items finish; through
+        /// <see cref="Progress{T}"/> it reaches the captured context.
+        /// <paramref name="cancellationToken"/> cancels only before the batch starts; a batch in
+        /// flight runs to its end, bounded by the client's timeouts.
         /// </summary>
         /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
         /// <exception cref="ArgumentNullException"><paramref name="items"/> or one of them is <c>null</c> (thrown at once).</exception>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxConcurrency"/> is 0 or negative (thrown at once).</exception>
         public Task<IReadOnlyList<SendResult>> SendManyAsync(IReadOnlyList<SendItem> items, int maxConcurrency = 8,
             IProgress<BatchProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
@@ -241,17 +243,20 @@ namespace SuperOffice.Ffi
             }
             Utf8.ThrowIfHasNul(customerId, "customerId");
             Utf8.ThrowIfHasNul(stateEndpoint, "stateEndpoint");
-            for (int size = 2048; ; size *= 4)
+            var buffer = new byte[LookupBuffer];
+            UIntPtr needed;
+            SuperOfficeResult result = NativeMethods.so_lookup_tenant_api_url_sized(
+                stateEndpoint, customerId, buffer, (UIntPtr)buffer.Length, out needed);
+            if (result == SuperOfficeResult.BufferTooSmall)
             {
-                var buffer = new byte[size];
-                SuperOfficeResult result = NativeMethods.so_lookup_tenant_api_url(stateEndpoint, customerId, buffer, (UIntPtr)buffer.Length);
-                if (result == SuperOfficeResult.BufferTooSmall && size < MaxLookupBuffer)
-                {
-                    continue;
-                }
-                NativeMethods.Check(result);
-                return Utf8.FromBuffer(buffer);
+                // The library said how much it needs: one more lookup with that (should the URL
+                // have grown in between, that one fails with BufferTooSmall).
+                buffer = new byte[checked((int)needed.ToUInt64())];
+                result = NativeMethods.so_lookup_tenant_api_url_sized(
+                    stateEndpoint, customerId, buffer, (UIntPtr)buffer.Length, out needed);
             }
+            NativeMethods.Check(result);
+            return Utf8.FromBuffer(buffer);
         }
 
         /// <summary><see cref="LookupTenantApiUrl"/> on the thread pool; cancellation only before it starts.</summary>
@@ -283,12 +288,9 @@ namespace SuperOffice.Ffi
             }
         }
 
-        private static void CheckSendArguments(int personId, string from, string to, string subject)
+        /// <summary>What .NET itself must check: a NUL would cut a C string. The library checks the rest.</summary>
+        private static void CheckSendArguments(string from, string to, string subject)
         {
-            if (personId <= 0)
-            {
-                throw new ArgumentOutOfRangeException("personId", personId, "personId must be positive.");
-            }
             Utf8.ThrowIfHasNul(from, "from");
             Utf8.ThrowIfHasNul(to, "to");
             Utf8.ThrowIfHasNul(subject, "subject");
@@ -299,10 +301,6 @@ namespace SuperOffice.Ffi
             if (items == null)
             {
                 throw new ArgumentNullException("items");
-            }
-            if (maxConcurrency <= 0)
-            {
-                throw new ArgumentOutOfRangeException("maxConcurrency", maxConcurrency, "maxConcurrency must be positive.");
             }
             for (int i = 0; i < items.Count; i++)
             {
@@ -343,7 +341,6 @@ namespace SuperOffice.Ffi
             {
                 return new SendResult[0];
             }
-            const SuperOfficeResult NotWritten = (SuperOfficeResult)(-1);
             var nativeItems = new NativeMethods.BatchItem[count];
             var nativeResults = new NativeMethods.BatchResult[count];
             var pins = new List<GCHandle>(count * 3 + 2);
@@ -371,7 +368,6 @@ namespace SuperOffice.Ffi
                     nativeItems[i].From = Pin(item.From, pins);
                     nativeItems[i].To = Pin(item.To, pins);
                     nativeItems[i].Subject = Pin(item.Subject, pins);
-                    nativeResults[i].Code = NotWritten;
                 }
                 GCHandle itemsPin = GCHandle.Alloc(nativeItems, GCHandleType.Pinned);
                 pins.Add(itemsPin);
@@ -379,19 +375,16 @@ namespace SuperOffice.Ffi
                 pins.Add(resultsPin);
                 IntPtr results = resultsPin.AddrOfPinnedObject();
 
-                SuperOfficeResult batchResult;
-                SuperOfficeException batchError = null;
                 var list = new SendResult[count];
                 try
                 {
-                    batchResult = NativeMethods.so_send_cc_password_emails_with_progress(
-                        _handle, itemsPin.AddrOfPinnedObject(), (UIntPtr)count, (uint)maxConcurrency,
-                        progressCallback, IntPtr.Zero, results);
-                    if (batchResult != SuperOfficeResult.Ok)
-                    {
-                        // Read this thread's last error now, before any other so_* call.
-                        batchError = NativeMethods.LastError(batchResult);
-                    }
+                    // A negative maxConcurrency becomes a huge one, which the library refuses.
+                    UIntPtr failed;
+                    SuperOfficeResult batchResult = NativeMethods.so_send_cc_password_email_batch(
+                        _handle, itemsPin.AddrOfPinnedObject(), (UIntPtr)count, unchecked((uint)maxConcurrency),
+                        progressCallback, IntPtr.Zero, results, out failed);
+                    // Anything but Ok: the library refused the batch and sent nothing.
+                    NativeMethods.Check(batchResult);
                     for (int i = 0; i < count; i++)
                     {
                         NativeMethods.BatchResult r = nativeResults[i];
@@ -400,13 +393,8 @@ namespace SuperOffice.Ffi
                 }
                 finally
                 {
+                    // Safe whatever the batch returned: the library initialises every slot.
                     NativeMethods.so_batch_results_clear(results, (UIntPtr)count);
-                }
-                // The library refused the batch as a whole (or failed inside): results unwritten.
-                if (batchError != null
-                    && (batchResult == SuperOfficeResult.Panic || Array.Exists(list, r => r.Code == NotWritten)))
-                {
-                    throw batchError;
                 }
                 return list;
             }

@@ -28,13 +28,17 @@ namespace SuperOffice.Ffi
         /// </summary>
         public string BaseUrl { get; set; }
 
-        /// <summary><c>Authorization: SOTicket &lt;ticket&gt;</c>. Set at most one of Ticket, BearerToken, Username/Password.</summary>
+        /// <summary>
+        /// <c>Authorization: SOTicket &lt;ticket&gt;</c>. A client has one scheme: the library's rule is
+        /// that a scheme set replaces the one before, and the client sets Ticket, then
+        /// BearerToken, then Username/Password, so the last of those that is set wins.
+        /// </summary>
         public string Ticket { get; set; }
 
-        /// <summary><c>Authorization: Bearer &lt;token&gt;</c>. Set at most one of Ticket, BearerToken, Username/Password.</summary>
+        /// <summary><c>Authorization: Bearer &lt;token&gt;</c>; replaces <see cref="Ticket"/> when both are set (see there).</summary>
         public string BearerToken { get; set; }
 
-        /// <summary>User name for <c>Authorization: Basic</c> (onsite); requires <see cref="Password"/>.</summary>
+        /// <summary>User name for <c>Authorization: Basic</c> (onsite); requires <see cref="Password"/>; replaces <see cref="Ticket"/> and <see cref="BearerToken"/> when set with them.</summary>
         public string Username { get; set; }
 
         /// <summary>Password for <c>Authorization: Basic</c>; requires <see cref="Username"/>.</summary>
@@ -113,14 +117,16 @@ namespace SuperOffice.Ffi
         /// <summary>
         /// Called on a 401 when a ticket or bearer token is set: return a fresh ticket or token
         /// (at most 8 KiB of UTF-8), or <c>null</c> when there is none. The request is then
-        /// retried once. Called on a library thread, possibly concurrently; exceptions it throws
+        /// retried once. Called on any thread that sends (the library's worker threads in a
+        /// batch), possibly concurrently; exceptions it throws
         /// are treated as "none" (and reported to <see cref="Log"/> when set).
         /// </summary>
         public Func<string> CredentialsCallback { get; set; }
 
         /// <summary>
         /// Receives the library's log lines: level (<see cref="SuperOfficeLogLevel"/>, 1 error
-        /// to 4 debug) and message. Called on library threads, possibly concurrently; must not
+        /// to 4 debug) and message. Called on any thread that sends (the library's worker threads
+        /// in a batch), possibly concurrently; must not
         /// block for long; exceptions it throws are ignored.
         /// </summary>
         public Action<int, string> Log { get; set; }

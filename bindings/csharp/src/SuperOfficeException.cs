@@ -3,39 +3,78 @@ using System;
 namespace SuperOffice.Ffi
 {
     /// <summary>
-    /// A failure reported by <c>libsuperoffice</c>. Catch a subclass for one kind of failure,
-    /// or this class for all of them.
+    /// What every exception built from a library result code carries. The exceptions sit in
+    /// .NET's own families (an argument error is an <see cref="ArgumentException"/>, a timeout a
+    /// <see cref="TimeoutException"/>, a cancelled call an <see cref="OperationCanceledException"/>,
+    /// the rest a <see cref="SuperOfficeException"/>), so to catch every failure of the library
+    /// catch <c>Exception e when (e is ISuperOfficeError)</c>.
+    /// </summary>
+    public interface ISuperOfficeError
+    {
+        /// <summary>The library's result code.</summary>
+        SuperOfficeResult Code { get; }
+
+        /// <summary>The HTTP status the server answered, 0 when there was no HTTP answer.</summary>
+        int HttpStatus { get; }
+
+        /// <summary>The <c>ErrorType</c> of the server's SuperOffice error body (e.g. <c>SoNotFoundException</c>), <c>null</c> when it sent none.</summary>
+        string ErrorType { get; }
+    }
+
+    /// <summary>
+    /// A failure reported by <c>libsuperoffice</c> that is neither an argument error
+    /// (<see cref="SuperOfficeArgumentException"/>) nor a timeout
+    /// (<see cref="SuperOfficeTimeoutException"/>). Catch a subclass for one kind of failure.
     /// </summary>
     /// <remarks>
-    /// The message is the library's (at most 4 KiB; it never contains passwords, tickets,
-    /// tokens or the app token). <see cref="Create"/> is the one place where result codes
-    /// become exceptions.
+    /// The message is the library's (at most 4 KiB; it never contains a configured secret,
+    /// even one the server quoted back). <see cref="Create"/> is the one place where result
+    /// codes become exceptions.
     /// </remarks>
-    public class SuperOfficeException : Exception
+    public class SuperOfficeException : Exception, ISuperOfficeError
     {
+        /// <summary>Creates an exception without a code (<see cref="Code"/> is <see cref="SuperOfficeResult.Ok"/>).</summary>
+        public SuperOfficeException(string message)
+            : base(message)
+        {
+        }
+
+        /// <summary>Creates an exception without a code, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeException(string message, Exception inner)
+            : base(message, inner)
+        {
+        }
+
         /// <summary>Creates an exception for <paramref name="code"/>.</summary>
         public SuperOfficeException(SuperOfficeResult code, string message, int httpStatus = 0, string errorType = null)
-            : base(message)
+            : this(code, message, null, httpStatus, errorType)
+        {
+        }
+
+        /// <summary>For subclasses: every field.</summary>
+        protected SuperOfficeException(SuperOfficeResult code, string message, Exception inner, int httpStatus, string errorType)
+            : base(message, inner)
         {
             Code = code;
             HttpStatus = httpStatus;
             ErrorType = string.IsNullOrEmpty(errorType) ? null : errorType;
         }
 
-        /// <summary>The library's result code.</summary>
+        /// <inheritdoc/>
         public SuperOfficeResult Code { get; private set; }
 
-        /// <summary>The HTTP status the server answered, 0 when there was no HTTP answer.</summary>
+        /// <inheritdoc/>
         public int HttpStatus { get; private set; }
 
-        /// <summary>The <c>ErrorType</c> of the server's SuperOffice error body (e.g. <c>SoNotFoundException</c>), <c>null</c> when it sent none.</summary>
+        /// <inheritdoc/>
         public string ErrorType { get; private set; }
 
         /// <summary>
-        /// The exception for a failed call: the subclass for <paramref name="code"/>, with the
-        /// library's message (or its static text for the code when the message is empty).
+        /// The exception for a failed call: the class for <paramref name="code"/>, with the
+        /// library's message (or its static text for the code when the message is empty). Every
+        /// result is an <see cref="ISuperOfficeError"/>. A new code gets one case here.
         /// </summary>
-        internal static SuperOfficeException Create(SuperOfficeResult code, int httpStatus, string message, string errorType)
+        internal static Exception Create(SuperOfficeResult code, int httpStatus, string message, string errorType)
         {
             if (string.IsNullOrEmpty(message))
             {
@@ -79,13 +118,88 @@ namespace SuperOffice.Ffi
         }
     }
 
-    /// <summary>The library refused a value: a malformed URL, a CR/LF or control character in a header value, a value out of range, a missing value (codes 1, 2, 3).</summary>
-    public class SuperOfficeArgumentException : SuperOfficeException
+    /// <summary>
+    /// The library refused a value: a malformed URL (or an international host name IDNA
+    /// refuses), a CR/LF or control character in a header value, a person id that is not
+    /// positive, a value out of range, a missing value (codes 1, 2, 3). An
+    /// <see cref="ArgumentException"/>.
+    /// </summary>
+    public class SuperOfficeArgumentException : ArgumentException, ISuperOfficeError
+    {
+        /// <summary>Creates the exception, with the code <see cref="SuperOfficeResult.InvalidArgument"/>.</summary>
+        public SuperOfficeArgumentException(string message)
+            : this(SuperOfficeResult.InvalidArgument, message, null)
+        {
+        }
+
+        /// <summary>Creates the exception, with the code <see cref="SuperOfficeResult.InvalidArgument"/>, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeArgumentException(string message, Exception inner)
+            : this(SuperOfficeResult.InvalidArgument, message, inner)
+        {
+        }
+
+        /// <summary>Creates the exception for one of the argument codes (1, 2, 3).</summary>
+        public SuperOfficeArgumentException(SuperOfficeResult code, string message)
+            : this(code, message, null)
+        {
+        }
+
+        private SuperOfficeArgumentException(SuperOfficeResult code, string message, Exception inner)
+            : base(message, inner)
+        {
+            Code = code;
+        }
+
+        /// <inheritdoc/>
+        public SuperOfficeResult Code { get; private set; }
+
+        /// <summary>Always 0: argument errors have no HTTP answer.</summary>
+        public int HttpStatus
+        {
+            get { return 0; }
+        }
+
+        /// <summary>Always <c>null</c>.</summary>
+        public string ErrorType
+        {
+            get { return null; }
+        }
+    }
+
+    /// <summary>
+    /// The connect or total timeout expired (<see cref="SuperOfficeResult.Timeout"/>). A
+    /// <see cref="TimeoutException"/>.
+    /// </summary>
+    public class SuperOfficeTimeoutException : TimeoutException, ISuperOfficeError
     {
         /// <summary>Creates the exception.</summary>
-        public SuperOfficeArgumentException(SuperOfficeResult code, string message)
-            : base(code, message)
+        public SuperOfficeTimeoutException(string message)
+            : base(message)
         {
+        }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeTimeoutException(string message, Exception inner)
+            : base(message, inner)
+        {
+        }
+
+        /// <summary><see cref="SuperOfficeResult.Timeout"/>.</summary>
+        public SuperOfficeResult Code
+        {
+            get { return SuperOfficeResult.Timeout; }
+        }
+
+        /// <summary>Always 0: a timeout has no HTTP answer.</summary>
+        public int HttpStatus
+        {
+            get { return 0; }
+        }
+
+        /// <summary>Always <c>null</c>.</summary>
+        public string ErrorType
+        {
+            get { return null; }
         }
     }
 
@@ -94,7 +208,13 @@ namespace SuperOffice.Ffi
     {
         /// <summary>Creates the exception.</summary>
         public SuperOfficeConnectionException(string message)
-            : base(SuperOfficeResult.Connect, message)
+            : this(message, null)
+        {
+        }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeConnectionException(string message, Exception inner)
+            : base(SuperOfficeResult.Connect, message, inner, 0, null)
         {
         }
     }
@@ -104,17 +224,13 @@ namespace SuperOffice.Ffi
     {
         /// <summary>Creates the exception.</summary>
         public SuperOfficeTlsException(string message)
-            : base(SuperOfficeResult.Tls, message)
+            : this(message, null)
         {
         }
-    }
 
-    /// <summary>The connect or total timeout expired (<see cref="SuperOfficeResult.Timeout"/>).</summary>
-    public class SuperOfficeTimeoutException : SuperOfficeException
-    {
-        /// <summary>Creates the exception.</summary>
-        public SuperOfficeTimeoutException(string message)
-            : base(SuperOfficeResult.Timeout, message)
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeTlsException(string message, Exception inner)
+            : base(SuperOfficeResult.Tls, message, inner, 0, null)
         {
         }
     }
@@ -124,7 +240,13 @@ namespace SuperOffice.Ffi
     {
         /// <summary>Creates the exception.</summary>
         public SuperOfficeIoException(string message)
-            : base(SuperOfficeResult.Io, message)
+            : this(message, null)
+        {
+        }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeIoException(string message, Exception inner)
+            : base(SuperOfficeResult.Io, message, inner, 0, null)
         {
         }
     }
@@ -132,15 +254,27 @@ namespace SuperOffice.Ffi
     /// <summary>The server answered with a status outside 2xx; this class itself is used for statuses without a subclass (3xx, 418, ...).</summary>
     public class SuperOfficeHttpException : SuperOfficeException
     {
+        /// <summary>Creates the exception (HTTP status 0: unknown).</summary>
+        public SuperOfficeHttpException(string message)
+            : this(message, (Exception)null)
+        {
+        }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeHttpException(string message, Exception inner)
+            : base(SuperOfficeResult.HttpStatus, message, inner, 0, null)
+        {
+        }
+
         /// <summary>Creates the exception for a status without a more precise subclass.</summary>
         public SuperOfficeHttpException(string message, int httpStatus, string errorType = null)
-            : base(SuperOfficeResult.HttpStatus, message, httpStatus, errorType)
+            : base(SuperOfficeResult.HttpStatus, message, null, httpStatus, errorType)
         {
         }
 
         /// <summary>For subclasses.</summary>
-        protected SuperOfficeHttpException(SuperOfficeResult code, string message, int httpStatus, string errorType)
-            : base(code, message, httpStatus, errorType)
+        protected SuperOfficeHttpException(SuperOfficeResult code, string message, Exception inner, int httpStatus, string errorType)
+            : base(code, message, inner, httpStatus, errorType)
         {
         }
     }
@@ -149,79 +283,115 @@ namespace SuperOffice.Ffi
     public class SuperOfficeBadRequestException : SuperOfficeHttpException
     {
         /// <summary>Creates the exception.</summary>
-        public SuperOfficeBadRequestException(string message, int httpStatus = 400, string errorType = null)
-            : base(SuperOfficeResult.BadRequest, message, httpStatus, errorType)
-        {
-        }
+        public SuperOfficeBadRequestException(string message) : this(message, (Exception)null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeBadRequestException(string message, Exception inner)
+            : base(SuperOfficeResult.BadRequest, message, inner, 400, null) { }
+
+        /// <summary>Creates the exception with the server's status and <c>ErrorType</c>.</summary>
+        public SuperOfficeBadRequestException(string message, int httpStatus, string errorType = null)
+            : base(SuperOfficeResult.BadRequest, message, null, httpStatus, errorType) { }
     }
 
     /// <summary>401 Unauthorized (after the credentials callback, if any, had its one chance).</summary>
     public class SuperOfficeUnauthorizedException : SuperOfficeHttpException
     {
         /// <summary>Creates the exception.</summary>
-        public SuperOfficeUnauthorizedException(string message, int httpStatus = 401, string errorType = null)
-            : base(SuperOfficeResult.Unauthorized, message, httpStatus, errorType)
-        {
-        }
+        public SuperOfficeUnauthorizedException(string message) : this(message, (Exception)null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeUnauthorizedException(string message, Exception inner)
+            : base(SuperOfficeResult.Unauthorized, message, inner, 401, null) { }
+
+        /// <summary>Creates the exception with the server's status and <c>ErrorType</c>.</summary>
+        public SuperOfficeUnauthorizedException(string message, int httpStatus, string errorType = null)
+            : base(SuperOfficeResult.Unauthorized, message, null, httpStatus, errorType) { }
     }
 
     /// <summary>403 Forbidden.</summary>
     public class SuperOfficeForbiddenException : SuperOfficeHttpException
     {
         /// <summary>Creates the exception.</summary>
-        public SuperOfficeForbiddenException(string message, int httpStatus = 403, string errorType = null)
-            : base(SuperOfficeResult.Forbidden, message, httpStatus, errorType)
-        {
-        }
+        public SuperOfficeForbiddenException(string message) : this(message, (Exception)null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeForbiddenException(string message, Exception inner)
+            : base(SuperOfficeResult.Forbidden, message, inner, 403, null) { }
+
+        /// <summary>Creates the exception with the server's status and <c>ErrorType</c>.</summary>
+        public SuperOfficeForbiddenException(string message, int httpStatus, string errorType = null)
+            : base(SuperOfficeResult.Forbidden, message, null, httpStatus, errorType) { }
     }
 
     /// <summary>404 Not Found (also the server's answer for a person that does not exist).</summary>
     public class SuperOfficeNotFoundException : SuperOfficeHttpException
     {
         /// <summary>Creates the exception.</summary>
-        public SuperOfficeNotFoundException(string message, int httpStatus = 404, string errorType = null)
-            : base(SuperOfficeResult.NotFound, message, httpStatus, errorType)
-        {
-        }
+        public SuperOfficeNotFoundException(string message) : this(message, (Exception)null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeNotFoundException(string message, Exception inner)
+            : base(SuperOfficeResult.NotFound, message, inner, 404, null) { }
+
+        /// <summary>Creates the exception with the server's status and <c>ErrorType</c>.</summary>
+        public SuperOfficeNotFoundException(string message, int httpStatus, string errorType = null)
+            : base(SuperOfficeResult.NotFound, message, null, httpStatus, errorType) { }
     }
 
     /// <summary>429 Too Many Requests, after the retries the client was allowed.</summary>
     public class SuperOfficeRateLimitedException : SuperOfficeHttpException
     {
         /// <summary>Creates the exception.</summary>
-        public SuperOfficeRateLimitedException(string message, int httpStatus = 429, string errorType = null)
-            : base(SuperOfficeResult.RateLimited, message, httpStatus, errorType)
-        {
-        }
+        public SuperOfficeRateLimitedException(string message) : this(message, (Exception)null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeRateLimitedException(string message, Exception inner)
+            : base(SuperOfficeResult.RateLimited, message, inner, 429, null) { }
+
+        /// <summary>Creates the exception with the server's status and <c>ErrorType</c>.</summary>
+        public SuperOfficeRateLimitedException(string message, int httpStatus, string errorType = null)
+            : base(SuperOfficeResult.RateLimited, message, null, httpStatus, errorType) { }
     }
 
     /// <summary>A 5xx answer (after the retries allowed for 503).</summary>
     public class SuperOfficeServerException : SuperOfficeHttpException
     {
-        /// <summary>Creates the exception.</summary>
+        /// <summary>Creates the exception (HTTP status 0: unknown).</summary>
+        public SuperOfficeServerException(string message) : this(message, (Exception)null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeServerException(string message, Exception inner)
+            : base(SuperOfficeResult.Server, message, inner, 0, null) { }
+
+        /// <summary>Creates the exception with the server's status and <c>ErrorType</c>.</summary>
         public SuperOfficeServerException(string message, int httpStatus, string errorType = null)
-            : base(SuperOfficeResult.Server, message, httpStatus, errorType)
-        {
-        }
+            : base(SuperOfficeResult.Server, message, null, httpStatus, errorType) { }
     }
 
     /// <summary>The online tenant is not running (maintenance, suspended) (<see cref="SuperOfficeResult.TenantUnavailable"/>).</summary>
     public class SuperOfficeTenantUnavailableException : SuperOfficeException
     {
         /// <summary>Creates the exception.</summary>
-        public SuperOfficeTenantUnavailableException(string message, int httpStatus = 0, string errorType = null)
-            : base(SuperOfficeResult.TenantUnavailable, message, httpStatus, errorType)
-        {
-        }
+        public SuperOfficeTenantUnavailableException(string message) : this(message, (Exception)null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeTenantUnavailableException(string message, Exception inner)
+            : base(SuperOfficeResult.TenantUnavailable, message, inner, 0, null) { }
+
+        /// <summary>Creates the exception with the state service's status and <c>ErrorType</c>.</summary>
+        public SuperOfficeTenantUnavailableException(string message, int httpStatus, string errorType = null)
+            : base(SuperOfficeResult.TenantUnavailable, message, null, httpStatus, errorType) { }
     }
 
     /// <summary>A bug inside the library, caught at its boundary (<see cref="SuperOfficeResult.Panic"/>). Please report it.</summary>
     public class SuperOfficePanicException : SuperOfficeException
     {
         /// <summary>Creates the exception.</summary>
-        public SuperOfficePanicException(string message)
-            : base(SuperOfficeResult.Panic, message)
-        {
-        }
+        public SuperOfficePanicException(string message) : this(message, null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficePanicException(string message, Exception inner)
+            : base(SuperOfficeResult.Panic, message, inner, 0, null) { }
     }
 }

@@ -455,17 +455,19 @@ namespace SuperOffice.Ffi.Tests
             string prefix = Stub.Prefix("managed-args");
             Assert.Throws<ArgumentNullException>(() => new SuperOfficeClient(null));
             Assert.Throws<ArgumentNullException>(() => new SuperOfficeClient(new SuperOfficeClientOptions { Ticket = Ticket }));
-            Assert.Throws<ArgumentException>(() => new SuperOfficeClient(new SuperOfficeClientOptions { BaseUrl = Stub.Url, Ticket = Ticket, BearerToken = Bearer }));
             Assert.Throws<ArgumentException>(() => new SuperOfficeClient(new SuperOfficeClientOptions { BaseUrl = Stub.Url, Ticket = "a\0b" }));
             Assert.Throws<ArgumentOutOfRangeException>(() => new SuperOfficeClientOptions { Timeout = TimeSpan.FromSeconds(-1) });
             Assert.Throws<ArgumentOutOfRangeException>(() => new SuperOfficeClientOptions { ConnectTimeout = TimeSpan.FromDays(60) });
             Assert.Throws<ArgumentOutOfRangeException>(() => new SuperOfficeClientOptions { MaxRetries = -1 });
             using (var client = Client(prefix + "/Cust12345"))
             {
-                Assert.Throws<ArgumentOutOfRangeException>(() => client.SendCustomerCentrePasswordEmail(0, "a", "b", "c"));
-                Assert.Throws<ArgumentOutOfRangeException>(() => client.SendCustomerCentrePasswordEmail(-670, "a", "b", "c"));
-                Assert.Throws<ArgumentOutOfRangeException>(() => client.SendCustomerCentrePasswordEmailAsync(0, "a", "b", "c"));
-                Assert.Throws<ArgumentOutOfRangeException>(() => client.SendManyAsync(new[] { new SendItem(670, "a", "b", "c") }, 0));
+                // The person id and concurrency rules are the library's: its code, its message.
+                var e = Assert.Throws<SuperOfficeArgumentException>(() => client.SendCustomerCentrePasswordEmail(0, "a", "b", "c"));
+                Assert.Equal("person_id must be positive, got 0", e.Message, "the library's message");
+                Assert.Throws<SuperOfficeArgumentException>(() => client.SendCustomerCentrePasswordEmail(-670, "a", "b", "c"));
+                Assert.Throws<SuperOfficeArgumentException>(() => client.SendCustomerCentrePasswordEmailAsync(0, "a", "b", "c").GetAwaiter().GetResult());
+                Assert.Throws<SuperOfficeArgumentException>(() => client.SendManyAsync(new[] { new SendItem(670, "a", "b", "c") }, 0).GetAwaiter().GetResult());
+                Assert.Throws<SuperOfficeArgumentException>(() => client.SendMany(new[] { new SendItem(670, "a", "b", "c") }, -1));
                 Assert.Throws<ArgumentNullException>(() => client.SendManyAsync(null));
                 Assert.Throws<ArgumentNullException>(() => client.SendManyAsync(new SendItem[] { null }));
                 Assert.Throws<ArgumentException>(() => client.SendCustomerCentrePasswordEmail(670, "a\0", "b", "c"));
@@ -520,7 +522,8 @@ namespace SuperOffice.Ffi.Tests
         public static void Test_CaFile_MissingFileRefused()
         {
             string missing = Path.Combine(Path.GetTempPath(), "no-such-ca-" + Guid.NewGuid().ToString("N") + ".pem");
-            var e = Assert.Throws<SuperOfficeException>(() => Client(Stub.Prefix("ca") + "/Cust12345", o => o.CaFile = missing), exact: false);
+            // A path the library cannot read is an invalid argument: an ArgumentException.
+            var e = Assert.Throws<SuperOfficeArgumentException>(() => Client(Stub.Prefix("ca") + "/Cust12345", o => o.CaFile = missing));
             Assert.True(e.Message.Contains(missing), "the message does not name the file: " + e.Message);
         }
 
@@ -743,7 +746,9 @@ namespace SuperOffice.Ffi.Tests
 
         public static void Test_LookupTenantApiUrl()
         {
+            int before = Stub.Count("/api/state/Cust12345");
             Assert.Equal(Stub.Url + "/Cust12345/api", SuperOfficeClient.LookupTenantApiUrl("Cust12345", Stub.Url), "Cust12345");
+            Assert.Equal(1, Stub.Count("/api/state/Cust12345") - before, "one lookup: no guessing loop");
             Assert.True(SuperOfficeClient.LookupTenantApiUrl("CustOM", Stub.Url).Length > 0, "CustOM (OnlineMaintenance is running)");
             Assert.Equal(Stub.Url + "/Cust12345/api", SuperOfficeClient.LookupTenantApiUrlAsync("Cust12345", Stub.Url).GetAwaiter().GetResult(), "async");
             foreach (string stopped in new[] { "CustMaint", "CustSusp" })
@@ -753,6 +758,67 @@ namespace SuperOffice.Ffi.Tests
             }
             var missing = Assert.Throws<SuperOfficeException>(() => SuperOfficeClient.LookupTenantApiUrl("CustNope", Stub.Url), exact: false);
             Assert.Equal(404, missing.HttpStatus, "HttpStatus for an unknown tenant");
+        }
+
+        // ----- contract hardening: .NET exception families, the library's rules -------------
+
+        public static void Test_Exceptions_AreInTheDotNetFamilies()
+        {
+            try
+            {
+                new SuperOfficeClient(new SuperOfficeClientOptions { BaseUrl = "not a url", Ticket = Ticket });
+                throw new AssertionException("a malformed base URL was accepted");
+            }
+            catch (ArgumentException e)
+            {
+                Assert.True(e is ISuperOfficeError, "not an ISuperOfficeError: " + e.GetType());
+                Assert.Equal(SuperOfficeResult.InvalidArgument, ((ISuperOfficeError)e).Code, "Code");
+            }
+            using (var client = Client(Stub.Prefix("timeout-family") + "/delay_ms=2000/Cust12345", o => { o.Timeout = TimeSpan.FromMilliseconds(300); o.MaxRetries = 0; }))
+            {
+                try
+                {
+                    client.SendCustomerCentrePasswordEmail(670, null, null, null);
+                    throw new AssertionException("no timeout");
+                }
+                catch (TimeoutException e)
+                {
+                    Assert.Equal(SuperOfficeResult.Timeout, ((ISuperOfficeError)e).Code, "Code");
+                }
+            }
+            Assert.True(typeof(ArgumentException).IsAssignableFrom(typeof(SuperOfficeArgumentException)), "argument");
+            Assert.True(typeof(TimeoutException).IsAssignableFrom(typeof(SuperOfficeTimeoutException)), "timeout");
+            // Every exception of the binding: an ISuperOfficeError with (message) and (message, inner).
+            Type[] exceptions = typeof(SuperOfficeClient).Assembly.GetExportedTypes()
+                .Where(t => typeof(Exception).IsAssignableFrom(t)).ToArray();
+            Assert.True(exceptions.Length >= 15, "exception types: " + exceptions.Length);
+            foreach (Type t in exceptions)
+            {
+                Assert.True(typeof(ISuperOfficeError).IsAssignableFrom(t), t.Name + " is not an ISuperOfficeError");
+                Assert.True(t.GetConstructor(new[] { typeof(string) }) != null, t.Name + " lacks (message)");
+                Assert.True(t.GetConstructor(new[] { typeof(string), typeof(Exception) }) != null, t.Name + " lacks (message, inner)");
+                var inner = new InvalidOperationException("inner");
+                var made = (Exception)Activator.CreateInstance(t, "outer", inner);
+                Assert.Equal("outer", made.Message, t.Name + " message");
+                Assert.True(ReferenceEquals(inner, made.InnerException), t.Name + " inner");
+            }
+        }
+
+        public static void Test_AuthSchemes_TheLibrarysRule_LastSetWins()
+        {
+            string prefix = Stub.Prefix("schemes");
+            using (var client = Client(prefix + "/Cust12345", o => { o.Ticket = "7T:replaced"; o.BearerToken = Bearer; }))
+            {
+                client.SendCustomerCentrePasswordEmail(670, null, null, null);
+            }
+            Assert.Equal("Bearer " + Bearer, Stub.Single(prefix).Header("Authorization"), "Authorization");
+        }
+
+        public static void Test_InternationalHostName()
+        {
+            new SuperOfficeClient(new SuperOfficeClientOptions { BaseUrl = "https://crm.b\u00e6k.no/SuperOffice", Ticket = Ticket }).Dispose();
+            var e = Assert.Throws<SuperOfficeArgumentException>(() => new SuperOfficeClient(new SuperOfficeClientOptions { BaseUrl = "https://ok.xn--zz-.no/x", Ticket = Ticket }));
+            Assert.True(e.Message.Contains("not valid under IDNA") && e.Message.Contains("'xn--zz-'"), e.Message);
         }
 
         // ----- the sample, and memory ----------------------------------------------------

@@ -15,9 +15,9 @@ from superoffice_ffi import (
     Client,
     ClientClosedError,
     ForbiddenError,
-    HttpStatusError,
+    HTTPStatusError,
     InvalidArgumentError,
-    IoError,
+    TransportError,
     NotFoundError,
     NullArgumentError,
     PanicError,
@@ -28,7 +28,7 @@ from superoffice_ffi import (
     SuperOfficeError,
     SuperOfficeTimeoutError,
     TenantUnavailableError,
-    TlsError,
+    TLSError,
     UnauthorizedError,
 )
 from superoffice_ffi import _native
@@ -45,12 +45,12 @@ from superoffice_ffi.errors import EXCEPTION_BY_CODE, exception_class_for
         (429, RateLimitedError, ResultCode.RATE_LIMITED, "SoStubException", "stub status 429"),
         (500, ServerError, ResultCode.SERVER, "SoStubException", "stub status 500"),
         (503, ServerError, ResultCode.SERVER, "SoStubException", "stub status 503"),
-        (418, HttpStatusError, ResultCode.HTTP_STATUS, "SoStubException", "stub status 418"),
+        (418, HTTPStatusError, ResultCode.HTTP_STATUS, "SoStubException", "stub status 418"),
     ],
 )
 def test_http_status_maps_to_exception(stub, prefix, status, cls, code, error_type, text):
     with Client(stub.tenant(prefix, f"status={status}"), ticket=STUB_TICKET, max_retries=0) as so:
-        with pytest.raises(HttpStatusError) as info:
+        with pytest.raises(HTTPStatusError) as info:
             so.send_customer_centre_password_email(670)
     error = info.value
     assert type(error) is cls
@@ -83,16 +83,16 @@ def test_missing_person_is_not_found(stub, prefix):
 
 def test_redirect_is_not_followed(stub, prefix):
     with Client(stub.tenant(prefix, "status=302"), ticket=STUB_TICKET) as so:
-        with pytest.raises(HttpStatusError) as info:
+        with pytest.raises(HTTPStatusError) as info:
             so.send_customer_centre_password_email(670)
-    assert type(info.value) is HttpStatusError
+    assert type(info.value) is HTTPStatusError
     assert info.value.http_status == 302
     assert stub.count(prefix) == 1
 
 
 def test_garbage_answer_is_io_error(stub, prefix):
     with Client(stub.tenant(prefix, "garbage"), ticket=STUB_TICKET) as so:
-        with pytest.raises(IoError) as info:
+        with pytest.raises(TransportError) as info:
             so.send_customer_centre_password_email(670)
     assert info.value.code == ResultCode.IO
     assert info.value.http_status == 0
@@ -102,7 +102,7 @@ def test_garbage_answer_is_io_error(stub, prefix):
 
 def test_dropped_connection_after_request_is_io_error_and_not_resent(stub, prefix):
     with Client(stub.tenant(prefix, "drop=after"), ticket=STUB_TICKET, max_retries=2) as so:
-        with pytest.raises(IoError) as info:
+        with pytest.raises(TransportError) as info:
             so.send_customer_centre_password_email(670)
     assert info.value.code == ResultCode.IO
     # The POST may have been processed: it must not be sent twice.
@@ -139,7 +139,7 @@ def test_delay_beyond_timeout_is_timeout_error(stub, prefix):
 def test_https_to_a_plain_http_server_is_tls_error(stub):
     url = stub.url.replace("http://", "https://", 1) + "/Cust12345"
     with Client(url, ticket=STUB_TICKET, max_retries=0, timeout=5) as so:
-        with pytest.raises(TlsError) as info:
+        with pytest.raises(TLSError) as info:
             so.send_customer_centre_password_email(670)
     assert isinstance(info.value, ConnectionError)
     assert info.value.code == ResultCode.TLS
@@ -176,10 +176,10 @@ def test_every_code_has_a_class_and_library_text():
         ResultCode.INVALID_ARGUMENT: InvalidArgumentError,
         ResultCode.BUFFER_TOO_SMALL: BufferTooSmallError,
         ResultCode.CONNECT: SuperOfficeConnectionError,
-        ResultCode.TLS: TlsError,
+        ResultCode.TLS: TLSError,
         ResultCode.TIMEOUT: SuperOfficeTimeoutError,
-        ResultCode.IO: IoError,
-        ResultCode.HTTP_STATUS: HttpStatusError,
+        ResultCode.IO: TransportError,
+        ResultCode.HTTP_STATUS: HTTPStatusError,
         ResultCode.BAD_REQUEST: BadRequestError,
         ResultCode.UNAUTHORIZED: UnauthorizedError,
         ResultCode.FORBIDDEN: ForbiddenError,
@@ -201,7 +201,7 @@ def test_builtin_bases():
     assert issubclass(InvalidArgumentError, ValueError)
     assert issubclass(SuperOfficeTimeoutError, TimeoutError)
     assert issubclass(SuperOfficeConnectionError, ConnectionError)
-    assert issubclass(TlsError, ConnectionError)
+    assert issubclass(TLSError, ConnectionError)
     assert issubclass(ClientClosedError, RuntimeError)
     for name in superoffice_ffi.__all__:
         obj = getattr(superoffice_ffi, name)
@@ -229,3 +229,26 @@ def test_retry_after_longer_than_the_time_left_fails_at_once(stub, prefix):
     assert info.value.http_status == 429
     assert "120" in info.value.message
     assert stub.count(prefix) == 1
+
+
+def test_names_as_pep8_and_httpx_spell_them():
+    assert issubclass(superoffice_ffi.TLSError, ConnectionError)
+    assert issubclass(superoffice_ffi.TransportError, OSError)
+    assert issubclass(superoffice_ffi.HTTPStatusError, superoffice_ffi.SuperOfficeError)
+    assert issubclass(superoffice_ffi.NotFoundError, superoffice_ffi.HTTPStatusError)
+    assert exception_class_for(ResultCode.TLS) is superoffice_ffi.TLSError
+    assert exception_class_for(ResultCode.IO) is superoffice_ffi.TransportError
+    assert exception_class_for(ResultCode.HTTP_STATUS) is superoffice_ffi.HTTPStatusError
+    for old in ("TlsError", "IoError", "HttpStatusError"):
+        assert old not in superoffice_ffi.__all__
+
+
+@pytest.mark.parametrize("old, new", [("TlsError", "TLSError"), ("IoError", "TransportError"),
+                                      ("HttpStatusError", "HTTPStatusError")])
+def test_old_names_are_deprecated_aliases(old, new):
+    with pytest.warns(DeprecationWarning, match=new):
+        cls = getattr(superoffice_ffi, old)
+    assert cls is getattr(superoffice_ffi, new)
+    with pytest.warns(DeprecationWarning):
+        from superoffice_ffi import errors
+        assert getattr(errors, old) is getattr(errors, new)

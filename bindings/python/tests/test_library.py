@@ -31,6 +31,7 @@ C_TYPES = {
     "int32_t": c_int32,
     "uint32_t": c_uint32,
     "size_t": c_size_t,
+    "size_t *": POINTER(c_size_t),
     "so_result": _native.so_result,
     "so_options *": _native.so_options_p,
     "const so_options *": _native.so_options_p,

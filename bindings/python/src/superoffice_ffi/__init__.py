@@ -17,7 +17,9 @@ for where it is looked for) and checks its version; failures raise
 
 from __future__ import annotations
 
-from . import _native
+from typing import Any
+
+from . import _native, errors
 from .client import (
     LOG_DEBUG,
     LOG_ERROR,
@@ -38,9 +40,8 @@ from .errors import (
     BufferTooSmallError,
     ClientClosedError,
     ForbiddenError,
-    HttpStatusError,
+    HTTPStatusError,
     InvalidArgumentError,
-    IoError,
     LibraryLoadError,
     LibraryVersionError,
     NotFoundError,
@@ -53,7 +54,8 @@ from .errors import (
     SuperOfficeError,
     SuperOfficeTimeoutError,
     TenantUnavailableError,
-    TlsError,
+    TLSError,
+    TransportError,
     UnauthorizedError,
 )
 
@@ -97,10 +99,10 @@ __all__ = [
     "NullArgumentError",
     "BufferTooSmallError",
     "SuperOfficeConnectionError",
-    "TlsError",
+    "TLSError",
     "SuperOfficeTimeoutError",
-    "IoError",
-    "HttpStatusError",
+    "TransportError",
+    "HTTPStatusError",
     "BadRequestError",
     "UnauthorizedError",
     "ForbiddenError",
@@ -113,3 +115,11 @@ __all__ = [
     "LibraryLoadError",
     "LibraryVersionError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The binding's first, deprecated names (``TlsError``, ``IoError``,
+    ``HttpStatusError``): the same classes, with a :class:`DeprecationWarning`."""
+    if name in errors.DEPRECATED_NAMES:
+        return getattr(errors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,15 +5,16 @@ This is the only module that touches ctypes' view of the C ABI. It
 * finds the shared library (see :func:`find_library` for the order),
 * checks ``so_version()`` against :data:`REQUIRED_VERSION`,
 * declares ``argtypes`` and ``restype`` for every exported function
-  (the contract in ``shared/design/c-api.md`` plus ``docs/c-api-extensions.md``;
-  ``include/superoffice.h`` is the reference),
+  (``include/superoffice.h`` is the reference; ``docs/c-api-extensions.md``
+  lists what was added to the first contract),
 * turns result codes into exceptions in one place: the ``errcheck`` functions
   below call :func:`error_from_last_error`, which reads
   ``so_last_error_message``, ``so_last_error_http_status`` and
   ``so_last_error_type`` right after the failing call, on the same thread.
 
-Nothing here validates Python values; :mod:`superoffice_ffi.client` does that
-before any call reaches this module.
+Nothing here validates values: :mod:`superoffice_ffi.client` converts Python
+values to C ones (types, NUL, what fits in a C integer), and the library decides
+everything else (a positive person id, URLs, header values, ranges).
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ class so_batch_result(Structure):
     read them before ``so_batch_results_clear``."""
 
     _fields_ = [
-        ("code", so_result),
+        ("code", c_int32),
         ("http_status", c_int32),
         ("message", c_char_p),
         ("error_type", c_char_p),
@@ -210,10 +211,6 @@ SO_LOG_ERROR = 1
 SO_LOG_WARN = 2
 SO_LOG_INFO = 3
 SO_LOG_DEBUG = 4
-
-#: A batch result slot that the library has not written (see ``_check_batch``).
-BATCH_RESULT_UNSET = -1
-
 
 # --------------------------------------------------------------------------
 # Errors: the one place where result codes become exceptions
@@ -260,22 +257,6 @@ def _check_pointer_or(code_if_null: int) -> Callable[[Any, Any, Tuple[Any, ...]]
     return check
 
 
-def _check_batch(result: int, func: Any, args: Tuple[Any, ...]) -> int:
-    """errcheck for the batch senders.
-
-    Per-item failures are not exceptions (they are in the results array, and
-    the return value is then the first failed item's code). The call itself
-    failed only when it returned an error and left a result slot unwritten
-    (argument errors send nothing); then raise.
-    """
-    if result != ResultCode.OK:
-        results = args[-1]
-        count = int(args[2])
-        if count == 0 or any(results[i].code == BATCH_RESULT_UNSET for i in range(count)):
-            raise error_from_last_error(result)
-    return result
-
-
 # --------------------------------------------------------------------------
 # Declarations: every exported function
 # --------------------------------------------------------------------------
@@ -307,18 +288,25 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
     ("so_send_cc_password_email", so_result,
      [so_client_p, c_int32, c_char_p, c_char_p, c_char_p], _check_result),
     ("so_client_free", None, [so_client_p], None),
-    # Batch
+    # Batch: SO_OK when the batch ran (failed items are in the results and the
+    # count); any other code is a refused batch, raised like any failure.
+    ("so_send_cc_password_email_batch", so_result,
+     [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, so_progress_callback, c_void_p,
+      POINTER(so_batch_result), POINTER(c_size_t)],
+     _check_result),
+    # The first batch functions (their code cannot tell a refused batch from failed
+    # items); declared for completeness, unused by this binding.
     ("so_send_cc_password_emails", so_result,
-     [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, POINTER(so_batch_result)],
-     _check_batch),
+     [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, POINTER(so_batch_result)], None),
     ("so_send_cc_password_emails_with_progress", so_result,
      [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, so_progress_callback, c_void_p,
-      POINTER(so_batch_result)],
-     _check_batch),
+      POINTER(so_batch_result)], None),
     ("so_batch_results_clear", None, [POINTER(so_batch_result), c_size_t], None),
     # Tenant lookup
-    ("so_lookup_tenant_api_url", so_result, [c_char_p, c_char_p, c_void_p, c_size_t],
-     _check_result),
+    ("so_lookup_tenant_api_url_sized", so_result,
+     [c_char_p, c_char_p, c_void_p, c_size_t, POINTER(c_size_t)], _check_result),
+    # The first lookup (the size only in the message); unused by this binding.
+    ("so_lookup_tenant_api_url", so_result, [c_char_p, c_char_p, c_void_p, c_size_t], _check_result),
     # Errors and version
     ("so_last_error_code", so_result, [], None),
     ("so_last_error_message", c_char_p, [], None),

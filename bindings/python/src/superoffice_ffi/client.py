@@ -69,6 +69,7 @@ LOG_INFO = _native.SO_LOG_INFO
 LOG_DEBUG = _native.SO_LOG_DEBUG
 
 _INT32_MAX = 2**31 - 1
+_INT32_MIN = -(2**31)
 _UINT32_MAX = 2**32 - 1
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -100,14 +101,17 @@ def _encode(name: str, value: Any, *, optional: bool = True) -> Optional[bytes]:
 
 
 def _person_id(value: Any) -> int:
+    """A person id as a C ``int32_t``. Whether it is a valid id (positive) is the
+    library's rule: it refuses 0 and negative ids with ``SO_ERR_INVALID_ARGUMENT``."""
     if isinstance(value, bool):
         raise TypeError("person_id must be an int, not bool")
     try:
         number = operator.index(value)
     except TypeError:
         raise TypeError(f"person_id must be an int, not {type(value).__name__}") from None
-    if not 1 <= number <= _INT32_MAX:
-        raise _invalid(f"person_id must be between 1 and {_INT32_MAX}, not {number}")
+    if not _INT32_MIN <= number <= _INT32_MAX:
+        # ctypes would silently wrap it into another id: not a C int32_t.
+        raise _invalid(f"person_id {number} does not fit in a 32-bit signed integer")
     return number
 
 
@@ -334,7 +338,10 @@ class Client:
         ticket: a SuperOffice ticket, sent as ``Authorization: SOTicket <ticket>``.
         bearer_token: an OAuth access token, sent as ``Authorization: Bearer <token>``.
         basic: a ``(username, password)`` tuple for ``Authorization: Basic``.
-            At most one of ``ticket``, ``bearer_token`` and ``basic`` may be given.
+            A client has one authentication scheme. The rule is the library's
+            (documented in ``superoffice.h``): a scheme set replaces the one set
+            before, so when several are given, the last of ``ticket``,
+            ``bearer_token``, ``basic`` (in that order) is the one used.
         app_token: the application token, sent as ``SO-AppToken``.
         xsrf_token: sent as ``X-XSRF-TOKEN``, beside any authentication scheme.
         language: sent as ``Accept-Language`` and ``SO-Language``.
@@ -351,16 +358,17 @@ class Client:
             None (default) uses the proxy environment variables.
         credentials_callback: called with no arguments on a 401 when a ticket or
             bearer token is set; returns a fresh one (``str``), or None. It may run
-            on a library thread (batches); exceptions are logged and mean None.
+            on any thread that sends (the worker threads of a batch); exceptions
+            are logged and mean None.
         log_callback: called as ``log_callback(level, message)`` with
             ``LOG_ERROR`` (1) .. ``LOG_DEBUG`` (4), possibly from several threads
             at once; see :func:`logging_log_callback`.
 
     Raises:
         TypeError: an argument of the wrong type.
-        InvalidArgumentError: (a ``ValueError``) two authentication schemes, or a
-            value refused: a malformed URL, CR/LF in a header value, a NUL
-            character, an out-of-range number.
+        InvalidArgumentError: (a ``ValueError``) a value refused: a malformed
+            URL or an international host name IDNA refuses, CR/LF in a header
+            value, a NUL character, an out-of-range number.
 
     A client is safe to share between threads: sends run in parallel (ctypes
     releases the GIL during native calls) over one pool of connections. Use it
@@ -398,13 +406,6 @@ class Client:
 
         # 1. Python-side checks: types, C ranges, NUL. No native call yet.
         url_b = _encode("base_url", base_url, optional=False)
-        schemes = [name for name, value in
-                   (("ticket", ticket), ("bearer_token", bearer_token), ("basic", basic))
-                   if value is not None]
-        if len(schemes) > 1:
-            raise _invalid(
-                f"give at most one authentication scheme, not {' and '.join(schemes)}"
-            )
         ticket_b = _encode("ticket", ticket)
         bearer_b = _encode("bearer_token", bearer_token)
         basic_b = _basic(basic) if basic is not None else None
@@ -548,14 +549,15 @@ class Client:
         (``from`` is a Python keyword).
 
         Args:
-            person_id: the person's id, 1 .. 2**31-1.
+            person_id: the person's id; the library refuses 0 and negative ids.
             sender: the ``From`` address, or None.
             recipient: the ``To`` address, or None.
             subject: the ``Subject``, or None.
 
         Raises:
             TypeError: wrong argument types (``bool`` is not a person id).
-            InvalidArgumentError: person id out of range, a NUL character.
+            InvalidArgumentError: a person id that is not positive (the
+                library's rule) or does not fit in 32 bits, a NUL character.
             ClientClosedError: the client was closed.
             SuperOfficeError: a subclass for every failure the library reports.
         """
@@ -583,18 +585,21 @@ class Client:
                 ``(person_id[, sender[, recipient[, subject]]])`` or a mapping
                 with those keys.
             max_concurrency: how many requests may run at once, 1 to 64.
-            progress: called as ``progress(done, total)`` as items finish,
-                possibly from library threads.
+            progress: called as ``progress(done, total)`` as items finish, on
+                the thread that called ``send_many`` (never on another).
 
         Returns:
             One :class:`SendResult` per item, in the order of ``items``. A failed
-            item does not raise; see :attr:`SendResult.ok` and
-            :meth:`SendResult.raise_for_error`.
+            item does not raise (an item the library refuses, such as a person id
+            of 0, has its own ``INVALID_ARGUMENT`` result and is not sent); see
+            :attr:`SendResult.ok` and :meth:`SendResult.raise_for_error`.
 
         Raises:
-            TypeError, InvalidArgumentError: a bad item or argument (nothing is sent).
+            TypeError, InvalidArgumentError: an item that is not one, or a bad
+                argument (nothing is sent).
             ClientClosedError: the client was closed.
-            SuperOfficeError: the batch as a whole could not run.
+            SuperOfficeError: the library refused the batch as a whole (nothing
+                was sent), e.g. ``max_concurrency`` out of range.
         """
         checked = [_item(i, item) for i, item in enumerate(items)]
         concurrency = _uint32("max_concurrency", max_concurrency)
@@ -611,14 +616,17 @@ class Client:
             slot.to = recipient_b
             slot.subject = subject_b
         c_results = (_native.so_batch_result * count)()
-        for slot in c_results:
-            slot.code = _native.BATCH_RESULT_UNSET
+        failed = ctypes.c_size_t(0)
 
         handle = self._acquire()
         try:
             try:
-                lib.so_send_cc_password_emails_with_progress(
-                    handle, c_items, count, concurrency, progress_thunk, None, c_results
+                # Raises when the library refused the batch; otherwise every item
+                # has its result (the library initialises every slot first, so
+                # clearing is always safe).
+                lib.so_send_cc_password_email_batch(
+                    handle, c_items, count, concurrency, progress_thunk, None, c_results,
+                    ctypes.byref(failed),
                 )
                 return [self._result(slot) for slot in c_results]
             finally:
@@ -648,8 +656,9 @@ class Client:
 # Tenant lookup
 # --------------------------------------------------------------------------
 
-_URL_BUFFER_START = 2048
-_URL_BUFFER_MAX = 1 << 20
+#: The first buffer tried; a longer URL is fetched again with the size the
+#: library reports.
+_URL_BUFFER_START = 512
 
 
 def lookup_tenant_api_url(customer_id: str, state_endpoint: Optional[str] = None) -> str:
@@ -671,17 +680,18 @@ def lookup_tenant_api_url(customer_id: str, state_endpoint: Optional[str] = None
     """
     customer_b = _encode("customer_id", customer_id, optional=False)
     endpoint_b = _encode("state_endpoint", state_endpoint)
-    size = _URL_BUFFER_START
-    while True:
-        buffer = ctypes.create_string_buffer(size)
-        try:
-            lib.so_lookup_tenant_api_url(endpoint_b, customer_b, buffer, size)
-        except BufferTooSmallError:
-            if size >= _URL_BUFFER_MAX:
-                raise
-            size *= 16
-            continue
-        return buffer.value.decode("utf-8", "replace")
+    needed = ctypes.c_size_t(0)
+    buffer = ctypes.create_string_buffer(_URL_BUFFER_START)
+    try:
+        lib.so_lookup_tenant_api_url_sized(endpoint_b, customer_b, buffer, len(buffer),
+                                           ctypes.byref(needed))
+    except BufferTooSmallError:
+        # The library said how much it needs; one more lookup with that (should
+        # the URL have grown in between, that one raises BufferTooSmallError).
+        buffer = ctypes.create_string_buffer(needed.value)
+        lib.so_lookup_tenant_api_url_sized(endpoint_b, customer_b, buffer, len(buffer),
+                                           ctypes.byref(needed))
+    return buffer.value.decode("utf-8", "replace")
 
 
 def version() -> str:

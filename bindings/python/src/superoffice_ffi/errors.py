@@ -1,9 +1,11 @@
 """Result codes of the C ABI and the exceptions they become.
 
-Every failing native call raises exactly one exception from this module. The
-mapping from ``so_result`` codes to classes lives in :data:`EXCEPTION_BY_CODE`;
-the function that reads the thread's last error and builds the exception is
-:func:`superoffice_ffi._native.error_from_last_error`.
+Every failing native call raises exactly one exception from this module. This
+module is the one place where ``so_result`` codes map to classes
+(:data:`EXCEPTION_BY_CODE`); the function that reads the thread's last error and
+builds the exception is :func:`superoffice_ffi._native.error_from_last_error`.
+:class:`ResultCode` has exactly the names and values of ``enum so_result`` in
+``include/superoffice.h`` (``tests/contract.rs`` checks it).
 
 Hierarchy (builtin bases in brackets)::
 
@@ -12,10 +14,10 @@ Hierarchy (builtin bases in brackets)::
     |   +-- NullArgumentError              SO_ERR_NULL_ARGUMENT (1)
     +-- BufferTooSmallError                SO_ERR_BUFFER_TOO_SMALL (3)
     +-- SuperOfficeConnectionError [ConnectionError]  SO_ERR_CONNECT (10)
-    +-- TlsError              [ConnectionError]       SO_ERR_TLS (11)
+    +-- TLSError              [ConnectionError]       SO_ERR_TLS (11)
     +-- SuperOfficeTimeoutError [TimeoutError]        SO_ERR_TIMEOUT (12)
-    +-- IoError               [OSError]    SO_ERR_IO (13)
-    +-- HttpStatusError                    SO_ERR_HTTP_STATUS (20): other non-2xx
+    +-- TransportError        [OSError]    SO_ERR_IO (13)
+    +-- HTTPStatusError                    SO_ERR_HTTP_STATUS (20): other non-2xx
     |   +-- BadRequestError                SO_ERR_BAD_REQUEST (21): 400
     |   +-- UnauthorizedError              SO_ERR_UNAUTHORIZED (22): 401
     |   +-- ForbiddenError                 SO_ERR_FORBIDDEN (23): 403
@@ -29,11 +31,16 @@ Hierarchy (builtin bases in brackets)::
 Loading problems are not :class:`SuperOfficeError`: they raise
 :class:`LibraryLoadError` (an :class:`ImportError`) and its subclass
 :class:`LibraryVersionError`.
+
+The binding's first names, ``TlsError``, ``IoError`` and ``HttpStatusError``, still
+work as deprecated aliases of the same classes (importing them warns with a
+:class:`DeprecationWarning`); they will be removed in 0.2.
 """
 
 from __future__ import annotations
 
 import enum
+import warnings
 from typing import Any, Dict, Optional, Tuple, Type, Union
 
 __all__ = [
@@ -43,10 +50,10 @@ __all__ = [
     "NullArgumentError",
     "BufferTooSmallError",
     "SuperOfficeConnectionError",
-    "TlsError",
+    "TLSError",
     "SuperOfficeTimeoutError",
-    "IoError",
-    "HttpStatusError",
+    "TransportError",
+    "HTTPStatusError",
     "BadRequestError",
     "UnauthorizedError",
     "ForbiddenError",
@@ -158,7 +165,7 @@ class SuperOfficeConnectionError(SuperOfficeError, ConnectionError):
     """Name resolution failed, or the connection was refused or unreachable."""
 
 
-class TlsError(SuperOfficeError, ConnectionError):
+class TLSError(SuperOfficeError, ConnectionError):
     """The TLS handshake or certificate verification failed."""
 
 
@@ -166,11 +173,12 @@ class SuperOfficeTimeoutError(SuperOfficeError, TimeoutError):
     """The connect timeout or the total timeout expired."""
 
 
-class IoError(SuperOfficeError, OSError):
-    """The connection broke, or the server's answer was not valid HTTP."""
+class TransportError(SuperOfficeError, OSError):
+    """The connection broke, or the server's answer was not valid HTTP
+    (``SO_ERR_IO``; httpx's name for the same family)."""
 
 
-class HttpStatusError(SuperOfficeError):
+class HTTPStatusError(SuperOfficeError):
     """The server answered with a status outside 2xx (see :attr:`http_status`).
 
     Raised as such for statuses that have no subclass (3xx, 405, 418, ...);
@@ -178,27 +186,27 @@ class HttpStatusError(SuperOfficeError):
     """
 
 
-class BadRequestError(HttpStatusError):
+class BadRequestError(HTTPStatusError):
     """The server answered 400 Bad Request."""
 
 
-class UnauthorizedError(HttpStatusError):
+class UnauthorizedError(HTTPStatusError):
     """The server answered 401: the credentials were refused."""
 
 
-class ForbiddenError(HttpStatusError):
+class ForbiddenError(HTTPStatusError):
     """The server answered 403 Forbidden."""
 
 
-class NotFoundError(HttpStatusError):
+class NotFoundError(HTTPStatusError):
     """The server answered 404 (e.g. ``SoNotFoundException`` for a missing person)."""
 
 
-class RateLimitedError(HttpStatusError):
+class RateLimitedError(HTTPStatusError):
     """The server answered 429, after any retries the client was allowed."""
 
 
-class ServerError(HttpStatusError):
+class ServerError(HTTPStatusError):
     """The server answered with a 5xx status."""
 
 
@@ -237,10 +245,10 @@ EXCEPTION_BY_CODE: Dict[int, Type[SuperOfficeError]] = {
     ResultCode.INVALID_ARGUMENT: InvalidArgumentError,
     ResultCode.BUFFER_TOO_SMALL: BufferTooSmallError,
     ResultCode.CONNECT: SuperOfficeConnectionError,
-    ResultCode.TLS: TlsError,
+    ResultCode.TLS: TLSError,
     ResultCode.TIMEOUT: SuperOfficeTimeoutError,
-    ResultCode.IO: IoError,
-    ResultCode.HTTP_STATUS: HttpStatusError,
+    ResultCode.IO: TransportError,
+    ResultCode.HTTP_STATUS: HTTPStatusError,
     ResultCode.BAD_REQUEST: BadRequestError,
     ResultCode.UNAUTHORIZED: UnauthorizedError,
     ResultCode.FORBIDDEN: ForbiddenError,
@@ -256,3 +264,23 @@ def exception_class_for(code: int) -> Type[SuperOfficeError]:
     """The exception class for a non-zero ``so_result`` code (the base class
     :class:`SuperOfficeError` for a code this binding does not know)."""
     return EXCEPTION_BY_CODE.get(code, SuperOfficeError)
+
+
+#: The binding's first names, kept as deprecated aliases (removed in 0.2).
+DEPRECATED_NAMES: Dict[str, str] = {
+    "TlsError": "TLSError",
+    "IoError": "TransportError",
+    "HttpStatusError": "HTTPStatusError",
+}
+
+
+def __getattr__(name: str) -> Any:
+    new = DEPRECATED_NAMES.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"superoffice_ffi.{name} is deprecated; use superoffice_ffi.{new}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return globals()[new]
