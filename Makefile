@@ -15,7 +15,7 @@ WITH_STUB := $(ROOT)/tests/with-stub.sh
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install install wheel clean bench \
-        test-c-faults test-soak test-fuzz-smoke fuzz
+        test-c-faults test-soak test-fuzz-smoke fuzz test-c-async test-c-async-helgrind bench-async
 
 all: build
 
@@ -73,7 +73,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-soak test-c-valgrind test-install test-python test-csharp
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-async test-c-async-helgrind test-soak test-c-valgrind test-install test-python test-csharp
 
 test-rust:
 	cargo test --release --all-targets
@@ -102,6 +102,26 @@ test-soak: $(BUILD)/c/soak
 $(BUILD)/c/test_faults $(BUILD)/c/soak: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
+
+## The asynchronous send: exactly-once callbacks, cancellation, so_client_free with sends
+## outstanding, 10,000 sends with random cancels; under ASan and UBSan.
+test-c-async: $(BUILD)/c/test_async
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(BUILD)/c/test_async
+
+## The same tests under valgrind's helgrind (the data-race detector; this toolchain has no
+## ThreadSanitizer build of std), with 300 sends instead of 10,000.
+test-c-async-helgrind: $(BUILD)/c/test_async_plain
+	SO_ASYNC_N=300 valgrind --tool=helgrind --quiet --error-exitcode=3 \
+		--suppressions=$(ROOT)/tests/c/helgrind.supp $(BUILD)/c/test_async_plain
+
+$(BUILD)/c/test_async: tests/c/test_async.c tests/c/harness.h include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
+
+$(BUILD)/c/test_async_plain: tests/c/test_async.c tests/c/harness.h include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C) $< -o $@ $(LINK_LIB)
 
 ## 10 s of each fuzz target (fuzz/run.sh installs cargo-fuzz when missing; it runs on
 ## the stable toolchain with RUSTC_BOOTSTRAP=1).
@@ -134,6 +154,11 @@ wheel: $(LIB)
 ## writes BENCHMARKS.md (installs nginx and libcurl's headers when missing).
 bench: $(LIB)
 	bench/run.sh
+
+## 10,000 asynchronous sends to the stub (delay_ms=20) from C callbacks, Python asyncio and
+## C# Tasks at 64 and 256 in flight, beside httpx.AsyncClient; see BENCHMARKS.md.
+bench-async: $(LIB) $(STUB)
+	$(WITH_STUB) bench/async/run.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Timeout = 12,
     /// The connection broke, or the answer was not valid HTTP.
     Io = 13,
+    /// An asynchronous send was cancelled (or its client freed) before it ended.
+    Cancelled = 14,
     /// A status outside 2xx not covered by a more precise kind.
     HttpStatus = 20,
     /// 400.

@@ -28,6 +28,10 @@ pub enum so_result {
     SO_ERR_TIMEOUT = 12,
     /// The connection broke, or the server's answer was not valid HTTP.
     SO_ERR_IO = 13,
+    /// An asynchronous send was cancelled (`so_operation_cancel`, `so_operation_free`
+    /// before its end, or `so_client_free`) before it ended; its message says whether
+    /// the server may already have received the request.
+    SO_ERR_CANCELLED = 14,
     /// The server answered with a status outside 2xx not listed below (3xx included:
     /// redirects are not followed).
     SO_ERR_HTTP_STATUS = 20,
@@ -59,6 +63,7 @@ impl From<ErrorKind> for so_result {
             ErrorKind::Tls => so_result::SO_ERR_TLS,
             ErrorKind::Timeout => so_result::SO_ERR_TIMEOUT,
             ErrorKind::Io => so_result::SO_ERR_IO,
+            ErrorKind::Cancelled => so_result::SO_ERR_CANCELLED,
             ErrorKind::HttpStatus => so_result::SO_ERR_HTTP_STATUS,
             ErrorKind::BadRequest => so_result::SO_ERR_BAD_REQUEST,
             ErrorKind::Unauthorized => so_result::SO_ERR_UNAUTHORIZED,
@@ -167,6 +172,7 @@ pub extern "C" fn so_result_str(r: i32) -> *const c_char {
         11 => c"TLS handshake or certificate verification failed",
         12 => c"timed out",
         13 => c"connection broken or invalid HTTP answer",
+        14 => c"cancelled",
         20 => c"unexpected HTTP status",
         21 => c"bad request (400)",
         22 => c"unauthorized (401)",
