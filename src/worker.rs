@@ -195,9 +195,15 @@ impl Pool {
         for job in sending {
             job.operation().cancel();
         }
+        // A thread of the pool cannot wait for itself: should a completion free the
+        // client after all (the header forbids it; a garbage collector running a
+        // finalizer on that thread could), that one thread is left to end on its own.
+        let me = std::thread::current().id();
         let threads = std::mem::take(&mut shared.lock().threads);
         for t in threads {
-            let _ = t.join();
+            if t.thread().id() != me {
+                let _ = t.join();
+            }
         }
         let notifier = {
             let mut state = shared.lock();
@@ -205,7 +211,7 @@ impl Pool {
             shared.notices.notify_all();
             state.notifier.take()
         };
-        if let Some(t) = notifier {
+        if let Some(t) = notifier.filter(|t| t.thread().id() != me) {
             let _ = t.join();
         }
     }

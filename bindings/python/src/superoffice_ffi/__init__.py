@@ -18,6 +18,7 @@ for where it is looked for) and checks its version; failures raise
 from __future__ import annotations
 
 from . import _native
+from .aio import AsyncClient
 from .client import (
     LOG_DEBUG,
     LOG_ERROR,
@@ -45,6 +46,7 @@ from .errors import (
     LibraryVersionError,
     NotFoundError,
     NullArgumentError,
+    OperationCancelledError,
     PanicError,
     RateLimitedError,
     ResultCode,
@@ -76,6 +78,7 @@ def library_source() -> str:
 
 __all__ = [
     "Client",
+    "AsyncClient",
     "SendItem",
     "SendResult",
     "lookup_tenant_api_url",
@@ -100,6 +103,7 @@ __all__ = [
     "TlsError",
     "SuperOfficeTimeoutError",
     "IoError",
+    "OperationCancelledError",
     "HttpStatusError",
     "BadRequestError",
     "UnauthorizedError",

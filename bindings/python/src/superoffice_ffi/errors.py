@@ -15,6 +15,9 @@ Hierarchy (builtin bases in brackets)::
     +-- TlsError              [ConnectionError]       SO_ERR_TLS (11)
     +-- SuperOfficeTimeoutError [TimeoutError]        SO_ERR_TIMEOUT (12)
     +-- IoError               [OSError]    SO_ERR_IO (13)
+    +-- OperationCancelledError            SO_ERR_CANCELLED (14): an AsyncClient's send
+    |                                      ended by aclose() (task.cancel() raises
+    |                                      asyncio.CancelledError instead)
     +-- HttpStatusError                    SO_ERR_HTTP_STATUS (20): other non-2xx
     |   +-- BadRequestError                SO_ERR_BAD_REQUEST (21): 400
     |   +-- UnauthorizedError              SO_ERR_UNAUTHORIZED (22): 401
@@ -46,6 +49,7 @@ __all__ = [
     "TlsError",
     "SuperOfficeTimeoutError",
     "IoError",
+    "OperationCancelledError",
     "HttpStatusError",
     "BadRequestError",
     "UnauthorizedError",
@@ -74,6 +78,7 @@ class ResultCode(enum.IntEnum):
     TLS = 11
     TIMEOUT = 12
     IO = 13
+    CANCELLED = 14
     HTTP_STATUS = 20
     BAD_REQUEST = 21
     UNAUTHORIZED = 22
@@ -170,6 +175,11 @@ class IoError(SuperOfficeError, OSError):
     """The connection broke, or the server's answer was not valid HTTP."""
 
 
+class OperationCancelledError(SuperOfficeError):
+    """An asynchronous send was cancelled before it ended (its client was closed);
+    the message says whether the server may already have received the request."""
+
+
 class HttpStatusError(SuperOfficeError):
     """The server answered with a status outside 2xx (see :attr:`http_status`).
 
@@ -240,6 +250,7 @@ EXCEPTION_BY_CODE: Dict[int, Type[SuperOfficeError]] = {
     ResultCode.TLS: TlsError,
     ResultCode.TIMEOUT: SuperOfficeTimeoutError,
     ResultCode.IO: IoError,
+    ResultCode.CANCELLED: OperationCancelledError,
     ResultCode.HTTP_STATUS: HttpStatusError,
     ResultCode.BAD_REQUEST: BadRequestError,
     ResultCode.UNAUTHORIZED: UnauthorizedError,
