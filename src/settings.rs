@@ -507,6 +507,18 @@ mod tests {
     }
 
     #[test]
+    fn max_in_flight_is_1_to_1024_default_16() {
+        let mut s = Settings::new("https://h/Cust1").unwrap();
+        assert_eq!(s.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+        assert_eq!(DEFAULT_MAX_IN_FLIGHT, 16);
+        assert!(s.set_max_in_flight(0).is_err());
+        assert!(s.set_max_in_flight(1025).is_err());
+        assert!(s.set_max_in_flight(1).is_ok());
+        assert!(s.set_max_in_flight(1024).is_ok());
+        assert_eq!(s.max_in_flight, 1024);
+    }
+
+    #[test]
     fn base_url_forms_mean_the_same() {
         for form in [
             "https://sod.superoffice.com/Cust12345",

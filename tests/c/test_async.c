@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
 
 static int g_unique;
 static long g_stress_n = 10000;
@@ -503,6 +504,48 @@ static void test_at_most_max_in_flight_on_the_network(void) {
     so_client_free(c);
 }
 
+/* After fork() the child has none of the parent's worker threads: its sends get workers of
+   its own, and so_client_free there does not wait for the parent's. */
+static void test_fork_child_gets_its_own_workers(void) {
+    if (getenv("SO_ASYNC_SKIP_FORK")) {
+        printf("    skipped (SO_ASYNC_SKIP_FORK)\n");
+        return;
+    }
+    TENANT("fork", "");
+    so_client *c = client_with(base, 2, 5000);
+    CHECK(c != NULL);
+    rec_t r;
+    rec_init(&r);
+    so_operation *op = NULL;
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
+    CHECK(wait_for(&r, 5000));
+    so_operation_free(op);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        rec_t rc;
+        rec_init(&rc);
+        so_operation *cop = NULL;
+        int ok = so_send_cc_password_email_async(c, 671, NULL, NULL, NULL, on_done, &rc, &cop) == SO_OK &&
+                 wait_for(&rc, 5000) && atomic_load(&rc.code) == SO_OK;
+        so_operation_free(cop);
+        so_client_free(c);
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    rec_t again;
+    rec_init(&again);
+    CHECK_RC(so_send_cc_password_email_async(c, 672, NULL, NULL, NULL, on_done, &again, &op), SO_OK);
+    CHECK(wait_for(&again, 5000));
+    CHECK(atomic_load(&again.code) == SO_OK);
+    so_operation_free(op);
+    so_client_free(c);
+    CHECK(stub_count(prefix) == 3);
+}
+
 /* ---------- many sends with random cancels ---------- */
 
 typedef struct {
@@ -636,6 +679,7 @@ int main(int argc, char **argv) {
     RUN(test_client_free_with_sends_outstanding);
     RUN(test_callback_may_start_new_sends);
     RUN(test_at_most_max_in_flight_on_the_network);
+    RUN(test_fork_child_gets_its_own_workers);
     RUN(test_many_sends_with_random_cancels);
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;
