@@ -81,24 +81,31 @@ def _text(raw: Optional[bytes]) -> str:
     return raw.decode("utf-8", "replace") if raw else ""
 
 
-def _settle(entry: _Pending, op: int, code: int, status: int, message: str, error_type: str) -> None:
-    """On the event loop: free the operation and complete the future."""
+def _settle(entry: _Pending, op: int, code: int) -> None:
+    """On the event loop: read the outcome, free the operation, complete the future.
+    (The operation stays valid until freed here, so the library's thread only hands it
+    over: the less it does while holding the GIL, the less the loop waits for it.)"""
     entry.settled = True
-    lib.so_operation_free(op)
     future = entry.future
     if future.done():  # the task was cancelled; the native send ended as cancelled
+        lib.so_operation_free(op)
         return
+    status = int(lib.so_operation_http_status(op))
     if code == ResultCode.OK:
+        lib.so_operation_free(op)
         future.set_result(status)
-    else:
-        future.set_exception(
-            exception_class_for(code)(message or _native.result_str(code), code, status, error_type)
-        )
+        return
+    message = _text(lib.so_operation_error_message(op))
+    error_type = _text(lib.so_operation_error_type(op))
+    lib.so_operation_free(op)
+    future.set_exception(
+        exception_class_for(code)(message or _native.result_str(code), code, status, error_type)
+    )
 
 
 def _on_complete(userdata: Optional[int], op: Optional[int], code: int) -> None:
-    """The native callback, on a thread of the library: read the outcome, hand it to the
-    event loop. Never raises into the library."""
+    """The native callback, on a thread of the library: hand the operation to the event
+    loop. Never raises into the library."""
     try:
         with _pending_lock:
             entry = _pending.pop(int(userdata or 0), None)
@@ -106,11 +113,8 @@ def _on_complete(userdata: Optional[int], op: Optional[int], code: int) -> None:
             if op:
                 lib.so_operation_free(op)
             return
-        status = int(lib.so_operation_http_status(op))
-        message = _text(lib.so_operation_error_message(op))
-        error_type = _text(lib.so_operation_error_type(op))
         try:
-            entry.loop.call_soon_threadsafe(_settle, entry, op, int(code), status, message, error_type)
+            entry.loop.call_soon_threadsafe(_settle, entry, op, int(code))
         except RuntimeError:  # the event loop is closed: nobody awaits it any more
             lib.so_operation_free(op)
     except BaseException:  # pragma: no cover - never unwind into the library
