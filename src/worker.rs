@@ -130,7 +130,8 @@ impl Pool {
     }
 
     /// Queues a job: it will be completed exactly once, on a thread of the pool. Fails
-    /// (and will never complete the job) only when no thread could be started at all.
+    /// (and will never complete the job) when no thread could be started at all, or when
+    /// the pool is closed.
     pub fn submit(&self, job: Arc<dyn Job>) -> Result<(), Error> {
         job.operation().set_job(Arc::downgrade(&job));
         let shared = &self.shared;
@@ -139,7 +140,13 @@ impl Pool {
             forget_parent_threads(&mut state);
         }
         if state.closing {
-            // A callback started a send while the client is being freed.
+            if state.workers_gone || state.notifier.is_none() {
+                // Closed: no thread is left to complete it (the C ABI cannot get here:
+                // its client is freed).
+                return Err(Error::new(ErrorKind::Cancelled, "the client is closed; nothing was sent"));
+            }
+            // A callback started a send while the client is being freed: the notifier,
+            // still running, completes it as cancelled.
             drop(state);
             shared.deliver_cancelled(job, true);
             return Ok(());
