@@ -17,11 +17,14 @@ use superoffice::{Client, ErrorKind, PasswordEmail, Settings};
 
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);
 
-/// A job that records how its operation ended, when, and on which thread.
+/// When an operation ended, on which thread, and how (the status or the error's kind).
+type Ended = (Instant, ThreadId, Result<u16, ErrorKind>);
+
+/// A job that records how its operation ended.
 struct Recorder {
     op: Operation,
     calls: AtomicUsize,
-    ended: Mutex<Option<(Instant, ThreadId, Result<u16, ErrorKind>)>>,
+    ended: Mutex<Option<Ended>>,
 }
 
 impl Job for Recorder {
@@ -54,7 +57,7 @@ fn start(pool: &Pool, person_id: i32) -> Arc<Recorder> {
     job
 }
 
-fn wait(job: &Recorder) -> (Instant, ThreadId, Result<u16, ErrorKind>) {
+fn wait(job: &Recorder) -> Ended {
     let until = Instant::now() + Duration::from_secs(10);
     while job.calls.load(Ordering::SeqCst) == 0 {
         assert!(Instant::now() < until, "no completion");
