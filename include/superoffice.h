@@ -336,7 +336,8 @@ so_result so_send_cc_password_email(const struct so_client *c,
  * `so_client_free` returns only after every callback has returned and every worker
  * thread of the client has exited: no callback runs after it returns, and once every
  * client is freed the library may be unloaded. A wait for an answer is interrupted at
- * once; a connect or name lookup in progress may hold it up to the connect timeout.
+ * once; a connect in progress may hold it up to the connect timeout, a name lookup up to
+ * the total timeout (ureq bounds a lookup by the total timeout only).
  * The operations themselves outlive the client: free each with `so_operation_free`.
  * A callback must not call `so_client_free` on its own client.
  */
@@ -426,8 +427,9 @@ so_result so_send_cc_password_email_async(const struct so_client *c,
  * worker sending it, which serves that request alone) and ends promptly. Either way its
  * callback comes with `SO_ERR_CANCELLED`, and the message of one that was on the
  * network says that the server may already have received the request. A connect or
- * name lookup in progress is not interrupted: the callback then comes when it ends, at
- * most the connect timeout later. Cancelling an operation that has ended (its outcome
+ * name lookup in progress is not interrupted (ureq can interrupt a connection only once
+ * it is made): the callback then comes when it ends, at most the connect timeout later
+ * for a connect, the total timeout for a name lookup. Cancelling an operation that has ended (its outcome
  * stays as it was), or cancelling twice, is a no-op that returns `SO_OK`. NULL gives
  * `SO_ERR_NULL_ARGUMENT`.
  */

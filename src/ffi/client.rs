@@ -69,7 +69,8 @@ pub extern "C" fn so_send_cc_password_email(
 /// `so_client_free` returns only after every callback has returned and every worker
 /// thread of the client has exited: no callback runs after it returns, and once every
 /// client is freed the library may be unloaded. A wait for an answer is interrupted at
-/// once; a connect or name lookup in progress may hold it up to the connect timeout.
+/// once; a connect in progress may hold it up to the connect timeout, a name lookup up to
+/// the total timeout (ureq bounds a lookup by the total timeout only).
 /// The operations themselves outlive the client: free each with `so_operation_free`.
 /// A callback must not call `so_client_free` on its own client.
 #[no_mangle]

@@ -137,8 +137,9 @@ pub extern "C" fn so_send_cc_password_email_async(
 /// worker sending it, which serves that request alone) and ends promptly. Either way its
 /// callback comes with `SO_ERR_CANCELLED`, and the message of one that was on the
 /// network says that the server may already have received the request. A connect or
-/// name lookup in progress is not interrupted: the callback then comes when it ends, at
-/// most the connect timeout later. Cancelling an operation that has ended (its outcome
+/// name lookup in progress is not interrupted (ureq can interrupt a connection only once
+/// it is made): the callback then comes when it ends, at most the connect timeout later
+/// for a connect, the total timeout for a name lookup. Cancelling an operation that has ended (its outcome
 /// stays as it was), or cancelling twice, is a no-op that returns `SO_OK`. NULL gives
 /// `SO_ERR_NULL_ARGUMENT`.
 #[no_mangle]
