@@ -6,6 +6,7 @@ ROOT      := $(abspath .)
 TARGET    := $(ROOT)/target/release
 LIB       := $(TARGET)/libsuperoffice.so
 STUB      := $(TARGET)/examples/stub_server
+CLI       := $(TARGET)/superoffice
 BUILD     := $(ROOT)/build
 CC        ?= gcc
 CFLAGS_C  := -std=c11 -O0 -g -Wall -Wextra -Werror -I$(ROOT)/include
@@ -14,17 +15,19 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 WITH_STUB := $(ROOT)/tests/with-stub.sh
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
-        test-python test-csharp test-install install wheel clean bench \
-        test-c-faults test-soak test-fuzz-smoke fuzz test-c-async test-c-async-tsan bench-async
+        test-python test-csharp test-install test-cli install wheel clean bench \
+        test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
+        test-c-async test-c-async-tsan bench-async
 
 all: build
 
-## Build the library (shared and static), the stub server and the C programs.
-build: $(TARGET)/libsuperoffice.so.0 $(BUILD)/c/send_password_email $(BUILD)/c/test_superoffice
+## Build the library (shared and static), the `superoffice` command line, the stub server
+## and the C programs.
+build: $(TARGET)/libsuperoffice.so.0 $(CLI) $(BUILD)/c/send_password_email $(BUILD)/c/test_superoffice
 
-$(LIB) $(STUB): $(shell find src examples tests/stub -name '*.rs') Cargo.toml build.rs
-	cargo build --release --lib --example stub_server
-	@touch $(LIB) $(STUB)
+$(LIB) $(STUB) $(CLI): $(shell find src examples tests/stub -name '*.rs') Cargo.toml build.rs
+	cargo build --release --lib --bins --example stub_server
+	@touch $(LIB) $(STUB) $(CLI)
 
 # Programs linked against target/release look for the soname.
 $(TARGET)/libsuperoffice.so.0: $(LIB)
@@ -73,7 +76,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-async test-c-async-tsan test-soak test-c-valgrind test-install test-python test-csharp
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-soak test-c-valgrind test-install test-cli test-python test-csharp test-ts
 
 test-rust:
 	cargo test --release --all-targets
@@ -99,7 +102,19 @@ test-soak: $(BUILD)/c/soak
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=0 UBSAN_OPTIONS=halt_on_error=1 \
 		$(BUILD)/c/soak churn 100000
 
-$(BUILD)/c/test_faults $(BUILD)/c/soak: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
+## Signals that interrupt a send (with and without a timeout) and fork() of a process
+## holding a client; POSIX only, under ASan and UBSan.
+test-c-posix: $(BUILD)/c/test_posix
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(BUILD)/c/test_posix
+
+## Keep-alive against a real nginx started on a free loopback port (installed when
+## missing): every third connection closed, and the idle-timeout race.
+test-keepalive: $(BUILD)/c/test_keepalive
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/nginx/keepalive.sh $(BUILD)/c/test_keepalive
+
+$(BUILD)/c/test_faults $(BUILD)/c/soak $(BUILD)/c/test_posix $(BUILD)/c/test_keepalive: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
 
@@ -135,13 +150,23 @@ test-python:
 test-csharp:
 	bindings/csharp/run-tests.sh
 
-## Install the shared and static libraries, the header and superoffice.pc under PREFIX.
+## The official TypeScript client (@superoffice/webapi from npm, installed quietly when
+## missing) against the stub, once per authentication scheme; skipped when npm is unreachable.
+test-ts:
+	tests/ts/run.sh
+
+## Install the shared and static libraries, the header, superoffice.pc and the
+## `superoffice` program under PREFIX.
 PREFIX ?= /usr/local
-install: $(LIB)
+install: $(LIB) $(CLI)
 	packaging/install.sh $(PREFIX)
 
-test-install: $(LIB)
+test-install: $(LIB) $(CLI)
 	tests/install_test.sh
+
+## The `superoffice` program as an operator runs it (tests/cli.rs, in test-rust, covers more).
+test-cli: $(CLI)
+	tests/cli_test.sh
 
 ## A Python wheel that carries the library.
 wheel: $(LIB)
@@ -151,6 +176,12 @@ wheel: $(LIB)
 ## writes BENCHMARKS.md (installs nginx and libcurl's headers when missing).
 bench: $(LIB)
 	bench/run.sh
+
+## The latency-bound batch: N sends to the stub answering after 20 ms, at concurrency 1, 8
+## and 64, this library beside libcurl multi, httpx, requests and the official TypeScript
+## client; writes its section of BENCHMARKS.md. Not part of make test.
+bench-latency: $(LIB)
+	bench/latency.sh
 
 ## 10,000 asynchronous sends to the stub (delay_ms=20) from C callbacks, Python asyncio and
 ## C# Tasks at 64 and 256 in flight, beside httpx.AsyncClient; see BENCHMARKS.md.

@@ -6,8 +6,7 @@
 //! Prints `stub listening on http://127.0.0.1:PORT`, writes `http://127.0.0.1:PORT` to
 //! FILE (atomically: written beside it, then renamed) and serves until killed.
 
-#[path = "../tests/stub/mod.rs"]
-mod stub;
+use superoffice_stub as stub;
 
 use std::io::Write;
 use std::process::exit;

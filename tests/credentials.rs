@@ -2,7 +2,7 @@
 //! in `Debug` output, not to another host through a redirect. (That secrets are wiped
 //! from memory is `tests/zeroize.rs`.)
 
-mod stub;
+use superoffice_stub as stub;
 mod support;
 
 use std::ffi::{CStr, CString};

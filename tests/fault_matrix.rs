@@ -4,7 +4,7 @@
 //! may have reached the server. The server is the in-process stub (`tests/stub`) and its
 //! fault directives (`docs/stub-protocol.md`).
 
-mod stub;
+use superoffice_stub as stub;
 mod support;
 
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The core against the stub server on loopback: wire requests, errors, batch,
 //! credential refresh, logging, tenant lookup.
 
-mod stub;
+use superoffice_stub as stub;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -311,4 +311,57 @@ fn a_pooled_connection_the_server_closed_is_not_used() {
         std::thread::sleep(Duration::from_millis(100)); // let the server's FIN arrive
     }
     assert_eq!(requests.load(Ordering::SeqCst), 5);
+}
+
+/// Freeing a client closes its pooled keep-alive connection at once, and a request in
+/// progress on another thread ends instead of waiting for its answer.
+#[test]
+fn shutting_a_client_down_closes_its_connections_and_ends_waiting_sends() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel::<std::net::TcpStream>();
+    std::thread::spawn(move || {
+        for (i, conn) in listener.incoming().enumerate() {
+            let Ok(mut conn) = conn else { return };
+            let mut buf = [0u8; 4096];
+            let mut got = Vec::new();
+            while !(got.windows(4).any(|w| w == b"\r\n\r\n") && got.ends_with(b"}")) {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            // The first connection is answered and kept; later ones are never answered.
+            if tx.send(conn.try_clone().unwrap()).is_err() {
+                return;
+            }
+            if i == 0 {
+                let _ = conn.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+            }
+        }
+    });
+    let mut settings = ticket_settings(&format!("http://127.0.0.1:{port}/Cust1"));
+    settings.set_proxy(Some("")).unwrap();
+    settings.set_timeouts_ms(2000, 0);
+    let client = Client::new(&settings).unwrap();
+    client.send_cc_password_email(&email(670)).unwrap();
+    let mut pooled = rx.recv().unwrap();
+    pooled.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    drop(client);
+    let mut byte = [0u8; 1];
+    assert_eq!(pooled.read(&mut byte).unwrap(), 0, "the pooled connection is closed when the client is freed");
+
+    // A send waiting for an answer that never comes, with no timeout: shutdown ends it.
+    let client = Arc::new(Client::new(&settings).unwrap());
+    let sender = {
+        let client = Arc::clone(&client);
+        std::thread::spawn(move || client.send_cc_password_email(&email(670)))
+    };
+    let _waiting = rx.recv().unwrap(); // the request arrived
+    let started = Instant::now();
+    client.shutdown();
+    let result = sender.join().unwrap();
+    assert!(result.is_err(), "a send interrupted by shutdown fails");
+    assert!(started.elapsed() < Duration::from_secs(5), "shutdown ended the wait: {:?}", started.elapsed());
 }

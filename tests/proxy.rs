@@ -8,7 +8,7 @@
 //! headers, `Authorization` among them, stay inside the tunnel). A proxy must
 //! therefore allow CONNECT to the server's port (tinyproxy's `ConnectPort`).
 
-mod stub;
+use superoffice_stub as stub;
 mod support;
 
 use std::ffi::{CStr, CString};

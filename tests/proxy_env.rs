@@ -3,7 +3,7 @@
 //! when a client is created. A test binary of its own, every test holding one lock, so
 //! that changing the environment races nothing.
 
-mod stub;
+use superoffice_stub as stub;
 mod support;
 
 use std::sync::{Mutex, MutexGuard};

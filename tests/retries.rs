@@ -4,7 +4,7 @@
 //! Everything that may have reached the server is sent exactly once: the stub's request
 //! log proves it case by case.
 
-mod stub;
+use superoffice_stub as stub;
 mod support;
 
 use std::sync::Arc;

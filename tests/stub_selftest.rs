@@ -1,7 +1,8 @@
 //! Self-test of the SuperOffice stub server (tests/stub/mod.rs) against
 //! docs/stub-protocol.md, with hand-written HTTP over raw TCP sockets.
 
-mod stub;
+use superoffice_stub as stub;
+use superoffice_stub::httparse;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -418,7 +419,7 @@ fn content_type_must_be_json() {
 }
 
 #[test]
-fn body_must_have_exactly_the_four_keys() {
+fn body_keys_are_bound_without_regard_to_case() {
     let s = Stub::start();
     let path = ep("/body");
     let bad = [
@@ -426,9 +427,9 @@ fn body_must_have_exactly_the_four_keys() {
         "not json",
         "[]",
         "null",
-        r#"{"PersonId":670,"From":"a","To":"b"}"#,
+        r#"{"From":"a","To":"b","Subject":"s"}"#,
         r#"{"PersonId":670,"From":"a","To":"b","Subject":"s","Extra":1}"#,
-        r#"{"personId":670,"from":"a","to":"b","subject":"s"}"#,
+        r#"{"PersonId":670,"personid":670,"From":"a","To":"b","Subject":"s"}"#,
         r#"{"PersonId":"670","From":"a","To":"b","Subject":"s"}"#,
         r#"{"PersonId":670.5,"From":"a","To":"b","Subject":"s"}"#,
         r#"{"PersonId":null,"From":"a","To":"b","Subject":"s"}"#,
@@ -447,6 +448,10 @@ fn body_must_have_exactly_the_four_keys() {
         r#"{"PersonId":670,"From":null,"To":null,"Subject":null}"#,
         r#"{"Subject":"s","To":"b","From":"a","PersonId":-3}"#,
         r#"{ "PersonId" : 0 , "From" : "" , "To" : "" , "Subject" : "" }"#,
+        r#"{"personId":670,"from":"a","to":"b","subject":"s"}"#,
+        r#"{"PERSONID":670,"fRoM":"a","To":"b","SUBJECT":"s"}"#,
+        r#"{"PersonId":670,"From":"a","To":"b"}"#,
+        r#"{"personId":670}"#,
     ];
     for b in ok {
         assert_eq!(once(&s, &post(&path, &[BASIC, JSON_CT], b)).status, 204, "body {b:?}");

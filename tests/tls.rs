@@ -3,7 +3,7 @@
 //! with a precise message when the issuer is unknown, the certificate has expired or is
 //! not yet valid, or names another host; the default trust store is the system's.
 
-mod stub;
+use superoffice_stub as stub;
 mod support;
 
 use std::ffi::{CStr, CString};

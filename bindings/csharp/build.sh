@@ -20,8 +20,8 @@ if ! command -v mcs >/dev/null 2>&1 || ! command -v mono >/dev/null 2>&1; then
     if [ "$(id -u)" -ne 0 ]; then
         sudo="sudo"
     fi
-    $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y mono-mcs mono-runtime
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq mono-mcs mono-runtime >/dev/null
 fi
 
 mkdir -p "$build_dir"
@@ -31,6 +31,8 @@ mcs "${mcs_flags[@]}" -target:library -doc:"$build_dir/SuperOffice.Ffi.xml" \
     -out:"$build_dir/SuperOffice.Ffi.dll" "$csharp_dir"/src/*.cs
 mcs "${mcs_flags[@]}" -target:exe -r:"$build_dir/SuperOffice.Ffi.dll" \
     -out:"$build_dir/Tests.exe" "$csharp_dir/tests/Tests.cs"
+mcs "${mcs_flags[@]}" -target:exe -r:"$build_dir/SuperOffice.Ffi.dll" \
+    -out:"$build_dir/GcStress.exe" "$csharp_dir/tests/GcStress.cs"
 mcs "${mcs_flags[@]}" -target:exe -r:"$build_dir/SuperOffice.Ffi.dll" \
     -out:"$build_dir/SendPasswordEmail.exe" "$csharp_dir/samples/SendPasswordEmail.cs"
 

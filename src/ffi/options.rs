@@ -183,6 +183,11 @@ pub extern "C" fn so_options_set_select(o: *mut so_options, select: *const c_cha
 /// 10,000 and 30,000. The total covers the whole call: connecting, sending, reading the
 /// answer, every retry and every `Retry-After` wait. A connect limit larger than the
 /// total is cut to the total.
+///
+/// Both hold under signals: a system call interrupted by a signal (EINTR, as a garbage
+/// collector's signals cause) is resumed within the same deadline. A total of 0 is
+/// therefore passed to the HTTP stack as a finite limit of 30 days, because it gives up
+/// on an interrupted call when it has no limit at all; a connect of 0 has no limit.
 #[no_mangle]
 pub extern "C" fn so_options_set_timeout_ms(o: *mut so_options, connect_ms: u32, total_ms: u32) -> so_result {
     with_options(o, |s| {
