@@ -42,6 +42,11 @@ C_TYPES = {
     "so_credentials_callback": _native.so_credentials_callback,
     "so_log_callback": _native.so_log_callback,
     "so_progress_callback": _native.so_progress_callback,
+    # Operations travel as plain addresses (see aio.py).
+    "so_operation *": c_void_p,
+    "const so_operation *": c_void_p,
+    "so_operation **": POINTER(c_void_p),
+    "so_completion_callback": _native.so_completion_callback,
 }
 
 
@@ -116,7 +121,8 @@ def test_every_header_function_is_declared_with_matching_types():
 
 def test_callback_types_match_header():
     callbacks = header_callbacks()
-    assert sorted(callbacks) == ["so_credentials_callback", "so_log_callback", "so_progress_callback"]
+    assert sorted(callbacks) == ["so_completion_callback", "so_credentials_callback", "so_log_callback",
+                                 "so_progress_callback"]
     for name, (ret, params) in callbacks.items():
         ours = getattr(_native, name)
         assert ours._restype_ is C_TYPES[ret], name

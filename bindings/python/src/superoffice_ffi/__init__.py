@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _native, errors
+from .aio import AsyncClient
 from .client import (
     LOG_DEBUG,
     LOG_ERROR,
@@ -46,6 +47,7 @@ from .errors import (
     LibraryVersionError,
     NotFoundError,
     NullArgumentError,
+    OperationCancelledError,
     PanicError,
     RateLimitedError,
     ResultCode,
@@ -78,6 +80,7 @@ def library_source() -> str:
 
 __all__ = [
     "Client",
+    "AsyncClient",
     "SendItem",
     "SendResult",
     "lookup_tenant_api_url",
@@ -102,6 +105,7 @@ __all__ = [
     "TLSError",
     "SuperOfficeTimeoutError",
     "TransportError",
+    "OperationCancelledError",
     "HTTPStatusError",
     "BadRequestError",
     "UnauthorizedError",

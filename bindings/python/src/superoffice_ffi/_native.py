@@ -171,8 +171,13 @@ class so_client(Structure):
     """Opaque ``so_client`` (only ever used through a pointer)."""
 
 
+class so_operation(Structure):
+    """Opaque ``so_operation``: one asynchronous send (only ever used through a pointer)."""
+
+
 so_options_p = POINTER(so_options)
 so_client_p = POINTER(so_client)
+so_operation_p = POINTER(so_operation)
 so_result = c_int32
 
 
@@ -205,6 +210,8 @@ so_credentials_callback = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t)
 so_log_callback = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
 #: ``void (*)(void *userdata, size_t done, size_t total)``
 so_progress_callback = CFUNCTYPE(None, c_void_p, c_size_t, c_size_t)
+#: ``void (*)(void *userdata, so_operation *op, so_result code)``
+so_completion_callback = CFUNCTYPE(None, c_void_p, c_void_p, c_int32)
 
 #: Log levels of ``so_log_callback``.
 SO_LOG_ERROR = 1
@@ -302,6 +309,16 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
      [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, so_progress_callback, c_void_p,
       POINTER(so_batch_result)], None),
     ("so_batch_results_clear", None, [POINTER(so_batch_result), c_size_t], None),
+    # Asynchronous send (operations are passed as plain addresses: c_void_p)
+    ("so_options_set_max_in_flight", so_result, [so_options_p, c_uint32], _check_result),
+    ("so_send_cc_password_email_async", so_result,
+     [so_client_p, c_int32, c_char_p, c_char_p, c_char_p, so_completion_callback, c_void_p,
+      POINTER(c_void_p)], _check_result),
+    ("so_operation_cancel", so_result, [c_void_p], _check_result),
+    ("so_operation_http_status", c_int32, [c_void_p], None),
+    ("so_operation_error_message", c_char_p, [c_void_p], None),
+    ("so_operation_error_type", c_char_p, [c_void_p], None),
+    ("so_operation_free", None, [c_void_p], None),
     # Tenant lookup
     ("so_lookup_tenant_api_url_sized", so_result,
      [c_char_p, c_char_p, c_void_p, c_size_t, POINTER(c_size_t)], _check_result),
