@@ -5,8 +5,9 @@
 #   Windows x86_64   cargo, mingw-w64 linker     superoffice.dll, libsuperoffice.dll.a
 #   Linux x86_64     cargo-zigbuild, glibc 2.17  libsuperoffice.so (the one that ships)
 #   Linux aarch64    cargo-zigbuild, glibc 2.17  libsuperoffice.so
-#   macOS x86_64     cargo-zigbuild              check, clippy, libsuperoffice.a (compiled,
-#   macOS arm64                                  not linked: zig ships no Apple frameworks)
+#   macOS x86_64     cargo-zigbuild              check, clippy, libsuperoffice.a (dev profile;
+#   macOS arm64                                  compiled, not linked: zig ships no Apple
+#                                                frameworks)
 #
 # Usage: packaging/cross/build.sh  (after packaging/cross/toolchains.sh)
 set -euo pipefail
@@ -30,8 +31,9 @@ step "Linux aarch64, glibc 2.17: libsuperoffice.so" \
 for t in x86_64-apple-darwin aarch64-apple-darwin; do
     step "$t: check" cargo-zigbuild check --quiet --lib --target "$t"
     step "$t: clippy" cargo-zigbuild clippy --quiet --lib --target "$t" -- -D warnings
-    # The whole crate compiled for release, ring's C and assembly included; a dylib
+    # The whole crate compiled, ring's C and assembly included (the dev profile: the
+    # release profile's LTO would double the time for nothing that can ship); a dylib
     # would need Apple's Security and CoreFoundation frameworks to link.
     step "$t: libsuperoffice.a (compiled, not linked)" \
-        cargo-zigbuild rustc --quiet --release --lib --target "$t" --crate-type staticlib
+        cargo-zigbuild rustc --quiet --lib --target "$t" --crate-type staticlib
 done

@@ -19,6 +19,12 @@ mkdir -p "$cross"
 log="$cross/toolchains.log"
 : >"$log"
 
+# What is being installed: on stderr, or only in the log with --or-skip (make test stays quiet).
+say() {
+    echo "toolchains: $*" >>"$log"
+    if [ -z "$skip_as" ]; then echo "toolchains: $*" >&2; fi
+}
+
 cannot() {
     if [ -n "$skip_as" ]; then
         echo "$skip_as: skipped: $1 (details: ${log#"$root"/})"
@@ -35,7 +41,7 @@ for t in "${cross_rust_targets[@]}"; do
     grep -qx "$t" <<<"$installed" || missing+=("$t")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-    echo "toolchains: rustup target add ${missing[*]}" >&2
+    say "rustup target add ${missing[*]}"
     rustup target add "${missing[@]}" >>"$log" 2>&1 || cannot "rustup could not add ${missing[*]}"
 fi
 
@@ -50,7 +56,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
         command -v sudo >/dev/null 2>&1 || cannot "${missing[*]} missing and neither root nor sudo"
         sudo="sudo -n"
     fi
-    echo "toolchains: apt-get install ${missing[*]}" >&2
+    say "apt-get install ${missing[*]}"
     if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
         $sudo apt-get update -qq >>"$log" 2>&1 || true
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
@@ -61,7 +67,7 @@ fi
 
 # PyPI tools in their own venv.
 if [ ! -f "$cross_venv/.ready" ]; then
-    echo "toolchains: pip install ${cross_pypi_packages[*]} into ${cross_venv#"$root"/}" >&2
+    say "pip install ${cross_pypi_packages[*]} into ${cross_venv#"$root"/}"
     rm -rf "$cross_venv"
     python3 -m venv "$cross_venv" >>"$log" 2>&1 || cannot "python3 -m venv failed"
     "$cross_venv/bin/python" -m pip install -q "${cross_pypi_packages[@]}" >>"$log" 2>&1 ||
@@ -71,7 +77,7 @@ fi
 
 # The wine prefix, once.
 if [ ! -f "$WINEPREFIX/.ready" ]; then
-    echo "toolchains: initialising the wine prefix ${WINEPREFIX#"$root"/}" >&2
+    say "initialising the wine prefix ${WINEPREFIX#"$root"/}"
     rm -rf "$WINEPREFIX"
     mkdir -p "$WINEPREFIX"
     "$wine" wineboot --init >>"$log" 2>&1 || cannot "wineboot --init failed"
