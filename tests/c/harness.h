@@ -4,7 +4,8 @@
  * operating-system calls the tests need (threads, a mutex, loopback sockets, sleeping,
  * the process id), so that the tests themselves are plain C11 that builds on Linux
  * (gcc, with ASan and UBSan) and on Windows (mingw-w64, run under wine by `make cross`).
- * Included by one translation unit per program.
+ * A test of something only POSIX has (signals, fork) goes inside #ifndef _WIN32, its RUN
+ * line too. Included by one translation unit per program.
  */
 #ifndef SO_TEST_HARNESS_H
 #define SO_TEST_HARNESS_H

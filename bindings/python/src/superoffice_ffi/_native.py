@@ -57,7 +57,7 @@ REQUIRED_VERSION = "0.1.0"
 #: Environment variable naming the library file to load (checked first).
 ENV_VAR = "SUPEROFFICE_LIB"
 
-if sys.platform == "win32":  # pragma: no cover - tested by make cross, not here
+if sys.platform == "win32":  # pragma: no cover - the win_amd64 wheel's; not run here
     LIBRARY_FILE_NAME = "superoffice.dll"
 elif sys.platform == "darwin":  # pragma: no cover
     LIBRARY_FILE_NAME = "libsuperoffice.dylib"
