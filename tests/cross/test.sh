@@ -46,10 +46,10 @@ part_linux() {
         [ -n "$max" ] || fail "$so: no GLIBC_ symbol versions found"
         [ "$(printf '%s\n2.17\n' "$max" | sort -V | tail -1)" = "2.17" ] ||
             fail "$so needs GLIBC_$max, more than 2.17"
-        ok "$so needs at most GLIBC_$max"
+        ok "${so#"$root"/} needs at most GLIBC_$max"
         diff <(header_functions) <(nm -D --defined-only "$so" | awk '$3 ~ /^so_/ {print $3}' | sort) >&2 ||
             fail "$so exports other so_ functions than include/superoffice.h declares"
-        ok "$so exports the $(header_functions | wc -l) functions of the header"
+        ok "${so#"$root"/} exports the $(header_functions | wc -l) functions of the header"
     done
 }
 
