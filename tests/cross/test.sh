@@ -104,18 +104,25 @@ part_windows() {
 }
 
 part_macos() {
-    local a arch member
+    local a arch dir n bad
     for a in "$mac_x64_a" "$mac_arm64_a"; do
         [ -f "$a" ] || fail "$a is missing: run packaging/cross/build.sh"
         case "$a" in
             */aarch64-*) arch="arm64" ;;
             *) arch="x86_64" ;;
         esac
-        member="$(ar t "$a" | grep -m1 -E '^superoffice.*\.o$' || ar t "$a" | grep -m1 '\.o$')"
-        what="$(ar p "$a" "$member" | file -b -)"
-        grep -Eq "^Mach-O 64-bit $arch object" <<<"$what" ||
-            fail "$a: $member is \"$what\", expected a Mach-O $arch object"
-        ok "$(basename "$(dirname "$(dirname "$a")")")/libsuperoffice.a: $what (compiled, not linked)"
+        # zig's ar (llvm-ar) reads the BSD archive format rustc writes for Apple targets.
+        dir="$cross/macos-$arch"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        (cd "$dir" && "$cross_venv/bin/python" -m ziglang ar x "$a")
+        n="$(find "$dir" -name '*.o' | wc -l)"
+        [ "$n" -gt 0 ] || fail "$a holds no object files"
+        bad="$(find "$dir" -name '*.o' -exec file -b {} + | grep -cv "^Mach-O 64-bit $arch object" || true)"
+        [ "$bad" = 0 ] || fail "$a: $bad of $n objects are not Mach-O $arch objects"
+        [ -n "$(find "$dir" -name 'superoffice-*.o' -print -quit)" ] || fail "$a holds no object of this crate"
+        ok "$(basename "$(dirname "$(dirname "$a")")")/libsuperoffice.a: $n Mach-O 64-bit $arch objects, this crate's and ring's (compiled, not linked)"
+        rm -rf "$dir"
     done
 }
 
