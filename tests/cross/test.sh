@@ -8,7 +8,7 @@
 #   wheels   build/wheels (packaging/wheels.sh): each wheel carries its platform's library;
 #            the manylinux x86_64 wheel installed into a fresh venv sends to the stub
 #   nuget    build/nuget (packaging/nuget.sh): the package's files, each native library's
-#            format, the managed assembly
+#            format; its assembly and linux-x64 library, run by Mono, send to the stub
 # Without PART: linux, windows and macos. Exit 1 at the first failure.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../../packaging/cross/env.sh"
@@ -234,6 +234,28 @@ LIST
     extra="$(grep '^runtimes/' <<<"$names" | grep -Ev '^runtimes/(win-x64/native/superoffice\.dll|linux-(x64|arm64)/native/libsuperoffice\.so|osx-(x64|arm64)/native/libsuperoffice\.dylib)$' || true)"
     [ -z "$extra" ] || fail "unexpected files under runtimes/: $extra"
     ok "runtimes/ holds one library per runtime and nothing else"
+
+    # The package used as NuGet would lay it out on linux-x64: the sample compiled against
+    # lib/net472/SuperOffice.Ffi.dll, run by Mono with [DllImport("superoffice")]
+    # resolved to runtimes/linux-x64/native/libsuperoffice.so, sends to the stub.
+    [ -n "${SO_STUB_URL:-}" ] || fail "SO_STUB_URL is not set: run through tests/with-stub.sh"
+    local run="$cross/nuget-run" prefix="/nuget-$$-$RANDOM"
+    rm -rf "$run"
+    mkdir -p "$run/app"
+    python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$pkg" "$run/package"
+    cp "$run/package/lib/net472/SuperOffice.Ffi.dll" "$run/app/"
+    mcs -langversion:7.2 -nologo -r:System.dll -r:System.Core.dll -r:"$run/app/SuperOffice.Ffi.dll" \
+        -target:exe -out:"$run/app/SendPasswordEmail.exe" bindings/csharp/samples/SendPasswordEmail.cs
+    local out
+    out="$(cd "$run/app" && LD_LIBRARY_PATH="$run/package/runtimes/linux-x64/native" \
+        SO_BASE_URL="$SO_STUB_URL$prefix/Cust12345" SO_TICKET="7T:dGVzdA==" SO_PERSON_ID=670 \
+        mono SendPasswordEmail.exe 2>&1)" || { echo "$out" >&2; fail "the package's sample did not send"; }
+    local count
+    count="$(python3 -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))["count"])' \
+        "$SO_STUB_URL/_stub/count?prefix=$prefix")"
+    [ "$count" = 1 ] || fail "the stub recorded $count requests from the package's sample, expected 1"
+    ok "the package's net472 assembly and linux-x64 library (Mono): the sample sent 1 e-mail to the stub"
+    rm -rf "$run"
 }
 
 parts=("$@")
