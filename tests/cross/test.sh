@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests of what packaging/cross/build.sh built. Usage: tests/cross/test.sh [PART...]
-#   linux    the glibc 2.17 builds: highest GLIBC_ version needed <= 2.17, format, exports
+#   linux    the glibc 2.17 builds: highest GLIBC_ version needed <= 2.17, format, exports;
+#            the C tests of tests/c against the x86_64 one (stub: $SO_STUB_URL)
 #   windows  superoffice.dll: format, exports, the DLLs it imports; then the C tests of
 #            tests/c compiled with mingw-w64 and run under wine against the stub
 #            ($SO_STUB_URL; run through tests/with-stub.sh)
@@ -51,6 +52,21 @@ part_linux() {
             fail "$so exports other so_ functions than include/superoffice.h declares"
         ok "${so#"$root"/} exports the $(header_functions | wc -l) functions of the header"
     done
+
+    # The shipped x86_64 library runs the C tests here, as this machine's own build does.
+    [ -n "${SO_STUB_URL:-}" ] || fail "SO_STUB_URL is not set: run through tests/with-stub.sh"
+    local dir="$cross/linux-x64" start=$SECONDS last
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$linux_so" "$dir/libsuperoffice.so"
+    ln -s libsuperoffice.so "$dir/libsuperoffice.so.0"
+    ${CC:-cc} -std=c11 -O0 -g -Wall -Wextra -Werror -Iinclude tests/c/test_superoffice.c -o "$dir/test_superoffice" \
+        -L"$dir" -lsuperoffice -Wl,-rpath,"$dir" -lpthread
+    [ "$(ldd "$dir/test_superoffice" | awk '$1 == "libsuperoffice.so.0" {print $3}')" = "$dir/libsuperoffice.so.0" ] ||
+        fail "the test program does not load the glibc 2.17 build"
+    "$dir/test_superoffice" >"$dir/test.log" 2>&1 || { cat "$dir/test.log" >&2; fail "C tests against the glibc 2.17 build"; }
+    last="$(tail -n 1 "$dir/test.log")"
+    ok "C tests against the glibc 2.17 libsuperoffice.so: $last ($((SECONDS - start)) s)"
 }
 
 part_windows() {
