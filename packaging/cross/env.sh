@@ -35,9 +35,10 @@ export PATH="$cross_venv/bin:$PATH"
 export XDG_CACHE_HOME="$cross/cache"
 export ZIG_GLOBAL_CACHE_DIR="$cross/cache/zig"
 
-# wine: its own prefix under build/cross, quiet, no Mono or Gecko installers, no display.
+# wine: its own prefix under build/cross, quiet, no Mono or Gecko installers, no menu
+# entries or file associations written to ~/.local, no display.
 wine="/usr/lib/wine/wine64"
 export WINEPREFIX="$cross/wineprefix"
 export WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml="
+export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
 unset DISPLAY WAYLAND_DISPLAY
