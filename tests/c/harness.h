@@ -5,7 +5,8 @@
  * the process id), so that the tests themselves are plain C11 that builds on Linux
  * (gcc, with ASan and UBSan) and on Windows (mingw-w64, run under wine by `make cross`).
  * A test of something only POSIX has (signals, fork) goes inside #ifndef _WIN32, its RUN
- * line too. Included by one translation unit per program.
+ * line too, or into test_posix.c, which is built for Linux only (as is test_keepalive.c,
+ * which needs nginx). Included by one translation unit per program.
  */
 #ifndef SO_TEST_HARNESS_H
 #define SO_TEST_HARNESS_H
