@@ -161,9 +161,10 @@ wheel: $(LIB)
 	bindings/python/build-wheel.sh $(BUILD)/wheel
 
 ## Every platform (see README.md, "Platforms"): installs the Rust targets, mingw-w64,
-## wine, nuget, cargo-zigbuild, zig and auditwheel when missing, builds the Windows DLL,
-## the glibc 2.17 libraries for x86_64 and aarch64 and the macOS compile, checks them,
-## and runs the C tests on Windows under wine against the stub.
+## wine, nuget, qemu-user, cargo-zigbuild, zig and auditwheel when missing, builds the
+## Windows DLL, the glibc 2.17 libraries for x86_64 and aarch64 and the macOS compile,
+## checks them, and runs the C tests against the stub: on Windows under wine, on aarch64
+## under qemu-user.
 cross: $(STUB)
 	packaging/cross/toolchains.sh
 	packaging/cross/build.sh

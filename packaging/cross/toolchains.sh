@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the cross builds need, only what is missing, quietly:
-#   the Rust targets (rustup), mingw-w64, wine64, nuget and Mono's mcs (Debian), and
+#   the Rust targets (rustup), mingw-w64, wine64, nuget, Mono's mcs, qemu-user and
+#   aarch64's glibc (Debian), and
 #   cargo-zigbuild, ziglang and auditwheel (PyPI, into build/cross/venv);
 # then initialises the wine prefix build/cross/wineprefix.
 #

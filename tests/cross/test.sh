@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests of what packaging/cross/build.sh built. Usage: tests/cross/test.sh [PART...]
 #   linux    the glibc 2.17 builds: highest GLIBC_ version needed <= 2.17, format, exports;
-#            the C tests of tests/c against the x86_64 one (stub: $SO_STUB_URL)
+#            test_superoffice.c against each (aarch64 under qemu-user; stub: $SO_STUB_URL)
 #   windows  superoffice.dll: format, exports, the DLLs it imports; then the C tests of
 #            tests/c compiled with mingw-w64 and run under wine against the stub
 #            ($SO_STUB_URL; run through tests/with-stub.sh)
@@ -67,6 +67,23 @@ part_linux() {
     "$dir/test_superoffice" >"$dir/test.log" 2>&1 || { cat "$dir/test.log" >&2; fail "C tests against the glibc 2.17 build"; }
     last="$(tail -n 1 "$dir/test.log")"
     ok "C tests against the glibc 2.17 libsuperoffice.so: $last ($((SECONDS - start)) s)"
+
+    # The aarch64 one too, compiled by zig for glibc 2.17 and run by qemu-user with
+    # Debian's aarch64 glibc.
+    dir="$cross/linux-arm64"
+    start=$SECONDS
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$linux_arm64_so" "$dir/libsuperoffice.so"
+    ln -s libsuperoffice.so "$dir/libsuperoffice.so.0"
+    "$cross_venv/bin/python" -m ziglang cc -target aarch64-linux-gnu.2.17 -std=c11 -O0 -g -Wall -Wextra -Werror \
+        -Iinclude tests/c/test_superoffice.c -o "$dir/test_superoffice" -L"$dir" -lsuperoffice -lpthread
+    file -b "$dir/test_superoffice" | grep -q 'ARM aarch64' || fail "$dir/test_superoffice is not an aarch64 program"
+    QEMU_LD_PREFIX=/usr/aarch64-linux-gnu LD_LIBRARY_PATH="$dir" qemu-aarch64 "$dir/test_superoffice" \
+        >"$dir/test.log" 2>&1 || { cat "$dir/test.log" >&2; fail "C tests against the aarch64 build under qemu-user"; }
+    last="$(tail -n 1 "$dir/test.log")"
+    grep -Eq '^[0-9]+ passed, 0 failed' <<<"$last" || { cat "$dir/test.log" >&2; fail "aarch64 under qemu: $last"; }
+    ok "C tests against the aarch64 glibc 2.17 libsuperoffice.so under qemu-user: $last ($((SECONDS - start)) s)"
 }
 
 part_windows() {
