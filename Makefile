@@ -13,11 +13,13 @@ CFLAGS_C  := -std=c11 -O0 -g -Wall -Wextra -Werror -I$(ROOT)/include
 LINK_LIB  := -L$(TARGET) -lsuperoffice -Wl,-rpath,$(TARGET) -lpthread
 SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 WITH_STUB := $(ROOT)/tests/with-stub.sh
+# Inside `make test` the stub already runs; a target run alone starts its own.
+STUB_IF_NEEDED = $(if $(SO_STUB_URL),,$(WITH_STUB))
 
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
         test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
-        test-c-async test-c-async-tsan bench-async
+        test-c-async test-c-async-tsan bench-async cross cross-build wheels nuget test-cross
 
 all: build
 
@@ -76,7 +78,8 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-soak test-c-valgrind test-install test-cli test-python test-csharp test-ts
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-soak test-c-valgrind test-install test-cli test-python test-csharp test-ts \
+		test-cross
 
 test-rust:
 	cargo test --release --all-targets
@@ -169,9 +172,47 @@ test-install: $(LIB) $(CLI)
 test-cli: $(CLI)
 	tests/cli_test.sh
 
-## A Python wheel that carries the library.
+## A Python wheel that carries the library, for this machine only (linux_x86_64, which
+## PyPI refuses); `make wheels` makes the ones to publish.
 wheel: $(LIB)
 	bindings/python/build-wheel.sh $(BUILD)/wheel
+
+## Every platform (see README.md, "Platforms"): installs the Rust targets, mingw-w64,
+## wine, nuget, qemu-user, cargo-zigbuild, zig and auditwheel when missing, builds the
+## Windows DLL, the glibc 2.17 libraries for x86_64 and aarch64 and the macOS compile,
+## checks them, and runs the C tests against the stub: on Windows under wine, on aarch64
+## under qemu-user.
+cross: $(STUB)
+	packaging/cross/toolchains.sh
+	packaging/cross/build.sh
+	$(WITH_STUB) tests/cross/test.sh
+
+cross-build:
+	packaging/cross/toolchains.sh
+	packaging/cross/build.sh
+
+## Python wheels per platform in build/wheels (manylinux_2_17 x86_64 and aarch64, win_amd64).
+wheels: cross-build
+	packaging/wheels.sh
+
+## The NuGet package with every runtime's library in build/nuget.
+nuget: cross-build
+	packaging/nuget.sh
+
+## What make test runs of the above, each target built once: the cross builds and their
+## tests (macOS: check and clippy only; make cross also compiles it), the wheels (the
+## manylinux one installed and sending to the stub) and the NuGet package. When the
+## toolchains cannot be installed it prints one line and passes.
+test-cross: $(STUB)
+	@rc=0; packaging/cross/toolchains.sh --or-skip test-cross || rc=$$?; \
+	if [ $$rc -eq 3 ]; then exit 0; elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	set -e; start=$$SECONDS; \
+	packaging/cross/build.sh --macos-check-only; \
+	$(STUB_IF_NEEDED) tests/cross/test.sh linux windows; \
+	packaging/wheels.sh >/dev/null; \
+	packaging/nuget.sh >/dev/null; \
+	$(STUB_IF_NEEDED) tests/cross/test.sh wheels nuget; \
+	echo "test-cross: $$((SECONDS - start)) s"
 
 ## Side by side with libcurl, a raw socket and Python requests against a local nginx;
 ## writes BENCHMARKS.md (installs nginx and libcurl's headers when missing).

@@ -10,9 +10,12 @@
             670, sender="support@example.com", recipient="kari@example.com",
             subject="Your password")
 
-Importing the package loads the shared library (see :mod:`superoffice_ffi._native`
-for where it is looked for) and checks its version; failures raise
-:class:`LibraryLoadError` / :class:`LibraryVersionError` (both ``ImportError``).
+Importing the package does not load the shared library: that happens when the first
+client is created (or :func:`version`, :func:`library_path` or
+:func:`lookup_tenant_api_url` is called). It is looked for as
+:mod:`superoffice_ffi._native` describes (``SUPEROFFICE_LIB`` first) and its version
+checked; failures raise :class:`LibraryLoadError` / :class:`LibraryVersionError`
+(both ``ImportError``) naming ``SUPEROFFICE_LIB``.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ REQUIRED_LIBRARY_VERSION = _native.REQUIRED_VERSION
 
 
 def library_path() -> str:
-    """The path (or system name) of the loaded libsuperoffice."""
+    """The path (or system name) of the loaded libsuperoffice (loading it if needed)."""
     return _native.LIBRARY_PATH
 
 
