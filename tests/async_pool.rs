@@ -3,7 +3,7 @@
 //! `max_in_flight`; cancellation before and during the send; `close` with operations
 //! outstanding. The C ABI's own tests are tests/c/test_async.c.
 
-mod stub;
+use superoffice_stub as stub;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
