@@ -72,13 +72,13 @@ REQUIRED_LIBRARY_VERSION = _native.REQUIRED_VERSION
 
 def library_path() -> str:
     """The path (or system name) of the loaded libsuperoffice (loading it if needed)."""
-    return _native.LIBRARY_PATH
+    return str(_native.LIBRARY_PATH)
 
 
 def library_source() -> str:
     """How the library was found: ``"SUPEROFFICE_LIB"``, ``"package"``,
     ``"repository"`` or ``"system"``."""
-    return _native.LIBRARY_SOURCE
+    return str(_native.LIBRARY_SOURCE)
 
 
 __all__ = [
