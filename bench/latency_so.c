@@ -3,10 +3,12 @@
  *   latency_so batch   BASE N C   one so_send_cc_password_emails of N items, max_concurrency C
  *   latency_so threads BASE N C   C threads sharing one client, each sending its share of N
  *                                 with sequential so_send_cc_password_email (C = 1: one thread)
- *   latency_so getaddrinfo HOST PORT N   N calls of getaddrinfo(HOST, PORT), as the library's
- *                                 resolver makes one per send (no client, no server)
+ *   latency_so getaddrinfo HOST PORT N   N calls of getaddrinfo(HOST, PORT) on this thread,
+ *                                 then N each on a fresh thread (as the library's resolver
+ *                                 makes one per send), then N fresh threads doing nothing;
+ *                                 prints gai_same_us, gai_thread_us, thread_only_us
  *
- * Prints "seconds S" (the sends only: the client is made before the clock starts) and exits
+ * The send modes print "seconds S" (the sends only: the client is made before the clock starts) and exits
  * non-zero when any send failed. */
 #include "common.h"
 
@@ -56,6 +58,26 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+struct lookup {
+    const char *host, *port;
+    int failed;
+};
+
+static void *lookup_main(void *arg) {
+    struct lookup *lk = arg;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(lk->host, lk->port, &hints, &res) != 0)
+        lk->failed = 1;
+    else
+        freeaddrinfo(res);
+    return NULL;
+}
+
+static void *nothing_main(void *arg) {
+    return arg;
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: latency_so batch|threads BASE N CONCURRENCY | getaddrinfo HOST PORT N\n");
@@ -63,19 +85,31 @@ int main(int argc, char **argv) {
     }
     const char *mode = argv[1], *base = argv[2];
     if (strcmp(mode, "getaddrinfo") == 0) {
+        /* The lookup on this thread, on a fresh thread per call (as ureq's resolver does
+         * when a timeout is set), and the fresh thread alone. */
+        struct lookup lk = {base, argv[3], 0};
         long n = strtol(argv[4], NULL, 10);
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
         double t0 = b_now();
+        for (long i = 0; i < n; i++) lookup_main(&lk);
+        b_result("gai_same_us", (b_now() - t0) / n * 1e6);
+        t0 = b_now();
         for (long i = 0; i < n; i++) {
-            struct addrinfo *res = NULL;
-            int rc = getaddrinfo(base, argv[3], &hints, &res);
-            if (rc != 0) {
-                fprintf(stderr, "latency_so: getaddrinfo(%s): %s\n", base, gai_strerror(rc));
-                return 1;
-            }
-            freeaddrinfo(res);
+            pthread_t t;
+            if (pthread_create(&t, NULL, lookup_main, &lk) != 0) return 1;
+            pthread_join(t, NULL);
         }
-        b_result("seconds", b_now() - t0);
+        b_result("gai_thread_us", (b_now() - t0) / n * 1e6);
+        t0 = b_now();
+        for (long i = 0; i < n; i++) {
+            pthread_t t;
+            if (pthread_create(&t, NULL, nothing_main, NULL) != 0) return 1;
+            pthread_join(t, NULL);
+        }
+        b_result("thread_only_us", (b_now() - t0) / n * 1e6);
+        if (lk.failed) {
+            fprintf(stderr, "latency_so: getaddrinfo(%s) failed\n", base);
+            return 1;
+        }
         return 0;
     }
     long n = strtol(argv[3], NULL, 10), conc = strtol(argv[4], NULL, 10);

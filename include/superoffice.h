@@ -26,6 +26,10 @@
  * - Threads: an so_options is used by one thread at a time. An so_client is immutable
  *   and safe to share: many threads may send through one client at once, over one pool
  *   of keep-alive connections. Free it only when no thread uses it.
+ * - Asynchronous sends (so_send_cc_password_email_async) run on the library's own
+ *   worker threads, started lazily, and end with exactly one callback each, on a thread
+ *   of the library; so_client_free cancels those outstanding and returns after the last
+ *   callback has returned and its threads have exited.
  * - No panic crosses this boundary: a bug inside the library gives SO_ERR_PANIC (or
  *   NULL). TLS certificates and host names are always verified. Redirects are not
  *   followed. A request is sent again only when the server provably did not process it.
@@ -116,6 +120,12 @@ enum so_result
    */
   SO_ERR_IO = 13,
   /**
+   * An asynchronous send was cancelled (`so_operation_cancel`, `so_operation_free`
+   * before its end, or `so_client_free`) before it ended; its message says whether
+   * the server may already have received the request.
+   */
+  SO_ERR_CANCELLED = 14,
+  /**
    * The server answered with a status outside 2xx not listed below (3xx included:
    * redirects are not followed).
    */
@@ -167,6 +177,18 @@ typedef int32_t so_result;
  * connections. Free it with `so_client_free` once no thread uses it.
  */
 typedef struct so_client so_client;
+
+/**
+ * One asynchronous send (opaque), made by `so_send_cc_password_email_async`.
+ *
+ * It stays valid, and its readers (`so_operation_http_status`,
+ * `so_operation_error_message`, `so_operation_error_type`) work, until
+ * `so_operation_free`, which may be called from its callback or at any time after it,
+ * before or after `so_client_free` (an operation outlives its client). Called before
+ * the callback, `so_operation_free` cancels the operation; the callback still comes,
+ * and the library frees the operation after it has returned.
+ */
+typedef struct so_operation so_operation;
 
 /**
  * Opaque builder for a client's settings. Not thread-safe: one thread fills it in,
@@ -232,6 +254,16 @@ typedef struct so_batch_result {
    */
   char *error_type;
 } so_batch_result;
+
+/**
+ * Called exactly once per operation, on a thread of the library (never on the thread
+ * that started it, never while a lock of the library is held), when the operation has
+ * ended: sent and answered, failed, or cancelled. `code` is its result (`SO_OK`, any
+ * failure of `so_send_cc_password_email`, or `SO_ERR_CANCELLED`). The operation stays
+ * valid (its readers work) until `so_operation_free`, which the callback may call.
+ * The callback may start new sends; it must not call `so_client_free` on its own client.
+ */
+typedef void (*so_completion_callback)(void *userdata, struct so_operation *op, so_result code);
 
 /**
  * Asked for a fresh ticket or access token after a 401 Unauthorized: write it (UTF-8,
@@ -338,6 +370,15 @@ so_result so_send_cc_password_email(const struct so_client *c,
  * Frees a client: closes its pooled connections at once (ureq's `Agent::shutdown`) and
  * wipes its secrets. NULL is a no-op.
  * No thread may be using `c`, and it must not be used afterwards.
+ *
+ * Asynchronous sends still outstanding are cancelled (see `so_operation_cancel`), and
+ * `so_client_free` returns only after every callback has returned and every worker
+ * thread of the client has exited: no callback runs after it returns, and once every
+ * client is freed the library may be unloaded. A wait for an answer is interrupted at
+ * once; a connect in progress may hold it up to the connect timeout, a name lookup up to
+ * the total timeout (ureq bounds a lookup by the total timeout only).
+ * The operations themselves outlive the client: free each with `so_operation_free`.
+ * A callback must not call `so_client_free` on its own client.
  */
 void so_client_free(struct so_client *c);
 
@@ -384,6 +425,95 @@ const char *so_result_str(int32_t r);
  * `SO_VERSION` from the header to check the library a program loaded.
  */
 const char *so_version(void);
+
+/**
+ * Starts sending `POST {base}/api/v1/Agents/Person/SendCustomerCentrePasswordEmail`
+ * (the request of `so_send_cc_password_email`, with the same retries, timeouts, codes
+ * and messages) on a thread of the library, and returns at once without waiting for the
+ * network.
+ *
+ * The arguments are checked at once, with the checks of the synchronous send (NULL `c`,
+ * `callback` or `out_op`; `person_id` positive; strings UTF-8; NULL strings are sent as
+ * JSON null): on a bad argument it returns the code, sets this thread's last error,
+ * writes NULL to `*out_op` (when `out_op` is not NULL) and never calls `callback`.
+ * Otherwise it returns `SO_OK`, writes the new operation to `*out_op` (before the
+ * callback can run), and `callback(userdata, op, code)` follows later, exactly once,
+ * whatever happens: success, failure, `so_operation_cancel`, `so_operation_free` before
+ * the end, or `so_client_free`. The strings are copied; they need not outlive the call.
+ *
+ * At most `max_in_flight` (see `so_options_set_max_in_flight`) sends of one client are
+ * on the network at once; more wait in order (first in, first out). The library's
+ * worker threads are started lazily, at most `max_in_flight` per client, plus one
+ * thread per client that delivers the callbacks of operations cancelled before they
+ * were sent. Each worker sends through a connection pool of its own (one keep-alive
+ * connection per worker, made with the client's settings), so that cancelling one
+ * request interrupts that request alone; the synchronous send and the batch use the
+ * client's shared pool.
+ *
+ * Free the operation with `so_operation_free`.
+ */
+so_result so_send_cc_password_email_async(const struct so_client *c,
+                                          int32_t person_id,
+                                          const char *from,
+                                          const char *to,
+                                          const char *subject,
+                                          so_completion_callback callback,
+                                          void *userdata,
+                                          struct so_operation **out_op);
+
+/**
+ * Cancels an operation. One that has not started sending is never sent; one on the
+ * network has its connection closed (ureq's `Agent::shutdown()` on the agent of the
+ * worker sending it, which serves that request alone) and ends promptly. Either way its
+ * callback comes with `SO_ERR_CANCELLED`, and the message of one that was on the
+ * network says that the server may already have received the request. A connect or
+ * name lookup in progress is not interrupted (ureq can interrupt a connection only once
+ * it is made): the callback then comes when it ends, at most the connect timeout later
+ * for a connect, the total timeout for a name lookup. Cancelling an operation that has ended (its outcome
+ * stays as it was), or cancelling twice, is a no-op that returns `SO_OK`. NULL gives
+ * `SO_ERR_NULL_ARGUMENT`.
+ */
+so_result so_operation_cancel(struct so_operation *op);
+
+/**
+ * The HTTP status the server answered for an ended operation; 0 while it runs, when
+ * there was no HTTP answer (a connection failure, a timeout, a cancellation), or for
+ * NULL. Does not touch this thread's last error.
+ */
+int32_t so_operation_http_status(const struct so_operation *op);
+
+/**
+ * The message of a failed operation (what failed, for which URL, what the server said;
+ * at most 4 KiB, never a secret); "" on success, while it runs, or for NULL. Set before
+ * the callback is called; valid until `so_operation_free`. Never free it. Does not
+ * touch this thread's last error.
+ */
+const char *so_operation_error_message(const struct so_operation *op);
+
+/**
+ * The server's `ErrorType` for a failed operation (e.g. "SoNotFoundException"); "" when
+ * there is none, while it runs, or for NULL. Valid until `so_operation_free`. Never
+ * free it. Does not touch this thread's last error.
+ */
+const char *so_operation_error_type(const struct so_operation *op);
+
+/**
+ * Releases the caller's hold on an operation. NULL is a no-op. May be called from the
+ * operation's callback, or at any time after it, before or after `so_client_free`.
+ * Called before the callback, it cancels the operation (as `so_operation_cancel`); the
+ * callback still comes, and the library frees the operation after it has returned.
+ * `op` must not be used afterwards (except as the callback's argument, which stays valid
+ * during that call). Does not touch this thread's last error.
+ */
+void so_operation_free(struct so_operation *op);
+
+/**
+ * Sets how many asynchronous sends (`so_send_cc_password_email_async`) of one client
+ * may be on the network at once: 1 to 1024, default 16. It also bounds that client's
+ * worker threads. It does not bound the synchronous send or the batch (whose
+ * `max_concurrency` is its own). Out of range gives `SO_ERR_INVALID_ARGUMENT`.
+ */
+so_result so_options_set_max_in_flight(struct so_options *o, uint32_t n);
 
 /**
  * Creates settings for the installation or tenant at `base_url`, e.g.

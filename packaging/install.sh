@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the built library, header and pkg-config file under PREFIX.
+# Installs the built library, header, pkg-config file and the `superoffice` program
+# under PREFIX.
 # Usage: packaging/install.sh PREFIX  (run `cargo build --release` first)
 set -euo pipefail
 prefix="${1:?usage: $0 PREFIX}"
@@ -8,7 +9,7 @@ target="${CARGO_TARGET_DIR:-$root/target}/release"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)"
 major="${version%%.*}"
 
-install -d "$prefix/lib/pkgconfig" "$prefix/include"
+install -d "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/bin"
 install -m 0755 "$target/libsuperoffice.so" "$prefix/lib/libsuperoffice.so.$version"
 ln -sf "libsuperoffice.so.$version" "$prefix/lib/libsuperoffice.so.$major"
 ln -sf "libsuperoffice.so.$major" "$prefix/lib/libsuperoffice.so"
@@ -16,4 +17,5 @@ install -m 0644 "$target/libsuperoffice.a" "$prefix/lib/libsuperoffice.a"
 install -m 0644 "$root/include/superoffice.h" "$prefix/include/superoffice.h"
 sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" "$root/packaging/superoffice.pc.in" \
     > "$prefix/lib/pkgconfig/superoffice.pc"
+install -m 0755 "$target/superoffice" "$prefix/bin/superoffice"
 echo "installed superoffice $version under $prefix"

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ureq::http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
 use ureq::http::{HeaderValue, Method, Request, StatusCode};
-use ureq::Body;
+use ureq::{Agent, Body};
 
 use crate::error::{Error, ErrorKind};
 use crate::error_body;
@@ -58,6 +58,18 @@ struct Answer {
     body: Vec<u8>,
 }
 
+/// Where one asynchronous send goes out and how it waits: a worker's own agent, and a
+/// wait before a retry that a cancellation ends at once. The synchronous send uses the
+/// client's shared agent and plain sleeps instead.
+pub trait Lane {
+    /// The agent to send through.
+    fn agent(&self) -> Agent;
+    /// Waits `wait` before a retry; false when the send was cancelled meanwhile.
+    fn pause(&self, wait: Duration) -> bool;
+    /// Whether the send was cancelled.
+    fn cancelled(&self) -> bool;
+}
+
 /// How a successful send went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sent {
@@ -95,6 +107,12 @@ impl Client {
         if let Some(logger) = &self.settings.logger {
             logger.log(level, &message());
         }
+    }
+
+    /// A new agent with this client's configuration and a pool of its own (for a worker
+    /// of the asynchronous send, whose in-flight request can then be interrupted alone).
+    pub fn fresh_agent(&self) -> Agent {
+        self.agent.fresh()
     }
 
     /// Closes idle connections and interrupts every request in progress; sends after
@@ -152,6 +170,12 @@ impl Client {
     /// Sends one Customer Centre password e-mail, with the retries the settings allow.
     pub fn send_cc_password_email(&self, email: &PasswordEmail) -> Result<Sent, Error> {
         let body = email.json_body()?;
+        self.send_body(&body, None)
+    }
+
+    /// Sends a prepared body (from [`PasswordEmail::json_body`]) with the retries the
+    /// settings allow: through the client's agent, or through `lane`, which may cancel it.
+    pub fn send_body(&self, body: &[u8], lane: Option<&dyn Lane>) -> Result<Sent, Error> {
         let started = Instant::now();
         let deadline = self.settings.total_timeout.map(|t| started + t);
         let mut retries = 0u32;
@@ -164,9 +188,12 @@ impl Client {
                 },
                 None => None,
             };
-            let (credential, generation) = self.current_auth();
             let first = retries == 0 && !refreshed;
-            match self.attempt(&body, credential, remaining, first) {
+            if lane.is_some_and(|l| l.cancelled()) {
+                return Err(self.fail(started, retries, self.cancelled_error(!first)));
+            }
+            let (credential, generation) = self.current_auth();
+            match self.attempt(body, credential, remaining, first, lane) {
                 Ok(answer) if answer.status.is_success() => {
                     let status = answer.status.as_u16();
                     self.log(Level::Info, || {
@@ -189,16 +216,19 @@ impl Client {
                     let error = self.status_error(&answer);
                     if (status == 429 || status == 503) && retries < self.settings.max_retries {
                         let wait = answer.retry_after.unwrap_or_else(|| retry::backoff(retries));
-                        self.wait_before_retry(wait, answer.retry_after.is_some(), deadline, &error, started, retries)?;
+                        self.wait_before_retry(wait, answer.retry_after.is_some(), deadline, &error, started, retries, lane)?;
                         retries += 1;
                         continue;
                     }
                     return Err(self.fail(started, retries, error));
                 }
                 Err((error, not_sent)) => {
+                    if lane.is_some_and(|l| l.cancelled()) {
+                        return Err(self.fail(started, retries, self.cancelled_error(true)));
+                    }
                     if not_sent && retries < self.settings.max_retries {
                         let wait = retry::backoff(retries);
-                        self.wait_before_retry(wait, false, deadline, &error, started, retries)?;
+                        self.wait_before_retry(wait, false, deadline, &error, started, retries, lane)?;
                         retries += 1;
                         continue;
                     }
@@ -213,7 +243,9 @@ impl Client {
         self.secrets.read().unwrap_or_else(|p| p.into_inner()).hide(text)
     }
 
-    /// Sleeps before a retry, or fails at once when the wait would pass the deadline.
+    /// Sleeps before a retry, or fails at once when the wait would pass the deadline (or
+    /// when the send is cancelled during the wait).
+    #[allow(clippy::too_many_arguments)]
     fn wait_before_retry(
         &self,
         wait: Duration,
@@ -222,6 +254,7 @@ impl Client {
         error: &Error,
         started: Instant,
         retries: u32,
+        lane: Option<&dyn Lane>,
     ) -> Result<(), Error> {
         let limit = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()),
@@ -244,7 +277,11 @@ impl Client {
         self.log(Level::Warn, || {
             format!("{}; retrying in {}", error.message, retry::human(wait))
         });
-        std::thread::sleep(wait);
+        match lane {
+            None => std::thread::sleep(wait),
+            Some(l) if !l.pause(wait) => return Err(self.fail(started, retries, self.cancelled_error(true))),
+            Some(_) => {}
+        }
         Ok(())
     }
 
@@ -263,6 +300,17 @@ impl Client {
         error
     }
 
+    /// The error of a cancelled send: whether the server may have received it matters to
+    /// a caller deciding to send again.
+    pub(crate) fn cancelled_error(&self, maybe_sent: bool) -> Error {
+        let what = if maybe_sent {
+            "cancelled while it was on the network; the server may already have received the request"
+        } else {
+            "cancelled before it was sent"
+        };
+        Error::new(ErrorKind::Cancelled, format!("POST {}: {what}", self.prepared.shown_url))
+    }
+
     fn timeout_error(&self, which: &str, _retries: u32) -> Error {
         let limit = self.settings.total_timeout.map(retry::human).unwrap_or_else(|| "no".into());
         Error::new(
@@ -279,8 +327,12 @@ impl Client {
         auth_header: Option<HeaderValue>,
         remaining: Option<Duration>,
         first: bool,
+        lane: Option<&dyn Lane>,
     ) -> Result<Answer, (Error, bool)> {
-        let agent = self.agent.get();
+        let agent = match lane {
+            Some(l) => l.agent(),
+            None => self.agent.get(),
+        };
         let mut request = Request::new(body);
         *request.method_mut() = Method::POST;
         *request.uri_mut() = self.prepared.uri.clone();

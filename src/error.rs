@@ -30,6 +30,8 @@ pub enum ErrorKind {
     Timeout = C::SO_ERR_TIMEOUT as i32,
     /// The connection broke, or the answer was not valid HTTP.
     Io = C::SO_ERR_IO as i32,
+    /// An asynchronous send was cancelled (or its client freed) before it ended.
+    Cancelled = C::SO_ERR_CANCELLED as i32,
     /// A status outside 2xx not covered by a more precise kind.
     HttpStatus = C::SO_ERR_HTTP_STATUS as i32,
     /// 400.

@@ -12,12 +12,14 @@ pub mod error_body;
 pub mod ffi;
 pub mod http;
 pub mod log;
+pub mod operation;
 pub mod request;
 pub mod redact;
 pub mod retry;
 pub mod settings;
 pub mod tenant;
 pub mod tls;
+pub mod worker;
 
 pub use client::{Client, Sent};
 pub use error::{Error, ErrorKind};

@@ -18,6 +18,10 @@ pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Most retries a caller may ask for.
 pub const MAX_RETRIES_LIMIT: u32 = 10;
+/// Default number of asynchronous sends of one client on the network at once.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+/// Most asynchronous sends of one client on the network at once (and its worker threads).
+pub const MAX_IN_FLIGHT_LIMIT: usize = 1024;
 
 /// A secret string: wiped from memory when dropped, never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -372,6 +376,8 @@ pub struct Settings {
     pub credentials: Option<Arc<dyn CredentialsProvider>>,
     /// Where request lines are logged.
     pub logger: Option<Arc<dyn Logger>>,
+    /// Most asynchronous sends on the network at once (1 to [`MAX_IN_FLIGHT_LIMIT`]).
+    pub max_in_flight: usize,
 }
 
 impl fmt::Debug for Settings {
@@ -392,6 +398,7 @@ impl fmt::Debug for Settings {
             .field("proxy", &self.proxy)
             .field("credentials", &self.credentials.as_ref().map(|_| "callback"))
             .field("logger", &self.logger.as_ref().map(|_| "callback"))
+            .field("max_in_flight", &self.max_in_flight)
             .finish()
     }
 }
@@ -415,6 +422,7 @@ impl Settings {
             proxy: ProxySetting::FromEnvironment,
             credentials: None,
             logger: None,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         })
     }
 
@@ -494,6 +502,19 @@ impl Settings {
         (total, connect)
     }
 
+    /// Asynchronous sends on the network at once: 1 to [`MAX_IN_FLIGHT_LIMIT`].
+    pub fn set_max_in_flight(&mut self, n: u32) -> Result<(), Error> {
+        match usize::try_from(n) {
+            Ok(n) if (1..=MAX_IN_FLIGHT_LIMIT).contains(&n) => {
+                self.max_in_flight = n;
+                Ok(())
+            }
+            _ => Err(Error::invalid(format!(
+                "max_in_flight {n} is out of range (1 to {MAX_IN_FLIGHT_LIMIT})"
+            ))),
+        }
+    }
+
     /// Retries of unprocessed requests.
     pub fn set_max_retries(&mut self, n: u32) -> Result<(), Error> {
         if n > MAX_RETRIES_LIMIT {
@@ -540,6 +561,18 @@ mod tests {
 
     fn base(s: &str) -> BaseUrl {
         BaseUrl::parse(s).unwrap()
+    }
+
+    #[test]
+    fn max_in_flight_is_1_to_1024_default_16() {
+        let mut s = Settings::new("https://h/Cust1").unwrap();
+        assert_eq!(s.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+        assert_eq!(DEFAULT_MAX_IN_FLIGHT, 16);
+        assert!(s.set_max_in_flight(0).is_err());
+        assert!(s.set_max_in_flight(1025).is_err());
+        assert!(s.set_max_in_flight(1).is_ok());
+        assert!(s.set_max_in_flight(1024).is_ok());
+        assert_eq!(s.max_in_flight, 1024);
     }
 
     #[test]

@@ -27,6 +27,10 @@ ldd "$tmp/sample-static" | grep -q libsuperoffice && fail "static sample still n
 SO_BASE_URL="$SO_STUB_URL/install-test/Cust12345" SO_TICKET='7T:dGVzdA==' "$tmp/sample-static" >/dev/null \
     || fail "static sample failed"
 
+"$tmp/prefix/bin/superoffice" --version | grep -q "^superoffice " || fail "the superoffice program is not installed"
+SO_BASE_URL="$SO_STUB_URL/install-test/Cust12345" SO_TICKET='7T:dGVzdA==' "$tmp/prefix/bin/superoffice" \
+    send-password-email --person-id 670 >/dev/null || fail "the installed superoffice program failed"
+
 count="$(curl -s "$SO_STUB_URL/_stub/count?prefix=/install-test" | sed 's/[^0-9]//g')"
-[ "$count" -ge 2 ] || fail "the stub saw $count requests"
-echo "install test: 4 passed, 0 failed"
+[ "$count" -ge 3 ] || fail "the stub saw $count requests"
+echo "install test: 5 passed, 0 failed"

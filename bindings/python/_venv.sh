@@ -10,6 +10,10 @@ ensure_venv() {
         "$venv/bin/python" -m pip install --quiet pytest "setuptools>=68" wheel
         touch "$venv/.ready"
     fi
+    # mypy for tests/test_typing.py (a venv made before it was added gets it here).
+    if [ ! -x "$venv/bin/mypy" ]; then
+        "$venv/bin/python" -m pip install --quiet mypy
+    fi
     # Reinstall every time so the venv never runs stale sources.
     "$venv/bin/python" -m pip install --quiet --no-deps --no-build-isolation \
         --force-reinstall "$here"

@@ -2,10 +2,13 @@
 
 All metadata is in pyproject.toml. When src/superoffice_ffi/ holds a copy of
 the shared library (build-wheel.sh puts one there), the wheel is tagged
-``py3-none-<platform>``: any Python 3, no Python ABI (ctypes), this platform.
+``py3-none-<platform>``: any Python 3, no Python ABI (ctypes), this platform,
+or the one ``SUPEROFFICE_WHEEL_PLATFORM`` names for a library built for another
+(e.g. ``manylinux_2_17_x86_64.manylinux2014_x86_64`` or ``win_amd64``).
 Without the library the package is pure Python (``py3-none-any``).
 """
 
+import os
 from pathlib import Path
 
 from setuptools import Distribution, setup
@@ -34,7 +37,7 @@ class bdist_wheel(_bdist_wheel):
     def get_tag(self):
         python, abi, plat = super().get_tag()
         if _bundles_library():
-            return "py3", "none", plat
+            return "py3", "none", os.environ.get("SUPEROFFICE_WHEEL_PLATFORM") or plat
         return python, abi, plat
 
 

@@ -1,17 +1,21 @@
 //! `so_client`: sends requests; shared between threads.
 
 use std::ffi::c_char;
+use std::sync::Arc;
 
 use super::options::so_options;
 use super::{free_box, guard, guard_result, opt_str_arg, so_result, try_ref};
 use crate::client::Client;
 use crate::request::PasswordEmail;
+use crate::worker::Pool;
 
 /// Opaque client: immutable after creation and safe to share between threads. Many
 /// threads may send through one client at once, over one pool of keep-alive
 /// connections. Free it with `so_client_free` once no thread uses it.
 pub struct so_client {
-    pub(crate) inner: Client,
+    pub(crate) inner: Arc<Client>,
+    /// The workers of the asynchronous send (no thread until the first one).
+    pub(crate) sends: Pool,
 }
 
 /// Creates a client from settings. `o` stays the caller's (free it when convenient;
@@ -23,8 +27,9 @@ pub extern "C" fn so_client_new(o: *const so_options) -> *mut so_client {
         |_| std::ptr::null_mut(),
         || {
             let options = try_ref(o, "options")?;
-            let inner = Client::new(&options.settings)?;
-            Ok(Box::into_raw(Box::new(so_client { inner })))
+            let inner = Arc::new(Client::new(&options.settings)?);
+            let sends = Pool::new(Arc::clone(&inner));
+            Ok(Box::into_raw(Box::new(so_client { inner, sends })))
         },
     )
 }
@@ -59,6 +64,15 @@ pub extern "C" fn so_send_cc_password_email(
 /// Frees a client: closes its pooled connections at once (ureq's `Agent::shutdown`) and
 /// wipes its secrets. NULL is a no-op.
 /// No thread may be using `c`, and it must not be used afterwards.
+///
+/// Asynchronous sends still outstanding are cancelled (see `so_operation_cancel`), and
+/// `so_client_free` returns only after every callback has returned and every worker
+/// thread of the client has exited: no callback runs after it returns, and once every
+/// client is freed the library may be unloaded. A wait for an answer is interrupted at
+/// once; a connect in progress may hold it up to the connect timeout, a name lookup up to
+/// the total timeout (ureq bounds a lookup by the total timeout only).
+/// The operations themselves outlive the client: free each with `so_operation_free`.
+/// A callback must not call `so_client_free` on its own client.
 #[no_mangle]
 pub extern "C" fn so_client_free(c: *mut so_client) {
     free_box(c);

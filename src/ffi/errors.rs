@@ -29,6 +29,10 @@ pub enum so_result {
     SO_ERR_TIMEOUT = 12,
     /// The connection broke, or the server's answer was not valid HTTP.
     SO_ERR_IO = 13,
+    /// An asynchronous send was cancelled (`so_operation_cancel`, `so_operation_free`
+    /// before its end, or `so_client_free`) before it ended; its message says whether
+    /// the server may already have received the request.
+    SO_ERR_CANCELLED = 14,
     /// The server answered with a status outside 2xx not listed below (3xx included:
     /// redirects are not followed).
     SO_ERR_HTTP_STATUS = 20,
@@ -64,6 +68,7 @@ const ALL_CODES: &[so_result] = &[
     so_result::SO_ERR_TLS,
     so_result::SO_ERR_TIMEOUT,
     so_result::SO_ERR_IO,
+    so_result::SO_ERR_CANCELLED,
     so_result::SO_ERR_HTTP_STATUS,
     so_result::SO_ERR_BAD_REQUEST,
     so_result::SO_ERR_UNAUTHORIZED,
@@ -93,6 +98,7 @@ impl so_result {
             so_result::SO_ERR_TLS => c"TLS handshake or certificate verification failed",
             so_result::SO_ERR_TIMEOUT => c"timed out",
             so_result::SO_ERR_IO => c"connection broken or invalid HTTP answer",
+            so_result::SO_ERR_CANCELLED => c"cancelled",
             so_result::SO_ERR_HTTP_STATUS => c"unexpected HTTP status",
             so_result::SO_ERR_BAD_REQUEST => c"bad request (400)",
             so_result::SO_ERR_UNAUTHORIZED => c"unauthorized (401)",

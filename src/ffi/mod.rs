@@ -16,6 +16,7 @@
 pub mod batch;
 pub mod client;
 pub mod errors;
+pub mod operation;
 pub mod options;
 pub mod tenant;
 

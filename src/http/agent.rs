@@ -89,6 +89,11 @@ impl ClientAgent {
         current.1.clone()
     }
 
+    /// A new agent with the same configuration and a pool of its own, for this process.
+    pub fn fresh(&self) -> Agent {
+        Agent::new_with_config(self.config.clone())
+    }
+
     /// Closes the idle connections and interrupts every request in progress, when the
     /// agent belongs to this process; an inherited agent is left alone.
     pub fn shutdown(&self) {

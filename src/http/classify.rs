@@ -83,13 +83,23 @@ fn classify_io(e: &io::Error) -> (ErrorKind, String, bool) {
         K::InvalidData => (ErrorKind::Io, format!("the answer is not valid ({e})"), false),
         _ => {
             let text = e.to_string();
-            if text.contains("lookup address") || text.contains("resolve") || text.contains("Name or service") {
+            if text.contains("lookup address")
+                || text.contains("resolve")
+                || text.contains("Name or service")
+                || windows_lookup_failed(e)
+            {
                 (ErrorKind::Connect, format!("could not resolve the host name ({text})"), true)
             } else {
                 (ErrorKind::Io, format!("I/O error: {}", hide_userinfo(&text)), false)
             }
         }
     }
+}
+
+/// Windows reports a failed name lookup as WSAHOST_NOT_FOUND, WSATRY_AGAIN, WSANO_RECOVERY
+/// or WSANO_DATA (11001 to 11004), in words that name no lookup ("No such host is known.").
+fn windows_lookup_failed(e: &io::Error) -> bool {
+    cfg!(windows) && matches!(e.raw_os_error(), Some(11001..=11004))
 }
 
 /// Says which TLS check failed.

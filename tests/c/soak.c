@@ -7,15 +7,14 @@
  *                                 many requests as there were successes.
  *   soak churn [N]                creates and frees options and a client N times (default
  *                                 100,000); the resident set size must not grow (measured
- *                                 from /proc/self/statm after a warm-up: the first client
- *                                 of a process loads the system trust store once).
+ *                                 from /proc/self/statm, or the working set on Windows,
+ *                                 after a warm-up: the first client of a process loads
+ *                                 the system trust store once).
  *
  * Built with -fsanitize=address,undefined like the C tests (see the Makefile's
  * test-soak). Prints "N passed, N failed".
  */
 #include "harness.h"
-
-#include <pthread.h>
 
 static double now_s(void) { return now_ms() / 1000.0; }
 
@@ -48,7 +47,7 @@ static void *send_loop(void *p) {
 
 static int run_send(int threads, int sends) {
     char prefix[128], base[512];
-    snprintf(prefix, sizeof prefix, "/soak-%ld-%ld", (long)getpid(), (long)time(NULL));
+    snprintf(prefix, sizeof prefix, "/soak-%ld-%ld", process_id(), (long)time(NULL));
     snprintf(base, sizeof base, "%s%s/Cust12345", g_stub, prefix);
     so_options *o = so_options_new(base);
     if (!o) {
@@ -66,16 +65,19 @@ static int run_send(int threads, int sends) {
         return 1;
     }
     struct sender *s = calloc((size_t)threads, sizeof *s);
-    pthread_t *t = calloc((size_t)threads, sizeof *t);
+    test_thread *t = calloc((size_t)threads, sizeof *t);
     double t0 = now_s();
     for (int i = 0; i < threads; i++) {
         s[i].client = c;
         s[i].sends = sends;
-        pthread_create(&t[i], NULL, send_loop, &s[i]);
+        if (thread_start(&t[i], send_loop, &s[i]) != 0) {
+            fprintf(stderr, "cannot start thread %d\n", i);
+            return 1;
+        }
     }
     long ok = 0, failed = 0;
     for (int i = 0; i < threads; i++) {
-        pthread_join(t[i], NULL);
+        thread_join(t[i]);
         ok += s[i].ok;
         failed += s[i].failed;
         if (s[i].failed)

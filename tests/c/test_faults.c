@@ -8,15 +8,13 @@
  */
 #include "harness.h"
 
-#include <sys/select.h>
-
 static int g_unique;
 
 /* A client of a fresh tenant with these directives; prefix gets the tenant's prefix. */
 static so_client *tenant_client(char *prefix, size_t plen, const char *name, const char *directives,
                                  uint32_t connect_ms, uint32_t total_ms, uint32_t retries) {
     char base[1024];
-    snprintf(prefix, plen, "/cf-%d-%ld-%s", ++g_unique, (long)getpid(), name);
+    snprintf(prefix, plen, "/cf-%d-%ld-%s", ++g_unique, process_id(), name);
     snprintf(base, sizeof base, "%s%s%s%s/Cust12345", g_stub, prefix, *directives ? "/" : "", directives);
     so_options *o = so_options_new(base);
     if (!o) return NULL;
@@ -77,35 +75,24 @@ static void test_timeouts_are_bounded_and_never_resent(void) {
 }
 
 static void test_connect_timeout_on_a_full_backlog(void) {
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    socklen_t alen = sizeof a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(l, (struct sockaddr *)&a, sizeof a) == 0);
-    CHECK(listen(l, 0) == 0);
-    CHECK(getsockname(l, (struct sockaddr *)&a, &alen) == 0);
+    int port = 0;
+    sock_t l = listen_loopback(0, &port);
+    CHECK(l != SOCK_INVALID);
     /* Fill the accept queue until a connect does not complete. */
-    int fillers[16], nf = 0, full = 0;
+    sock_t fillers[16];
+    int nf = 0, full = 0;
     for (; nf < 16; nf++) {
-        fillers[nf] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        int r = connect(fillers[nf], (struct sockaddr *)&a, sizeof a);
-        if (r != 0) {
-            fd_set w;
-            FD_ZERO(&w);
-            FD_SET(fillers[nf], &w);
-            struct timeval tv = {0, 200000};
-            if (select(fillers[nf] + 1, NULL, &w, NULL, &tv) == 0) {
-                full = 1;
-                nf++;
-                break;
-            }
+        int done = 0;
+        fillers[nf] = connect_nonblocking(port, &done);
+        if (!done && !writable_within(fillers[nf], 200)) {
+            full = 1;
+            nf++;
+            break;
         }
     }
     if (full) {
         char url[128];
-        snprintf(url, sizeof url, "http://127.0.0.1:%d/Cust1", ntohs(a.sin_port));
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/Cust1", port);
         so_options *o = so_options_new(url);
         so_options_set_ticket(o, "7T:dGVzdA==");
         so_options_set_proxy(o, "");
@@ -117,15 +104,15 @@ static void test_connect_timeout_on_a_full_backlog(void) {
         so_result r = send1(c);
         double took = now_ms() - t0;
         so_client_free(c);
-        for (int i = 0; i < nf; i++) close(fillers[i]);
-        close(l);
+        for (int i = 0; i < nf; i++) sock_close(fillers[i]);
+        sock_close(l);
         CHECK_RC(r, SO_ERR_TIMEOUT);
         CHECK(took >= 250.0 && took < 2000.0);
         CHECK(strstr(so_last_error_message(), "connect timeout of 300 ms") != NULL);
     } else {
-        for (int i = 0; i < nf; i++) close(fillers[i]);
-        close(l);
-        printf("     (skipped: this kernel completes connections beyond a full backlog)\n");
+        for (int i = 0; i < nf; i++) sock_close(fillers[i]);
+        sock_close(l);
+        skip("this system completes connections beyond a full backlog");
     }
 }
 
@@ -201,7 +188,7 @@ static void test_header_floods(void) {
 static void test_retry_after_http_date(void) {
     time_t when = time(NULL) + 2;
     struct tm tm;
-    gmtime_r(&when, &tm);
+    utc_time(when, &tm);
     char date[64], directives[128], prefix[256];
     strftime(date, sizeof date, "%a,_%d_%b_%Y_%H:%M:%S_GMT", &tm);
     snprintf(directives, sizeof directives, "status=503/fail_first=1/retry_after=%s", date);
@@ -255,6 +242,5 @@ int main(void) {
     RUN(test_retries_never_pass_the_total_timeout);
     RUN(test_other_5xx_are_never_resent);
 
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    return summary();
 }

@@ -6,8 +6,6 @@
  */
 #include "harness.h"
 
-#include <pthread.h>
-#include <netdb.h>
 #include <stdarg.h>
 
 static int g_unique;
@@ -21,7 +19,7 @@ static int count_of(const char *hay, const char *needle) {
 
 /* A fresh tenant prefix, e.g. "/c-7-auth", and the base URL with directives after it. */
 static void tenant(char *prefix, size_t plen, char *base, size_t blen, const char *name, const char *directives) {
-    snprintf(prefix, plen, "/c-%d-%ld-%s", ++g_unique, (long)getpid(), name);
+    snprintf(prefix, plen, "/c-%d-%ld-%s", ++g_unique, process_id(), name);
     snprintf(base, blen, "%s%s%s%s/Cust12345", g_stub, prefix, directives && *directives ? "/" : "",
              directives ? directives : "");
 }
@@ -90,9 +88,9 @@ static void *thread_sets_error(void *arg) {
 }
 static void test_last_error_is_per_thread(void) {
     CHECK(so_options_new(NULL) == NULL);
-    pthread_t t;
-    pthread_create(&t, NULL, thread_sets_error, NULL);
-    pthread_join(t, NULL);
+    test_thread t;
+    CHECK(thread_start(&t, thread_sets_error, NULL) == 0);
+    thread_join(t);
     CHECK(strstr(so_last_error_message(), "base_url must not be NULL") != NULL);
 }
 
@@ -217,17 +215,17 @@ static void test_wire_ticket_app_token_language(void) {
     char *log = stub_log(prefix);
     CHECK(log != NULL);
     int ok = count_of(log, "\"method\":\"POST\"") == 1 &&
-             strcasestr(log, "/Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail\"") != NULL &&
-             strcasestr(log, "[\"authorization\",\"SOTicket 7T:dGVzdA==\"]") != NULL &&
-             strcasestr(log, "[\"so-apptoken\",\"app-secret-123\"]") != NULL &&
-             strcasestr(log, "[\"accept-language\",\"sv\"]") != NULL &&
-             strcasestr(log, "[\"so-language\",\"sv\"]") != NULL &&
-             strcasestr(log, "[\"so-culture\",\"sv-SE\"]") != NULL &&
-             strcasestr(log, "[\"so-timezone\",\"UTC\"]") != NULL &&
-             strcasestr(log, "[\"content-type\",\"application/json; charset=utf-8\"]") != NULL &&
-             strcasestr(log, "[\"accept\",\"application/json\"]") != NULL &&
+             find_nocase(log, "/Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail\"") != NULL &&
+             find_nocase(log, "[\"authorization\",\"SOTicket 7T:dGVzdA==\"]") != NULL &&
+             find_nocase(log, "[\"so-apptoken\",\"app-secret-123\"]") != NULL &&
+             find_nocase(log, "[\"accept-language\",\"sv\"]") != NULL &&
+             find_nocase(log, "[\"so-language\",\"sv\"]") != NULL &&
+             find_nocase(log, "[\"so-culture\",\"sv-SE\"]") != NULL &&
+             find_nocase(log, "[\"so-timezone\",\"UTC\"]") != NULL &&
+             find_nocase(log, "[\"content-type\",\"application/json; charset=utf-8\"]") != NULL &&
+             find_nocase(log, "[\"accept\",\"application/json\"]") != NULL &&
              strstr(log, "\\\"PersonId\\\":670,\\\"From\\\":\\\"autem\\\",\\\"To\\\":\\\"et\\\",\\\"Subject\\\":\\\"eos\\\"") != NULL &&
-             strcasestr(log, "x-xsrf-token") == NULL;
+             find_nocase(log, "x-xsrf-token") == NULL;
     if (!ok) fprintf(stderr, "    log: %s\n", log);
     free(log);
     CHECK(ok);
@@ -242,7 +240,7 @@ static void test_wire_bearer(void) {
     CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
     so_client_free(c);
     char *log = stub_log(prefix);
-    int ok = log && strcasestr(log, "[\"authorization\",\"Bearer 8A:Cust12345.token\"]") &&
+    int ok = log && find_nocase(log, "[\"authorization\",\"Bearer 8A:Cust12345.token\"]") &&
              strstr(log, "\\\"PersonId\\\":670,\\\"From\\\":null,\\\"To\\\":null,\\\"Subject\\\":null");
     if (!ok) fprintf(stderr, "    log: %s\n", log ? log : "(none)");
     free(log);
@@ -258,7 +256,7 @@ static void test_wire_basic_matches_reference_sample(void) {
     CHECK_RC(so_send_cc_password_email(c, 670, "autem", "et", "eos"), SO_OK);
     so_client_free(c);
     char *log = stub_log(prefix);
-    int ok = log && strcasestr(log, "[\"authorization\",\"Basic dGplMDpUamUw\"]");
+    int ok = log && find_nocase(log, "[\"authorization\",\"Basic dGplMDpUamUw\"]");
     free(log);
     CHECK(ok);
 }
@@ -271,7 +269,7 @@ static void test_wire_xsrf_alone_and_beside_auth(void) {
     CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
     so_client_free(c);
     char *log = stub_log(prefix);
-    int ok = log && strcasestr(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && !strcasestr(log, "authorization");
+    int ok = log && find_nocase(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && !find_nocase(log, "authorization");
     free(log);
     CHECK(ok);
     /* beside a ticket, both headers go */
@@ -285,7 +283,7 @@ static void test_wire_xsrf_alone_and_beside_auth(void) {
     CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
     so_client_free(c);
     log = stub_log(prefix);
-    ok = log && strcasestr(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && strcasestr(log, "SOTicket 7T:dGVzdA==");
+    ok = log && find_nocase(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && find_nocase(log, "SOTicket 7T:dGVzdA==");
     free(log);
     CHECK(ok);
 }
@@ -444,17 +442,8 @@ static void test_wrong_credentials_never_leak(void) {
 
 static void test_transport_failures(void) {
     /* refused: a port nobody listens on */
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    socklen_t alen = sizeof a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, (struct sockaddr *)&a, sizeof a);
-    getsockname(s, (struct sockaddr *)&a, &alen);
-    close(s);
     char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/Cust1", ntohs(a.sin_port));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/Cust1", unused_port());
     so_client *c = client_for(url);
     CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_CONNECT);
     CHECK(strstr(so_last_error_message(), "refused") != NULL);
@@ -501,11 +490,9 @@ static void test_timeouts(void) {
     so_options_set_timeout_ms(o, 1000, 300);
     so_client *c = so_client_new(o);
     so_options_free(o);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = now_ms();
     CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_TIMEOUT);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    double ms = now_ms() - t0;
     CHECK(ms < 2900.0); /* bounded by the total timeout, not the server's delay */
     CHECK(strstr(so_last_error_message(), "300 ms") != NULL);
     so_client_free(c);
@@ -568,11 +555,9 @@ static void test_retries_only_what_was_not_processed(void) {
         /* the server asks for longer than the time left: fail at once and say so */
         TENANT("toolong", "status=429/retry_after=120");
         so_client *c = client_for(base);
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double t0 = now_ms();
         CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_RATE_LIMITED);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        CHECK(t1.tv_sec - t0.tv_sec < 2);
+        CHECK(now_ms() - t0 < 2000.0);
         CHECK(strstr(so_last_error_message(), "retry after 120 s") != NULL);
         so_client_free(c);
         CHECK(stub_count(prefix) == 1);
@@ -597,15 +582,15 @@ static void *sender(void *p) {
 static void test_one_client_shared_by_threads(void) {
     TENANT("threads", "");
     so_client *c = client_for(base);
-    pthread_t t[8];
+    test_thread t[8];
     struct thread_arg args[8];
     for (int i = 0; i < 8; i++) {
         args[i] = (struct thread_arg){c, 0, 50};
-        pthread_create(&t[i], NULL, sender, &args[i]);
+        CHECK(thread_start(&t[i], sender, &args[i]) == 0);
     }
     int ok = 0;
     for (int i = 0; i < 8; i++) {
-        pthread_join(t[i], NULL);
+        thread_join(t[i]);
         ok += args[i].ok;
     }
     so_client_free(c);
@@ -686,16 +671,16 @@ static void test_batch_rate_limited_slows_down(void) {
 /* ---------- credentials refresh and logging ---------- */
 
 static int g_refreshes;
-static pthread_mutex_t g_refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+static test_mutex g_refresh_lock = TEST_MUTEX_INIT;
 static int32_t fresh_ticket(void *userdata, char *buffer, size_t len) {
-    pthread_mutex_lock(&g_refresh_lock);
+    mutex_lock(&g_refresh_lock);
     g_refreshes++;
-    pthread_mutex_unlock(&g_refresh_lock);
+    mutex_unlock(&g_refresh_lock);
     const char *t = userdata;
     size_t n = strlen(t);
     if (n > len) return -1;
     memcpy(buffer, t, n);
-    usleep(20000);
+    sleep_ms(20);
     return (int32_t)n;
 }
 
@@ -707,15 +692,15 @@ static void test_credentials_refresh_once_then_resend(void) {
     so_client *c = so_client_new(o);
     so_options_free(o);
     g_refreshes = 0;
-    pthread_t t[8];
+    test_thread t[8];
     struct thread_arg args[8];
     for (int i = 0; i < 8; i++) {
         args[i] = (struct thread_arg){c, 0, 1};
-        pthread_create(&t[i], NULL, sender, &args[i]);
+        CHECK(thread_start(&t[i], sender, &args[i]) == 0);
     }
     int ok = 0;
     for (int i = 0; i < 8; i++) {
-        pthread_join(t[i], NULL);
+        thread_join(t[i]);
         ok += args[i].ok;
     }
     CHECK(ok == 8);
@@ -916,7 +901,7 @@ static void test_international_host_name(void) {
     }
     freeaddrinfo(found);
     char prefix[64], base[256], shown[256];
-    snprintf(prefix, sizeof prefix, "/c-%d-%ld-idna", ++g_unique, (long)getpid());
+    snprintf(prefix, sizeof prefix, "/c-%d-%ld-idna", ++g_unique, process_id());
     snprintf(base, sizeof base, "http://so-stub.b\xc3\xa6k.test:%d%s/status=404/Cust1", g_stub_port, prefix);
     snprintf(shown, sizeof shown, "http://so-stub.b\xc3\xa6k.test:%d%s", g_stub_port, prefix);
     so_client *c = client_for(base);
@@ -966,6 +951,5 @@ int main(void) {
     RUN(test_tenant_lookup_reports_the_size_needed);
     RUN(test_international_host_name);
 
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    return summary();
 }

@@ -12,7 +12,7 @@ namespace SuperOffice.Ffi
     /// <c>NULL</c>). Returned <c>const char*</c> are owned by the library and come back as
     /// <see cref="IntPtr"/>, decoded by <see cref="Utf8.FromNative"/>.
     /// </remarks>
-    internal static class NativeMethods
+    internal static partial class NativeMethods
     {
         /// <summary>Resolved as <c>libsuperoffice.so</c> / <c>libsuperoffice.dylib</c> / <c>superoffice.dll</c>.</summary>
         internal const string Library = "superoffice";

@@ -20,14 +20,14 @@ namespace SuperOffice.Ffi
     /// started afterwards throw <see cref="ObjectDisposedException"/>.
     /// </para>
     /// <para>
-    /// The native calls block. The <c>...Async</c> methods run them on the thread pool; their
-    /// <see cref="CancellationToken"/> is honoured only until the native call starts. A send in
-    /// flight cannot be aborted: it ends when the server answers or when
-    /// <see cref="SuperOfficeClientOptions.ConnectTimeout"/> / <see cref="SuperOfficeClientOptions.Timeout"/>
-    /// expire, so keep those bounded.
+    /// The synchronous methods block. <see cref="SendCustomerCentrePasswordEmailAsync"/> and
+    /// <see cref="SendManyAsync"/> hold no thread while they wait: the library sends on its
+    /// own worker threads and completes the task from its callback. Their
+    /// <see cref="CancellationToken"/> cancels the send itself, also while it is on the network.
+    /// <see cref="Dispose"/> cancels the asynchronous sends still outstanding.
     /// </para>
     /// </remarks>
-    public sealed class SuperOfficeClient : IDisposable
+    public sealed partial class SuperOfficeClient : IDisposable
     {
         /// <summary>The first buffer of a tenant lookup; a longer URL is fetched again with the size the library reports.</summary>
         private const int LookupBuffer = 512;
@@ -120,6 +120,10 @@ namespace SuperOffice.Ffi
                 {
                     NativeMethods.Check(NativeMethods.so_options_set_max_retries(native, (uint)options.MaxRetries.Value));
                 }
+                if (options.MaxInFlight.HasValue)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_max_in_flight(native, (uint)Math.Max(0, options.MaxInFlight.Value)));
+                }
                 if (options.CaFile != null)
                 {
                     NativeMethods.Check(NativeMethods.so_options_set_ca_file(native, options.CaFile));
@@ -174,23 +178,6 @@ namespace SuperOffice.Ffi
         }
 
         /// <summary>
-        /// <see cref="SendCustomerCentrePasswordEmail"/> on the thread pool.
-        /// </summary>
-        /// <remarks>
-        /// <paramref name="cancellationToken"/> cancels the send only before it starts (the task
-        /// then ends in <see cref="OperationCanceledException"/>). A send in flight cannot be
-        /// aborted; it is bounded by the client's timeouts.
-        /// </remarks>
-        /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
-        public Task SendCustomerCentrePasswordEmailAsync(int personId, string from, string to, string subject,
-            CancellationToken cancellationToken = default(CancellationToken))
-        {
-            ThrowIfDisposed();
-            CheckSendArguments(from, to, subject);
-            return Task.Run(() => SendCustomerCentrePasswordEmail(personId, from, to, subject), cancellationToken);
-        }
-
-        /// <summary>
         /// Sends many e-mails at once, at most <paramref name="maxConcurrency"/> in parallel, over
         /// this client's connections. Blocks until every item has finished. A failed item does
         /// not stop the others; its outcome is in its <see cref="SendResult"/>.
@@ -206,24 +193,6 @@ namespace SuperOffice.Ffi
             ThrowIfDisposed();
             CheckBatchArguments(items, maxConcurrency);
             return SendBatch(items, maxConcurrency, progress);
-        }
-
-        /// <summary>
-        /// <see cref="SendMany"/> on the thread pool. <paramref name="progress"/> is reported on
-        /// the thread-pool thread that runs the batch (the library calls it on the thread that
-        /// called the batch, never on its own threads), as items finish; through
-        /// <see cref="Progress{T}"/> it reaches the captured context.
-        /// <paramref name="cancellationToken"/> cancels only before the batch starts; a batch in
-        /// flight runs to its end, bounded by the client's timeouts.
-        /// </summary>
-        /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
-        /// <exception cref="ArgumentNullException"><paramref name="items"/> or one of them is <c>null</c> (thrown at once).</exception>
-        public Task<IReadOnlyList<SendResult>> SendManyAsync(IReadOnlyList<SendItem> items, int maxConcurrency = 8,
-            IProgress<BatchProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
-        {
-            ThrowIfDisposed();
-            CheckBatchArguments(items, maxConcurrency);
-            return Task.Run(() => SendBatch(items, maxConcurrency, progress), cancellationToken);
         }
 
         /// <summary>
@@ -272,8 +241,10 @@ namespace SuperOffice.Ffi
         }
 
         /// <summary>
-        /// Releases the native client. Safe to call more than once. Sends already running
-        /// complete first; later calls throw <see cref="ObjectDisposedException"/>.
+        /// Releases the native client. Safe to call more than once. Synchronous sends already
+        /// running complete first; asynchronous sends still outstanding are cancelled (their
+        /// tasks end with <see cref="SuperOfficeOperationCanceledException"/>) and every native
+        /// callback has returned when it does. Later calls throw <see cref="ObjectDisposedException"/>.
         /// </summary>
         public void Dispose()
         {

@@ -105,6 +105,13 @@ namespace SuperOffice.Ffi
             }
         }
 
+        /// <summary>
+        /// How many asynchronous sends of the client may be on the network at once (the
+        /// library's worker threads for it); <c>null</c>: the library's default, 16. The
+        /// library accepts 1 to 1024.
+        /// </summary>
+        public int? MaxInFlight { get; set; }
+
         /// <summary>Path of a PEM bundle added to the default trusted roots; <c>null</c>: none.</summary>
         public string CaFile { get; set; }
 

@@ -22,6 +22,8 @@ namespace SuperOffice.Ffi
         Timeout = 12,
         /// <summary><c>SO_ERR_IO</c>: the connection broke, or the answer was not valid HTTP.</summary>
         Io = 13,
+        /// <summary><c>SO_ERR_CANCELLED</c>: an asynchronous send was cancelled (its token, or <c>Dispose</c>) before it ended.</summary>
+        Cancelled = 14,
         /// <summary><c>SO_ERR_HTTP_STATUS</c>: a status outside 2xx not listed below (3xx, 418, ...).</summary>
         HttpStatus = 20,
         /// <summary><c>SO_ERR_BAD_REQUEST</c>: 400.</summary>

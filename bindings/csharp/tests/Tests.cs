@@ -560,11 +560,11 @@ namespace SuperOffice.Ffi.Tests
             Assert.Equal(1, Stub.Count(prefix), "requests");
         }
 
-        public static void Test_Dispose_WhileSending_SendCompletes()
+        public static void Test_Dispose_WhileSendingSync_SendCompletes()
         {
             string prefix = Stub.Prefix("dispose-inflight");
             var client = Client(prefix + "/delay_ms=600/Cust12345");
-            Task send = client.SendCustomerCentrePasswordEmailAsync(670, "a@example.com", "b@example.com", "s");
+            Task send = Task.Run(() => client.SendCustomerCentrePasswordEmail(670, "a@example.com", "b@example.com", "s"));
             Thread.Sleep(200);
             client.Dispose();
             send.GetAwaiter().GetResult();
@@ -636,6 +636,132 @@ namespace SuperOffice.Ffi.Tests
             List<StubRequest> all = Stub.Requests(prefix);
             Assert.Equal(8, all.Count, "requests");
             Assert.Equal("1,2,3,4,5,6,7,8", string.Join(",", all.Select(r => Convert.ToInt32(r.Json()["PersonId"])).OrderBy(i => i)), "person ids");
+        }
+
+        // ----- the asynchronous send: native callbacks, real cancellation -----------------
+
+        private static int PoolWorkersHeld()
+        {
+            int maxWorkers, maxIo, availableWorkers, availableIo;
+            ThreadPool.GetMaxThreads(out maxWorkers, out maxIo);
+            ThreadPool.GetAvailableThreads(out availableWorkers, out availableIo);
+            return maxWorkers - availableWorkers;
+        }
+
+        public static void Test_Async_64ConcurrentSends_HoldNoPoolThread()
+        {
+            string prefix = Stub.Prefix("async-64");
+            const int delayMs = 500;
+            using (var client = Client(prefix + "/delay_ms=" + delayMs + "/Cust12345", o => o.MaxInFlight = 64))
+            {
+                int heldBefore = PoolWorkersHeld();
+                var watch = Stopwatch.StartNew();
+                Task[] tasks = Enumerable.Range(1, 64)
+                    .Select(i => client.SendCustomerCentrePasswordEmailAsync(i, "a@example.com", "b" + i + "@example.com", "s"))
+                    .ToArray();
+                Thread.Sleep(delayMs / 2);
+                int heldWhileWaiting = PoolWorkersHeld();
+                bool allPending = tasks.All(t => !t.IsCompleted);
+                Task.WhenAll(tasks).GetAwaiter().GetResult();
+                long elapsed = watch.ElapsedMilliseconds;
+                Console.WriteLine("     64 concurrent sends of " + delayMs + " ms: " + elapsed + " ms (ideal " + delayMs
+                    + " ms; Task.Run took 5.5 s for 32); thread-pool workers held while waiting: " + heldWhileWaiting
+                    + " (before: " + heldBefore + ")");
+                Assert.True(allPending, "a send ended before the server answered");
+                Assert.Equal(0, heldWhileWaiting, "thread-pool workers held while 64 sends wait");
+            }
+            Assert.Equal(64, Stub.Count(prefix), "requests");
+        }
+
+        public static void Test_Async_CancelBeforeTheSend_NeverSent()
+        {
+            string prefix = Stub.Prefix("async-cancel-queued");
+            using (var client = Client(prefix + "/delay_ms=800/Cust12345", o => o.MaxInFlight = 1))
+            using (var cts = new CancellationTokenSource())
+            {
+                Task first = client.SendCustomerCentrePasswordEmailAsync(670, "a@example.com", "b@example.com", "s");
+                Task second = client.SendCustomerCentrePasswordEmailAsync(671, "a@example.com", "b@example.com", "s", cts.Token);
+                Thread.Sleep(100);
+                var watch = Stopwatch.StartNew();
+                cts.Cancel();
+                Assert.Throws<OperationCanceledException>(() => second.GetAwaiter().GetResult(), exact: false);
+                double ms = watch.Elapsed.TotalMilliseconds;
+                Console.WriteLine("     queued send cancelled: task ended after " + ms.ToString("F2", CultureInfo.InvariantCulture) + " ms");
+                Assert.True(second.IsCanceled, "task status " + second.Status);
+                Assert.True(ms < 1000, "cancellation took " + ms + " ms");
+                first.GetAwaiter().GetResult();
+            }
+            List<StubRequest> all = Stub.Requests(prefix);
+            Assert.Equal(1, all.Count, "requests");
+            Assert.Equal(670, Convert.ToInt32(all[0].Json()["PersonId"]), "the request sent");
+        }
+
+        public static void Test_Async_CancelDuringTheSend_EndsAtOnce()
+        {
+            string prefix = Stub.Prefix("async-cancel-inflight");
+            // Only the first request hangs; later ones are answered.
+            using (var client = Client(prefix + "/fail_first=1/hang/Cust12345", o => o.Timeout = System.Threading.Timeout.InfiniteTimeSpan))
+            using (var cts = new CancellationTokenSource())
+            {
+                Task send = client.SendCustomerCentrePasswordEmailAsync(670, "a@example.com", "b@example.com", "s", cts.Token);
+                for (int i = 0; i < 500 && Stub.Count(prefix) < 1; i++)
+                {
+                    Thread.Sleep(5);
+                }
+                Assert.Equal(1, Stub.Count(prefix), "requests that reached the server");
+                var watch = Stopwatch.StartNew();
+                cts.Cancel();
+                Assert.Throws<OperationCanceledException>(() => send.GetAwaiter().GetResult(), exact: false);
+                double ms = watch.Elapsed.TotalMilliseconds;
+                Console.WriteLine("     send on the network cancelled: task ended after " + ms.ToString("F2", CultureInfo.InvariantCulture) + " ms");
+                Assert.True(send.IsCanceled, "task status " + send.Status);
+                Assert.True(ms < 1000, "cancellation took " + ms + " ms");
+                // The client goes on: the worker that was interrupted makes a fresh connection pool.
+                client.SendCustomerCentrePasswordEmailAsync(670, "a@example.com", "b@example.com", "s").GetAwaiter().GetResult();
+            }
+        }
+
+        public static void Test_Async_DisposeWithSendsOutstanding_CancelsThem()
+        {
+            string prefix = Stub.Prefix("async-dispose");
+            var client = Client(prefix + "/hang/Cust12345", o => { o.Timeout = System.Threading.Timeout.InfiniteTimeSpan; o.MaxInFlight = 4; });
+            Task[] tasks = Enumerable.Range(1, 12)
+                .Select(i => client.SendCustomerCentrePasswordEmailAsync(i, "a@example.com", "b@example.com", "s"))
+                .ToArray();
+            for (int i = 0; i < 500 && Stub.Count(prefix) < 4; i++)
+            {
+                Thread.Sleep(5);
+            }
+            var watch = Stopwatch.StartNew();
+            client.Dispose();
+            long disposeMs = watch.ElapsedMilliseconds;
+            Assert.True(Task.WaitAll(tasks.Select(t => (Task)t.ContinueWith(_ => { })).ToArray(), 5000), "tasks did not end after Dispose");
+            Console.WriteLine("     Dispose with 12 sends outstanding: " + disposeMs + " ms");
+            foreach (Task t in tasks)
+            {
+                var e = Assert.Throws<SuperOfficeOperationCanceledException>(() => t.GetAwaiter().GetResult());
+                Assert.Equal(SuperOfficeResult.Cancelled, e.Code, "Code");
+                Assert.True(e is OperationCanceledException, "not an OperationCanceledException");
+            }
+            Assert.True(tasks.Any(t => t.Exception.InnerException.Message.Contains("may already have received")), "no send was on the network");
+            Assert.True(tasks.Any(t => t.Exception.InnerException.Message.Contains("before it was sent")), "no send was queued");
+            Assert.Throws<ObjectDisposedException>(() => client.SendCustomerCentrePasswordEmailAsync(670, "a", "b", "c"));
+            Assert.Equal(4, Stub.Count(prefix), "requests");
+        }
+
+        public static void Test_SendManyAsync_CancelledToken_CancelsTheRest()
+        {
+            string prefix = Stub.Prefix("async-many-cancel");
+            using (var client = Client(prefix + "/delay_ms=300/Cust12345", o => o.MaxInFlight = 2))
+            using (var cts = new CancellationTokenSource())
+            {
+                Task<IReadOnlyList<SendResult>> batch = client.SendManyAsync(
+                    Enumerable.Range(1, 10).Select(i => new SendItem(i, "a@example.com", "b@example.com", "s")).ToList(), 2, null, cts.Token);
+                Thread.Sleep(100);
+                cts.Cancel();
+                Assert.Throws<OperationCanceledException>(() => batch.GetAwaiter().GetResult(), exact: false);
+            }
+            Assert.True(Stub.Count(prefix) <= 2, "requests after the cancel: " + Stub.Count(prefix));
         }
 
         // ----- batch and tenant lookup ----------------------------------------------------
@@ -731,7 +857,7 @@ namespace SuperOffice.Ffi.Tests
             string prefix = Stub.Prefix("batch-args");
             using (var client = Client(prefix + "/Cust12345"))
             {
-                var e = Assert.Throws<SuperOfficeArgumentException>(() => client.SendManyAsync(new[] { new SendItem(670, "a", "b", "c") }, 65).GetAwaiter().GetResult());
+                var e = Assert.Throws<SuperOfficeArgumentException>(() => client.SendMany(new[] { new SendItem(670, "a", "b", "c") }, 65));
                 Assert.Equal(SuperOfficeResult.InvalidArgument, e.Code, "Code for maxConcurrency 65");
                 Assert.Equal(0, Stub.Count(prefix), "requests after a refused batch");
 
@@ -740,8 +866,11 @@ namespace SuperOffice.Ffi.Tests
                 Assert.Equal(0, results[0].HttpStatus, "HttpStatus of the item with person id -1");
                 Assert.True(results[0].ToException() is SuperOfficeArgumentException, "ToException of the item with person id -1");
                 Assert.True(results[1].Success, "the valid item: " + results[1]);
+                IReadOnlyList<SendResult> viaAsync = client.SendManyAsync(new[] { new SendItem(-1, "a", "b", "c"), new SendItem(670, "a", "b", "c") }).GetAwaiter().GetResult();
+                Assert.Equal(SuperOfficeResult.InvalidArgument, viaAsync[0].Code, "SendManyAsync: Code of the item with person id -1");
+                Assert.True(viaAsync[1].Success, "SendManyAsync: the valid item: " + viaAsync[1]);
             }
-            Assert.Equal(1, Stub.Count(prefix), "requests");
+            Assert.Equal(2, Stub.Count(prefix), "requests (one from SendMany, one from SendManyAsync)");
         }
 
         public static void Test_LookupTenantApiUrl()

@@ -42,6 +42,11 @@ C_TYPES = {
     "so_credentials_callback": _native.so_credentials_callback,
     "so_log_callback": _native.so_log_callback,
     "so_progress_callback": _native.so_progress_callback,
+    # Operations travel as plain addresses (see aio.py).
+    "so_operation *": c_void_p,
+    "const so_operation *": c_void_p,
+    "so_operation **": POINTER(c_void_p),
+    "so_completion_callback": _native.so_completion_callback,
 }
 
 
@@ -116,7 +121,8 @@ def test_every_header_function_is_declared_with_matching_types():
 
 def test_callback_types_match_header():
     callbacks = header_callbacks()
-    assert sorted(callbacks) == ["so_credentials_callback", "so_log_callback", "so_progress_callback"]
+    assert sorted(callbacks) == ["so_completion_callback", "so_credentials_callback", "so_log_callback",
+                                 "so_progress_callback"]
     for name, (ret, params) in callbacks.items():
         ours = getattr(_native, name)
         assert ours._restype_ is C_TYPES[ret], name
@@ -194,9 +200,25 @@ def _run_python(code: str, *, env_updates=None, unset=(), cwd=None):
                           capture_output=True, text=True, timeout=60)
 
 
-def test_superoffice_lib_naming_a_missing_file_is_a_clear_error(tmp_path):
+# Importing never loads the library; creating a client does.
+CREATE_CLIENT = ("import superoffice_ffi\n"
+                 "superoffice_ffi.Client('http://127.0.0.1:1/Cust1', ticket='7T:dGVzdA==')")
+
+
+def test_import_works_without_a_library(tmp_path):
     missing = tmp_path / "nope" / "libsuperoffice.so"
-    result = _run_python("import superoffice_ffi", env_updates={"SUPEROFFICE_LIB": str(missing)})
+    result = _run_python(
+        "import superoffice_ffi as s\n"
+        "print(s.__version__, s.REQUIRED_LIBRARY_VERSION, int(s.ResultCode.NOT_FOUND))\n"
+        "print(s.Client.__doc__ is not None, issubclass(s.NotFoundError, s.SuperOfficeError))",
+        env_updates={"SUPEROFFICE_LIB": str(missing)}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0.1.0", "0.1.0", "24", "True", "True"]
+
+
+def test_superoffice_lib_naming_a_missing_file_is_a_clear_error_when_a_client_is_created(tmp_path):
+    missing = tmp_path / "nope" / "libsuperoffice.so"
+    result = _run_python(CREATE_CLIENT, env_updates={"SUPEROFFICE_LIB": str(missing)})
     assert result.returncode != 0
     assert "LibraryLoadError" in result.stderr
     assert str(missing) in result.stderr and "SUPEROFFICE_LIB" in result.stderr
@@ -209,7 +231,7 @@ def test_library_of_another_version_is_refused(tmp_path):
     source.write_text('const char *so_version(void) { return "9.9.9"; }\n')
     fake = tmp_path / "libsuperoffice.so"
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
-    result = _run_python("import superoffice_ffi", env_updates={"SUPEROFFICE_LIB": str(fake)})
+    result = _run_python(CREATE_CLIENT, env_updates={"SUPEROFFICE_LIB": str(fake)})
     assert result.returncode != 0
     assert "LibraryVersionError" in result.stderr
     assert "9.9.9" in result.stderr and "0.1.0" in result.stderr
@@ -218,7 +240,7 @@ def test_library_of_another_version_is_refused(tmp_path):
 def test_a_file_that_is_not_a_library_is_refused(tmp_path):
     fake = tmp_path / "libsuperoffice.so"
     fake.write_text("not a shared object")
-    result = _run_python("import superoffice_ffi", env_updates={"SUPEROFFICE_LIB": str(fake)})
+    result = _run_python(CREATE_CLIENT, env_updates={"SUPEROFFICE_LIB": str(fake)})
     assert result.returncode != 0
     assert "LibraryLoadError" in result.stderr and "cannot load" in result.stderr
 
@@ -254,11 +276,10 @@ def test_installed_package_without_library_says_where_it_looked(tmp_path):
     # the repository. With SUPEROFFICE_LIB unset only the system is left.
     if ctypes.util.find_library("superoffice"):
         pytest.fail("a system-wide libsuperoffice is installed; this test needs none")
-    result = _run_python("import superoffice_ffi as s; print(s.library_source())",
-                         unset=("SUPEROFFICE_LIB",), cwd=tmp_path)
+    result = _run_python(CREATE_CLIENT, unset=("SUPEROFFICE_LIB",), cwd=tmp_path)
     if _native._repository_root() is not None:  # run from the source tree instead
-        assert result.returncode == 0 and result.stdout.split() == ["repository"]
+        assert result.returncode == 0, result.stderr
         return
     assert result.returncode != 0
     assert "LibraryLoadError" in result.stderr
-    assert "cannot find libsuperoffice.so" in result.stderr
+    assert "cannot find libsuperoffice.so" in result.stderr and "SUPEROFFICE_LIB" in result.stderr

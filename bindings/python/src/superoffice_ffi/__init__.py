@@ -10,9 +10,12 @@
             670, sender="support@example.com", recipient="kari@example.com",
             subject="Your password")
 
-Importing the package loads the shared library (see :mod:`superoffice_ffi._native`
-for where it is looked for) and checks its version; failures raise
-:class:`LibraryLoadError` / :class:`LibraryVersionError` (both ``ImportError``).
+Importing the package does not load the shared library: that happens when the first
+client is created (or :func:`version`, :func:`library_path` or
+:func:`lookup_tenant_api_url` is called). It is looked for as
+:mod:`superoffice_ffi._native` describes (``SUPEROFFICE_LIB`` first) and its version
+checked; failures raise :class:`LibraryLoadError` / :class:`LibraryVersionError`
+(both ``ImportError``) naming ``SUPEROFFICE_LIB``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _native, errors
+from .aio import AsyncClient
 from .client import (
     LOG_DEBUG,
     LOG_ERROR,
@@ -46,6 +50,7 @@ from .errors import (
     LibraryVersionError,
     NotFoundError,
     NullArgumentError,
+    OperationCancelledError,
     PanicError,
     RateLimitedError,
     ResultCode,
@@ -66,18 +71,19 @@ REQUIRED_LIBRARY_VERSION = _native.REQUIRED_VERSION
 
 
 def library_path() -> str:
-    """The path (or system name) of the loaded libsuperoffice."""
-    return _native.LIBRARY_PATH
+    """The path (or system name) of the loaded libsuperoffice (loading it if needed)."""
+    return str(_native.LIBRARY_PATH)
 
 
 def library_source() -> str:
     """How the library was found: ``"SUPEROFFICE_LIB"``, ``"package"``,
     ``"repository"`` or ``"system"``."""
-    return _native.LIBRARY_SOURCE
+    return str(_native.LIBRARY_SOURCE)
 
 
 __all__ = [
     "Client",
+    "AsyncClient",
     "SendItem",
     "SendResult",
     "lookup_tenant_api_url",
@@ -102,6 +108,7 @@ __all__ = [
     "TLSError",
     "SuperOfficeTimeoutError",
     "TransportError",
+    "OperationCancelledError",
     "HTTPStatusError",
     "BadRequestError",
     "UnauthorizedError",

@@ -2,7 +2,11 @@
 
 This is the only module that touches ctypes' view of the C ABI. It
 
-* finds the shared library (see :func:`find_library` for the order),
+* finds the shared library (see :func:`find_library` for the order) the
+  first time something needs it, not at import: importing the package works
+  without a library (type checkers, documentation tools, ``pip show``), and a
+  missing library is a :class:`LibraryLoadError` naming ``SUPEROFFICE_LIB``
+  when a client is created or ``version()`` is called,
 * checks ``so_version()`` against :data:`REQUIRED_VERSION`,
 * declares ``argtypes`` and ``restype`` for every exported function
   (``include/superoffice.h`` is the reference; ``docs/c-api-extensions.md``
@@ -23,6 +27,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import threading
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -52,7 +57,7 @@ REQUIRED_VERSION = "0.1.0"
 #: Environment variable naming the library file to load (checked first).
 ENV_VAR = "SUPEROFFICE_LIB"
 
-if sys.platform == "win32":  # pragma: no cover - the project ships Linux builds
+if sys.platform == "win32":  # pragma: no cover - the win_amd64 wheel's; not run here
     LIBRARY_FILE_NAME = "superoffice.dll"
 elif sys.platform == "darwin":  # pragma: no cover
     LIBRARY_FILE_NAME = "libsuperoffice.dylib"
@@ -171,8 +176,13 @@ class so_client(Structure):
     """Opaque ``so_client`` (only ever used through a pointer)."""
 
 
+class so_operation(Structure):
+    """Opaque ``so_operation``: one asynchronous send (only ever used through a pointer)."""
+
+
 so_options_p = POINTER(so_options)
 so_client_p = POINTER(so_client)
+so_operation_p = POINTER(so_operation)
 so_result = c_int32
 
 
@@ -205,6 +215,8 @@ so_credentials_callback = CFUNCTYPE(c_int32, c_void_p, c_void_p, c_size_t)
 so_log_callback = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
 #: ``void (*)(void *userdata, size_t done, size_t total)``
 so_progress_callback = CFUNCTYPE(None, c_void_p, c_size_t, c_size_t)
+#: ``void (*)(void *userdata, so_operation *op, so_result code)``
+so_completion_callback = CFUNCTYPE(None, c_void_p, c_void_p, c_int32)
 
 #: Log levels of ``so_log_callback``.
 SO_LOG_ERROR = 1
@@ -302,6 +314,16 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
      [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, so_progress_callback, c_void_p,
       POINTER(so_batch_result)], None),
     ("so_batch_results_clear", None, [POINTER(so_batch_result), c_size_t], None),
+    # Asynchronous send (operations are passed as plain addresses: c_void_p)
+    ("so_options_set_max_in_flight", so_result, [so_options_p, c_uint32], _check_result),
+    ("so_send_cc_password_email_async", so_result,
+     [so_client_p, c_int32, c_char_p, c_char_p, c_char_p, so_completion_callback, c_void_p,
+      POINTER(c_void_p)], _check_result),
+    ("so_operation_cancel", so_result, [c_void_p], _check_result),
+    ("so_operation_http_status", c_int32, [c_void_p], None),
+    ("so_operation_error_message", c_char_p, [c_void_p], None),
+    ("so_operation_error_type", c_char_p, [c_void_p], None),
+    ("so_operation_free", None, [c_void_p], None),
     # Tenant lookup
     ("so_lookup_tenant_api_url_sized", so_result,
      [c_char_p, c_char_p, c_void_p, c_size_t, POINTER(c_size_t)], _check_result),
@@ -362,8 +384,60 @@ def _load() -> Tuple[ctypes.CDLL, str, str]:
     return library, path, source
 
 
-lib, LIBRARY_PATH, LIBRARY_SOURCE = _load()
-LIBRARY_VERSION = _text(lib.so_version())
+class _Loaded:
+    """The library once loaded: the CDLL, where it was found and its version."""
+
+    def __init__(self) -> None:
+        self.library, self.path, self.source = _load()
+        self.version = _text(self.library.so_version())
+
+
+_loaded: Optional[_Loaded] = None
+_load_lock = threading.Lock()
+
+
+def loaded() -> _Loaded:
+    """Load the library on first use (once, whichever thread comes first).
+
+    A failure is not remembered: the next call looks again, so setting
+    ``SUPEROFFICE_LIB`` after a :class:`LibraryLoadError` works.
+    """
+    global _loaded
+    if _loaded is None:
+        with _load_lock:
+            if _loaded is None:
+                _loaded = _Loaded()
+    return _loaded
+
+
+class _Library:
+    """Stands for the loaded ``ctypes.CDLL``: the first attribute read loads it.
+
+    Each function, once looked up, is kept as an attribute of this object, so
+    later calls cost what a call through the CDLL itself costs.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        func = getattr(loaded().library, name)
+        setattr(self, name, func)
+        return func
+
+
+#: Every ``so_*`` function, declared; the library loads on first use.
+lib: Any = _Library()
+
+
+def __getattr__(name: str) -> Any:
+    """``LIBRARY_PATH``, ``LIBRARY_SOURCE`` and ``LIBRARY_VERSION`` load the library."""
+    if name == "LIBRARY_PATH":
+        return loaded().path
+    if name == "LIBRARY_SOURCE":
+        return loaded().source
+    if name == "LIBRARY_VERSION":
+        return loaded().version
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def result_str(code: int) -> str:

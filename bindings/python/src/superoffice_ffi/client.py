@@ -375,6 +375,9 @@ class Client:
     as a context manager, or call :meth:`close`.
     """
 
+    #: Asynchronous sends on the network at once (``AsyncClient``'s setting).
+    _max_in_flight: Optional[int] = None
+
     def __init__(
         self,
         base_url: str,
@@ -443,6 +446,8 @@ class Client:
                     setter(options, value)
             lib.so_options_set_timeout_ms(options, connect_ms, total_ms)
             lib.so_options_set_max_retries(options, retries)
+            if self._max_in_flight is not None:  # set by AsyncClient (aio.py)
+                lib.so_options_set_max_in_flight(options, self._max_in_flight)
             if ca_file_b is not None:
                 lib.so_options_set_ca_file(options, ca_file_b)
             if proxy_b is not None:

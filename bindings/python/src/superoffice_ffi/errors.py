@@ -17,6 +17,9 @@ Hierarchy (builtin bases in brackets)::
     +-- TLSError              [ConnectionError]       SO_ERR_TLS (11)
     +-- SuperOfficeTimeoutError [TimeoutError]        SO_ERR_TIMEOUT (12)
     +-- TransportError        [OSError]    SO_ERR_IO (13)
+    +-- OperationCancelledError            SO_ERR_CANCELLED (14): an AsyncClient's send
+    |                                      ended by aclose() (task.cancel() raises
+    |                                      asyncio.CancelledError instead)
     +-- HTTPStatusError                    SO_ERR_HTTP_STATUS (20): other non-2xx
     |   +-- BadRequestError                SO_ERR_BAD_REQUEST (21): 400
     |   +-- UnauthorizedError              SO_ERR_UNAUTHORIZED (22): 401
@@ -53,6 +56,7 @@ __all__ = [
     "TLSError",
     "SuperOfficeTimeoutError",
     "TransportError",
+    "OperationCancelledError",
     "HTTPStatusError",
     "BadRequestError",
     "UnauthorizedError",
@@ -81,6 +85,7 @@ class ResultCode(enum.IntEnum):
     TLS = 11
     TIMEOUT = 12
     IO = 13
+    CANCELLED = 14
     HTTP_STATUS = 20
     BAD_REQUEST = 21
     UNAUTHORIZED = 22
@@ -178,6 +183,11 @@ class TransportError(SuperOfficeError, OSError):
     (``SO_ERR_IO``; httpx's name for the same family)."""
 
 
+class OperationCancelledError(SuperOfficeError):
+    """An asynchronous send was cancelled before it ended (its client was closed);
+    the message says whether the server may already have received the request."""
+
+
 class HTTPStatusError(SuperOfficeError):
     """The server answered with a status outside 2xx (see :attr:`http_status`).
 
@@ -248,6 +258,7 @@ EXCEPTION_BY_CODE: Dict[int, Type[SuperOfficeError]] = {
     ResultCode.TLS: TLSError,
     ResultCode.TIMEOUT: SuperOfficeTimeoutError,
     ResultCode.IO: TransportError,
+    ResultCode.CANCELLED: OperationCancelledError,
     ResultCode.HTTP_STATUS: HTTPStatusError,
     ResultCode.BAD_REQUEST: BadRequestError,
     ResultCode.UNAUTHORIZED: UnauthorizedError,

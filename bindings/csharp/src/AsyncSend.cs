@@ -1,0 +1,306 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SuperOffice.Ffi
+{
+    internal static partial class NativeMethods
+    {
+        /// <summary><c>so_completion_callback</c>: called once per operation, on a library thread.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void CompletionCallback(IntPtr userdata, IntPtr operation, SuperOfficeResult code);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_options_set_max_in_flight(OptionsHandle options, uint n);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_send_cc_password_email_async(ClientHandle client, int personId,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string from,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string to,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string subject,
+            CompletionCallback callback, IntPtr userdata, out IntPtr operation);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_operation_cancel(IntPtr operation);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int so_operation_http_status(IntPtr operation);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr so_operation_error_message(IntPtr operation);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr so_operation_error_type(IntPtr operation);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void so_operation_free(IntPtr operation);
+    }
+
+    /// <summary>
+    /// An asynchronous send ended by <see cref="SuperOfficeClient.Dispose"/> before it ended
+    /// (<see cref="SuperOfficeResult.Cancelled"/>). A send whose own token was cancelled ends
+    /// as a cancelled task instead (<see cref="TaskCanceledException"/>).
+    /// </summary>
+    public class SuperOfficeOperationCanceledException : OperationCanceledException
+    {
+        /// <summary>Creates the exception.</summary>
+        public SuperOfficeOperationCanceledException(string message, int httpStatus = 0, string errorType = null)
+            : base(message)
+        {
+            HttpStatus = httpStatus;
+            ErrorType = string.IsNullOrEmpty(errorType) ? null : errorType;
+        }
+
+        /// <summary>Always <see cref="SuperOfficeResult.Cancelled"/>.</summary>
+        public SuperOfficeResult Code
+        {
+            get { return SuperOfficeResult.Cancelled; }
+        }
+
+        /// <summary>0: a cancelled send has no answer.</summary>
+        public int HttpStatus { get; private set; }
+
+        /// <summary><c>null</c>.</summary>
+        public string ErrorType { get; private set; }
+    }
+
+    public sealed partial class SuperOfficeClient
+    {
+        /// <summary>The one callback for every operation of every client, alive for the process.</summary>
+        private static readonly NativeMethods.CompletionCallback Completion = OnCompletion;
+
+        /// <summary>
+        /// Sends the Customer Centre password e-mail of <paramref name="personId"/> without
+        /// holding a thread: the library sends on its own worker threads (at most
+        /// <see cref="SuperOfficeClientOptions.MaxInFlight"/> at once for this client, more wait
+        /// in order) and completes the task from its callback.
+        /// </summary>
+        /// <remarks>
+        /// <paramref name="cancellationToken"/> cancels the send itself: one not sent yet is
+        /// never sent; one on the network has its connection closed (the server may already
+        /// have received it). The task then ends as cancelled at once.
+        /// <see cref="Dispose"/> cancels sends still outstanding; they end with
+        /// <see cref="SuperOfficeOperationCanceledException"/>.
+        /// </remarks>
+        /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="personId"/> is 0 or negative (thrown at once).</exception>
+        /// <exception cref="SuperOfficeException">The send failed (in the task); the subclass says how.</exception>
+        public Task SendCustomerCentrePasswordEmailAsync(int personId, string from, string to, string subject,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            ThrowIfDisposed();
+            CheckSendArguments(personId, from, to, subject);
+            return StartSend(personId, from, to, subject, cancellationToken);
+        }
+
+        /// <summary>
+        /// Sends many e-mails concurrently through the asynchronous send, at most
+        /// <paramref name="maxConcurrency"/> started at once (and at most
+        /// <see cref="SuperOfficeClientOptions.MaxInFlight"/> on the network). No thread waits
+        /// on the network. A failed item does not stop the others; its outcome is in its
+        /// <see cref="SendResult"/>. <paramref name="progress"/> is reported as items finish.
+        /// <paramref name="cancellationToken"/> cancels every item not finished yet, and the
+        /// task ends as cancelled.
+        /// </summary>
+        /// <returns>One result per item, in the items' order.</returns>
+        /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
+        /// <exception cref="ArgumentNullException"><paramref name="items"/> or one of them is <c>null</c> (thrown at once).</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxConcurrency"/> is 0 or negative (thrown at once).</exception>
+        public Task<IReadOnlyList<SendResult>> SendManyAsync(IReadOnlyList<SendItem> items, int maxConcurrency = 8,
+            IProgress<BatchProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            ThrowIfDisposed();
+            CheckBatchArguments(items, maxConcurrency);
+            return SendManyCore(items, maxConcurrency, progress, cancellationToken);
+        }
+
+        private async Task<IReadOnlyList<SendResult>> SendManyCore(IReadOnlyList<SendItem> items, int maxConcurrency,
+            IProgress<BatchProgress> progress, CancellationToken cancellationToken)
+        {
+            int count = items.Count;
+            var results = new SendResult[count];
+            var gate = new SemaphoreSlim(maxConcurrency);
+            long done = 0;
+            var tasks = new Task[count];
+            for (int i = 0; i < count; i++)
+            {
+                tasks[i] = SendItemAsync(i, items[i], results, gate, cancellationToken, () =>
+                {
+                    long now = Interlocked.Increment(ref done);
+                    if (progress != null)
+                    {
+                        try
+                        {
+                            progress.Report(new BatchProgress(now, count));
+                        }
+                        catch (Exception)
+                        {
+                            // A progress handler's exception does not stop the batch.
+                        }
+                    }
+                });
+            }
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+            return results;
+        }
+
+        private async Task SendItemAsync(int index, SendItem item, SendResult[] results, SemaphoreSlim gate,
+            CancellationToken cancellationToken, Action finished)
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                Task<int> send;
+                try
+                {
+                    // The library checks the item (a bad person id is this item's result).
+                    send = StartSend(item.PersonId, item.From, item.To, item.Subject, cancellationToken);
+                }
+                catch (SuperOfficeException e)
+                {
+                    results[index] = new SendResult(index, e.Code, e.HttpStatus, e.Message, e.ErrorType);
+                    finished();
+                    return;
+                }
+                try
+                {
+                    int status = await send.ConfigureAwait(false);
+                    results[index] = new SendResult(index, SuperOfficeResult.Ok, status, null, null);
+                }
+                catch (SuperOfficeException e)
+                {
+                    results[index] = new SendResult(index, e.Code, e.HttpStatus, e.Message, e.ErrorType);
+                }
+                catch (SuperOfficeOperationCanceledException e)
+                {
+                    results[index] = new SendResult(index, SuperOfficeResult.Cancelled, 0, e.Message, null);
+                }
+                finished();
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        /// <summary>
+        /// One asynchronous send awaiting its callback. <see cref="Gate"/> orders the
+        /// callback's <c>so_operation_free</c> and a token's <c>so_operation_cancel</c>, so that
+        /// a cancellation never reaches a freed operation.
+        /// </summary>
+        private sealed class PendingSend
+        {
+            internal readonly TaskCompletionSource<int> Completion =
+                new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            internal readonly object Gate = new object();
+            internal readonly CancellationToken Token;
+            internal IntPtr Operation;
+            internal bool Freed;
+            internal CancellationTokenRegistration Registration;
+
+            internal PendingSend(CancellationToken token)
+            {
+                Token = token;
+            }
+
+            /// <summary>The token's registration: cancel the native send, end the task now.</summary>
+            internal void Cancel()
+            {
+                lock (Gate)
+                {
+                    if (!Freed && Operation != IntPtr.Zero)
+                    {
+                        NativeMethods.so_operation_cancel(Operation);
+                    }
+                }
+                Completion.TrySetCanceled(Token);
+            }
+        }
+
+        /// <summary>Starts one native send; throws at once when the library refuses its arguments.</summary>
+        private Task<int> StartSend(int personId, string from, string to, string subject, CancellationToken cancellationToken)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                var cancelled = new TaskCompletionSource<int>();
+                cancelled.SetCanceled();
+                return cancelled.Task;
+            }
+            var pending = new PendingSend(cancellationToken);
+            GCHandle state = GCHandle.Alloc(pending);
+            SuperOfficeResult result;
+            IntPtr operation;
+            try
+            {
+                // The operation is written to pending.Operation under the gate, before the
+                // callback (which takes the gate to free it) can free it.
+                lock (pending.Gate)
+                {
+                    result = NativeMethods.so_send_cc_password_email_async(_handle, personId, from, to, subject,
+                        Completion, GCHandle.ToIntPtr(state), out operation);
+                    pending.Operation = operation;
+                }
+            }
+            catch
+            {
+                state.Free();
+                throw;
+            }
+            if (result != SuperOfficeResult.Ok)
+            {
+                // Read this thread's last error now; no callback comes.
+                SuperOfficeException error = NativeMethods.LastError(result);
+                state.Free();
+                throw error;
+            }
+            if (cancellationToken.CanBeCanceled)
+            {
+                pending.Registration = cancellationToken.Register(p => ((PendingSend)p).Cancel(), pending);
+            }
+            return pending.Completion.Task;
+        }
+
+        /// <summary>The native callback: read the outcome, free the operation, complete the task.</summary>
+        private static void OnCompletion(IntPtr userdata, IntPtr operation, SuperOfficeResult code)
+        {
+            try
+            {
+                GCHandle state = GCHandle.FromIntPtr(userdata);
+                var pending = (PendingSend)state.Target;
+                int status = NativeMethods.so_operation_http_status(operation);
+                string message = Utf8.FromNative(NativeMethods.so_operation_error_message(operation));
+                string errorType = Utf8.FromNative(NativeMethods.so_operation_error_type(operation));
+                lock (pending.Gate)
+                {
+                    pending.Freed = true;
+                    NativeMethods.so_operation_free(operation);
+                }
+                state.Free();
+                if (code == SuperOfficeResult.Ok)
+                {
+                    pending.Completion.TrySetResult(status);
+                }
+                else if (code == SuperOfficeResult.Cancelled && pending.Token.IsCancellationRequested)
+                {
+                    pending.Completion.TrySetCanceled(pending.Token);
+                }
+                else if (code == SuperOfficeResult.Cancelled)
+                {
+                    pending.Completion.TrySetException(new SuperOfficeOperationCanceledException(message, status, errorType));
+                }
+                else
+                {
+                    pending.Completion.TrySetException(SuperOfficeException.Create(code, status, message, errorType));
+                }
+                pending.Registration.Dispose();
+            }
+            catch (Exception)
+            {
+                // An exception must not unwind into native code.
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! What one answer means for one row: accepted, failed, unknown, or send it again.
+
+use std::time::Duration;
+
+use superoffice::{Error, ErrorKind, Sent};
+
+/// A row's recorded state, as the journal stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Committed before the request goes out; left so only by a run that stopped
+    /// before the answer was recorded.
+    Sending,
+    /// A 2xx answer.
+    Accepted,
+    /// A non-2xx answer, or a request that provably never reached the server.
+    Failed,
+    /// The request may have reached the server, but no answer came.
+    Unknown,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Sending => "sending",
+            State::Accepted => "accepted",
+            State::Failed => "failed",
+            State::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<State> {
+        Some(match text {
+            "sending" => State::Sending,
+            "accepted" => State::Accepted,
+            "failed" => State::Failed,
+            "unknown" => State::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+/// The outcome of one row, as recorded and reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub state: State,
+    /// The core's code: `Ok`, `NotFound`, `Timeout`, ...
+    pub code: String,
+    /// 0 when there was no HTTP answer.
+    pub http_status: u16,
+    pub error_type: Option<String>,
+    /// The library's message (never a secret); empty when accepted.
+    pub message: String,
+}
+
+/// What to do after one attempt.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Final.
+    Done(Outcome),
+    /// The server provably did not take it (429, 503, no connection): send it again,
+    /// after this wait (the server's `Retry-After`, when it gave one) for every worker.
+    Again { outcome: Outcome, retry_after: Option<Duration> },
+}
+
+/// The code recorded for an error kind: its name, `NotFound`, `Timeout`, ...
+pub fn code(kind: ErrorKind) -> String {
+    format!("{kind:?}")
+}
+
+fn outcome_of(state: State, e: &Error) -> Outcome {
+    Outcome {
+        state,
+        code: code(e.kind),
+        http_status: e.http_status,
+        error_type: e.error_type.clone(),
+        message: e.message.clone(),
+    }
+}
+
+/// Decides what one send's result means.
+///
+/// - 2xx: accepted.
+/// - 429 and 503: not processed (HTTP says so); sent again after a pause of the whole run.
+/// - any other HTTP answer: failed (the server answered; a re-run tries again).
+/// - no connection could be made (`Connect`): provably not sent; sent again, then failed.
+/// - a bad argument: never sent; failed.
+/// - `Timeout`, `Io`, `Tls` and anything else: unknown. The core's error does not say
+///   whether a timeout hit while connecting (nothing sent) or while waiting for the
+///   answer (maybe processed), nor whether a TLS failure came before the request was
+///   written, so these count as possibly delivered: a re-run does not resend them
+///   unless told to.
+pub fn judge(result: Result<Sent, Error>) -> Verdict {
+    let e = match result {
+        Ok(sent) => {
+            return Verdict::Done(Outcome {
+                state: State::Accepted,
+                code: "Ok".into(),
+                http_status: sent.http_status,
+                error_type: None,
+                message: String::new(),
+            })
+        }
+        Err(e) => e,
+    };
+    match (e.http_status, e.kind) {
+        (429 | 503, _) => Verdict::Again { retry_after: retry_after(&e), outcome: outcome_of(State::Failed, &e) },
+        (1.., _) => Verdict::Done(outcome_of(State::Failed, &e)),
+        (0, ErrorKind::Connect) => Verdict::Again { retry_after: None, outcome: outcome_of(State::Failed, &e) },
+        (0, ErrorKind::InvalidArgument | ErrorKind::NullArgument | ErrorKind::BufferTooSmall) => {
+            Verdict::Done(outcome_of(State::Failed, &e))
+        }
+        (0, _) => Verdict::Done(outcome_of(State::Unknown, &e)),
+    }
+}
+
+/// The server's `Retry-After`, as the core's message states it: `... (Retry-After 2 s)`.
+///
+/// The core's `Error` carries no field for it (a public `retry_after` there would
+/// replace this); when the text is not found the caller backs off on its own.
+pub fn retry_after(e: &Error) -> Option<Duration> {
+    let start = e.message.rfind("(Retry-After ")? + "(Retry-After ".len();
+    let rest = &e.message[start..];
+    let value = &rest[..rest.find(')')?];
+    if let Some(ms) = value.strip_suffix(" ms") {
+        return ms.parse().ok().map(Duration::from_millis);
+    }
+    let secs: f64 = value.strip_suffix(" s")?.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, message: &str) -> Error {
+        let mut e = Error::new(ErrorKind::from_status(code), message);
+        e.http_status = code;
+        e
+    }
+
+    #[test]
+    fn answers_are_judged() {
+        let sent = Sent { http_status: 204, retries: 0 };
+        assert!(matches!(judge(Ok(sent)), Verdict::Done(Outcome { state: State::Accepted, .. })));
+        assert!(matches!(judge(Err(status(404, "x"))), Verdict::Done(Outcome { state: State::Failed, .. })));
+        assert!(matches!(judge(Err(status(500, "x"))), Verdict::Done(Outcome { state: State::Failed, .. })));
+        assert!(matches!(
+            judge(Err(status(429, "POST u: 429 Too Many Requests (Retry-After 2 s)"))),
+            Verdict::Again { retry_after: Some(d), .. } if d == Duration::from_secs(2)
+        ));
+        assert!(matches!(judge(Err(status(503, "x"))), Verdict::Again { retry_after: None, .. }));
+        let connect = Error::new(ErrorKind::Connect, "refused");
+        assert!(matches!(judge(Err(connect)), Verdict::Again { .. }));
+        for kind in [ErrorKind::Timeout, ErrorKind::Io, ErrorKind::Tls] {
+            assert!(matches!(judge(Err(Error::new(kind, "x"))), Verdict::Done(Outcome { state: State::Unknown, .. })));
+        }
+        assert!(matches!(judge(Err(Error::invalid("x"))), Verdict::Done(Outcome { state: State::Failed, .. })));
+    }
+
+    #[test]
+    fn retry_after_from_the_message() {
+        let at = |m: &str| retry_after(&status(429, m));
+        assert_eq!(at("a (Retry-After 250 ms)"), Some(Duration::from_millis(250)));
+        assert_eq!(at("a (Retry-After 1.5 s)"), Some(Duration::from_millis(1500)));
+        assert_eq!(at("a (Retry-After 30 s)"), Some(Duration::from_secs(30)));
+        assert_eq!(at("a 429"), None);
+        assert_eq!(at("a (Retry-After soon)"), None);
+    }
+}

@@ -1,0 +1,686 @@
+/*
+ * C tests of the asynchronous send (so_send_cc_password_email_async and so_operation_*)
+ * against the stub server ($SO_STUB_URL): the callback comes exactly once, on a thread
+ * of the library, across success, every error code the stub can produce, cancellation
+ * before and during the send, so_operation_free before the end and so_client_free with
+ * sends outstanding; then N sends (default 10,000; argv[1] or $SO_ASYNC_N) with random
+ * cancels, every callback counted once and the stub's count matching the successes.
+ * Built with -fsanitize=address,undefined (make test-c-async); under helgrind with a
+ * N of 1,000 under ThreadSanitizer (make test-c-async-tsan, tests/c/tsan.sh). Prints
+ * "N passed, N failed".
+ */
+#include "harness.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+
+static int g_unique;
+static long g_stress_n = 10000;
+
+/* What one operation's callback saw. */
+typedef struct {
+    atomic_int calls;
+    atomic_int code;
+    int http_status;
+    char message[4096];
+    char error_type[256];
+    pthread_t starter;
+    atomic_int on_starter_thread;
+    int free_in_callback;
+    int sleep_ms_in_callback;
+    double ended_ms;
+} rec_t;
+
+static void on_done(void *userdata, so_operation *op, so_result code) {
+    rec_t *r = userdata;
+    if (pthread_equal(pthread_self(), r->starter)) atomic_store(&r->on_starter_thread, 1);
+    if (r->sleep_ms_in_callback) usleep((useconds_t)r->sleep_ms_in_callback * 1000);
+    r->http_status = so_operation_http_status(op);
+    snprintf(r->message, sizeof r->message, "%s", so_operation_error_message(op));
+    snprintf(r->error_type, sizeof r->error_type, "%s", so_operation_error_type(op));
+    r->ended_ms = now_ms();
+    atomic_store(&r->code, (int)code);
+    if (r->free_in_callback) so_operation_free(op);
+    atomic_fetch_add(&r->calls, 1);
+}
+
+static void rec_init(rec_t *r) {
+    memset(r, 0, sizeof *r);
+    atomic_init(&r->calls, 0);
+    atomic_init(&r->code, -1);
+    atomic_init(&r->on_starter_thread, 0);
+    r->starter = pthread_self();
+}
+
+/* Waits until the callback has come (1) or `ms` passed (0). */
+static int wait_for(rec_t *r, int ms) {
+    double until = now_ms() + ms;
+    while (atomic_load(&r->calls) == 0) {
+        if (now_ms() > until) return 0;
+        usleep(1000);
+    }
+    return 1;
+}
+
+static void tenant(char *prefix, size_t plen, char *base, size_t blen, const char *name, const char *directives) {
+    snprintf(prefix, plen, "/ca-%d-%ld-%s", ++g_unique, (long)getpid(), name);
+    snprintf(base, blen, "%s%s%s%s/Cust12345", g_stub, prefix, directives && *directives ? "/" : "",
+             directives ? directives : "");
+}
+
+#define TENANT(name, directives)                      \
+    char prefix[256], base[512];                      \
+    tenant(prefix, sizeof prefix, base, sizeof base, name, directives)
+
+static so_client *client_with(const char *base, uint32_t max_in_flight, uint32_t total_ms) {
+    so_options *o = so_options_new(base);
+    if (!o) return NULL;
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    so_options_set_timeout_ms(o, 2000, total_ms);
+    if (max_in_flight) so_options_set_max_in_flight(o, max_in_flight);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    return c;
+}
+
+/* Threads of this process now. */
+static int thread_count(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+/* ---------- arguments ---------- */
+
+static void test_bad_arguments_fail_at_once_without_a_callback(void) {
+    TENANT("args", "");
+    so_client *c = client_with(base, 0, 5000);
+    CHECK(c != NULL);
+    rec_t r;
+    rec_init(&r);
+    so_operation *op = (so_operation *)&r; /* must be overwritten with NULL */
+    const char bad_utf8[] = {(char)0xC3, (char)0x28, 0};
+    CHECK_RC(so_send_cc_password_email_async(NULL, 1, NULL, NULL, NULL, on_done, &r, &op), SO_ERR_NULL_ARGUMENT);
+    CHECK(op == NULL);
+    CHECK(strstr(so_last_error_message(), "client") != NULL);
+    op = (so_operation *)&r;
+    CHECK_RC(so_send_cc_password_email_async(c, 1, NULL, NULL, NULL, NULL, &r, &op), SO_ERR_NULL_ARGUMENT);
+    CHECK(op == NULL);
+    CHECK_RC(so_send_cc_password_email_async(c, 1, NULL, NULL, NULL, on_done, &r, NULL), SO_ERR_NULL_ARGUMENT);
+    op = (so_operation *)&r;
+    CHECK_RC(so_send_cc_password_email_async(c, 0, NULL, NULL, NULL, on_done, &r, &op), SO_ERR_INVALID_ARGUMENT);
+    CHECK(op == NULL);
+    CHECK(strstr(so_last_error_message(), "person_id") != NULL);
+    CHECK_RC(so_send_cc_password_email_async(c, -3, NULL, NULL, NULL, on_done, &r, &op), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_send_cc_password_email_async(c, 1, bad_utf8, NULL, NULL, on_done, &r, &op), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_send_cc_password_email_async(c, 1, NULL, bad_utf8, NULL, on_done, &r, &op), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_send_cc_password_email_async(c, 1, NULL, NULL, bad_utf8, on_done, &r, &op), SO_ERR_INVALID_ARGUMENT);
+    CHECK(op == NULL);
+    usleep(100 * 1000);
+    CHECK(atomic_load(&r.calls) == 0);
+    CHECK(stub_count(prefix) == 0);
+    /* the readers and free accept NULL */
+    CHECK(so_operation_http_status(NULL) == 0);
+    CHECK(strcmp(so_operation_error_message(NULL), "") == 0);
+    CHECK(strcmp(so_operation_error_type(NULL), "") == 0);
+    CHECK_RC(so_operation_cancel(NULL), SO_ERR_NULL_ARGUMENT);
+    so_operation_free(NULL);
+    so_client_free(c);
+}
+
+static void test_max_in_flight_range(void) {
+    CHECK_RC(so_options_set_max_in_flight(NULL, 4), SO_ERR_NULL_ARGUMENT);
+    so_options *o = so_options_new("http://127.0.0.1:1");
+    CHECK(o != NULL);
+    CHECK_RC(so_options_set_max_in_flight(o, 0), SO_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(so_last_error_message(), "max_in_flight") != NULL);
+    CHECK_RC(so_options_set_max_in_flight(o, 1025), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_max_in_flight(o, 1), SO_OK);
+    CHECK_RC(so_options_set_max_in_flight(o, 1024), SO_OK);
+    so_options_free(o);
+    CHECK(SO_ERR_CANCELLED == 14);
+    CHECK(strcmp(so_result_str(SO_ERR_CANCELLED), "cancelled") == 0);
+}
+
+/* ---------- exactly once, success and every error ---------- */
+
+static void test_success_calls_back_once_on_a_library_thread(void) {
+    TENANT("ok", "");
+    int threads_before = thread_count();
+    so_client *c = client_with(base, 4, 5000);
+    CHECK(c != NULL);
+    CHECK(thread_count() == threads_before); /* no thread before the first async send */
+    rec_t r;
+    rec_init(&r);
+    so_operation *op = NULL;
+    double t0 = now_ms();
+    CHECK_RC(so_send_cc_password_email_async(c, 670, "a@example.com", "b@example.com", "Hi", on_done, &r, &op), SO_OK);
+    CHECK(op != NULL);
+    CHECK(now_ms() - t0 < 1000); /* returned without waiting for the network (generous) */
+    CHECK(wait_for(&r, 5000));
+    CHECK(atomic_load(&r.code) == SO_OK);
+    CHECK(r.http_status == 204);
+    CHECK(strcmp(r.message, "") == 0);
+    CHECK(atomic_load(&r.on_starter_thread) == 0);
+    CHECK(so_operation_http_status(op) == 204);
+    CHECK(strcmp(so_operation_error_message(op), "") == 0);
+    /* cancelling an ended operation, twice, changes nothing */
+    CHECK_RC(so_operation_cancel(op), SO_OK);
+    CHECK_RC(so_operation_cancel(op), SO_OK);
+    CHECK(so_operation_http_status(op) == 204);
+    usleep(50 * 1000);
+    CHECK(atomic_load(&r.calls) == 1);
+    CHECK(stub_count(prefix) == 1);
+    so_client_free(c);
+    CHECK(thread_count() == threads_before); /* the workers have exited */
+    /* the operation outlives its client */
+    CHECK(so_operation_http_status(op) == 204);
+    so_operation_free(op);
+    CHECK(atomic_load(&r.calls) == 1);
+}
+
+static void test_free_from_the_callback(void) {
+    TENANT("free-in-cb", "");
+    so_client *c = client_with(base, 2, 5000);
+    CHECK(c != NULL);
+    rec_t r;
+    rec_init(&r);
+    r.free_in_callback = 1;
+    so_operation *op = NULL;
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
+    CHECK(wait_for(&r, 5000));
+    CHECK(atomic_load(&r.code) == SO_OK);
+    so_client_free(c);
+    CHECK(atomic_load(&r.calls) == 1);
+}
+
+typedef struct {
+    const char *directives;
+    const char *scheme; /* NULL: http */
+    int port_one;       /* 1: http://127.0.0.1:1 (nothing listens) */
+    uint32_t total_ms;
+    so_result want;
+    int status;
+    const char *type;
+    const char *in_message;
+} error_case_t;
+
+static void test_every_error_code_calls_back_once(void) {
+    const error_case_t cases[] = {
+        {"status=400", NULL, 0, 5000, SO_ERR_BAD_REQUEST, 400, "SoStubException", "400 Bad Request"},
+        {"status=401", NULL, 0, 5000, SO_ERR_UNAUTHORIZED, 401, NULL, "401 Unauthorized"},
+        {"status=403", NULL, 0, 5000, SO_ERR_FORBIDDEN, 403, NULL, "403 Forbidden"},
+        {"status=404", NULL, 0, 5000, SO_ERR_NOT_FOUND, 404, "SoNotFoundException", "404 Not Found"},
+        {"status=418", NULL, 0, 5000, SO_ERR_HTTP_STATUS, 418, NULL, "418"},
+        {"status=302/location=https%3A%2F%2Fother.example%2Fx", NULL, 0, 5000, SO_ERR_HTTP_STATUS, 302, NULL,
+         "https://other.example/x"},
+        {"status=429/retry_after=100", NULL, 0, 5000, SO_ERR_RATE_LIMITED, 429, NULL, "429"},
+        {"status=500", NULL, 0, 5000, SO_ERR_SERVER, 500, "SoStubException", "500"},
+        {"status=503/retry_after=100", NULL, 0, 5000, SO_ERR_SERVER, 503, NULL, "503"},
+        {"garbage", NULL, 0, 5000, SO_ERR_IO, 0, "", "not valid HTTP"},
+        {"drop=after", NULL, 0, 5000, SO_ERR_IO, 0, "", "closed"},
+        {"hang", NULL, 0, 300, SO_ERR_TIMEOUT, 0, "", "timeout"},
+        {"", "https", 0, 5000, SO_ERR_TLS, 0, "", "TLS"},
+        {"", NULL, 1, 5000, SO_ERR_CONNECT, 0, "", "connect"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const error_case_t *k = &cases[i];
+        TENANT("err", k->directives);
+        char url[600];
+        if (k->port_one)
+            snprintf(url, sizeof url, "http://127.0.0.1:1/Cust12345");
+        else if (k->scheme)
+            snprintf(url, sizeof url, "https://%s", base + strlen("http://"));
+        else
+            snprintf(url, sizeof url, "%s", base);
+        so_client *c = client_with(url, 4, k->total_ms);
+        CHECK(c != NULL);
+        rec_t r;
+        rec_init(&r);
+        so_operation *op = NULL;
+        CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
+        if (!wait_for(&r, 10000)) {
+            fprintf(stderr, "    case %s: no callback\n", k->directives);
+            CHECK(0);
+        }
+        /* the synchronous send of the same client fails the same way */
+        so_result sync = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
+        so_client_free(c);
+        if (atomic_load(&r.code) != (int)k->want || r.http_status != k->status || sync != k->want ||
+            !strstr(r.message, k->in_message) || (k->type && strcmp(r.error_type, k->type) != 0)) {
+            fprintf(stderr, "    case %s%s: code %d (sync %d) status %d type [%s] message [%s]\n", k->scheme ? "https " : "",
+                    k->port_one ? "port 1" : k->directives, atomic_load(&r.code), (int)sync, r.http_status,
+                    r.error_type, r.message);
+            CHECK(0);
+        }
+        CHECK(atomic_load(&r.calls) == 1);
+        CHECK(atomic_load(&r.on_starter_thread) == 0);
+        so_operation_free(op);
+    }
+}
+
+/* ---------- cancellation ---------- */
+
+static void test_cancel_before_the_send_never_sends(void) {
+    /* one worker, held by a slow request; the second operation waits in the queue */
+    TENANT("slow", "delay_ms=1500");
+    char prefix2[256], base2[512];
+    tenant(prefix2, sizeof prefix2, base2, sizeof base2, "queued", "");
+    so_client *c = client_with(base, 1, 5000);
+    CHECK(c != NULL);
+    rec_t first, second;
+    rec_init(&first);
+    rec_init(&second);
+    so_operation *op1 = NULL, *op2 = NULL;
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &first, &op1), SO_OK);
+    CHECK_RC(so_send_cc_password_email_async(c, 671, NULL, NULL, NULL, on_done, &second, &op2), SO_OK);
+    for (int i = 0; i < 2500 && stub_count(prefix) < 1; i++) usleep(2000);
+    CHECK(stub_count(prefix) == 1); /* the first is on the network, the second queued */
+    double t0 = now_ms();
+    CHECK_RC(so_operation_cancel(op2), SO_OK);
+    CHECK(wait_for(&second, 1000));
+    double took = second.ended_ms - t0;
+    printf("    cancel before the send: callback after %.2f ms\n", took);
+    CHECK(took < 1000);
+    CHECK(atomic_load(&second.code) == SO_ERR_CANCELLED);
+    CHECK(strstr(second.message, "before it was sent") != NULL);
+    CHECK(atomic_load(&second.on_starter_thread) == 0);
+    CHECK(atomic_load(&first.calls) == 0); /* the first is still on the network */
+    /* the first, on the network: cancelled promptly */
+    t0 = now_ms();
+    CHECK_RC(so_operation_cancel(op1), SO_OK);
+    CHECK(wait_for(&first, 1000));
+    took = first.ended_ms - t0;
+    printf("    cancel during the send: callback after %.2f ms\n", took);
+    CHECK(took < 1000);
+    CHECK(atomic_load(&first.code) == SO_ERR_CANCELLED);
+    CHECK(strstr(first.message, "may already have received") != NULL);
+    CHECK(so_operation_http_status(op1) == 0);
+    so_client_free(c);
+    /* nothing reached the server for the second: its body never went out */
+    char *log = stub_log(prefix);
+    CHECK(log != NULL);
+    CHECK(strstr(log, "671") == NULL);
+    free(log);
+    CHECK(atomic_load(&first.calls) == 1 && atomic_load(&second.calls) == 1);
+    so_operation_free(op1);
+    so_operation_free(op2);
+    (void)base2;
+}
+
+static void test_cancel_during_the_send_of_a_hanging_request(void) {
+    TENANT("hang", "hang");
+    so_client *c = client_with(base, 2, 0); /* no total timeout: only the cancel ends it */
+    CHECK(c != NULL);
+    rec_t r;
+    rec_init(&r);
+    so_operation *op = NULL;
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
+    for (int i = 0; i < 500 && stub_count(prefix) < 1; i++) usleep(2000);
+    CHECK(stub_count(prefix) == 1); /* the server has the request */
+    usleep(50 * 1000);
+    double t0 = now_ms();
+    CHECK_RC(so_operation_cancel(op), SO_OK);
+    CHECK(wait_for(&r, 1000));
+    double took = r.ended_ms - t0;
+    printf("    cancel of a request awaiting its answer: callback after %.2f ms\n", took);
+    CHECK(took < 1000);
+    CHECK(atomic_load(&r.code) == SO_ERR_CANCELLED);
+    CHECK(strstr(r.message, "may already have received") != NULL);
+    /* the worker goes on with a fresh agent */
+    char prefix2[256], base2[512];
+    tenant(prefix2, sizeof prefix2, base2, sizeof base2, "after", "");
+    so_operation_free(op);
+    so_client_free(c);
+    c = client_with(base2, 1, 5000);
+    CHECK(c != NULL);
+    rec_t a, b;
+    rec_init(&a);
+    rec_init(&b);
+    so_operation *opa = NULL, *opb = NULL;
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &a, &opa), SO_OK);
+    CHECK(wait_for(&a, 5000));
+    CHECK_RC(so_operation_cancel(opa), SO_OK); /* ended: no-op, the agent stays */
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &b, &opb), SO_OK);
+    CHECK(wait_for(&b, 5000));
+    CHECK(atomic_load(&a.code) == SO_OK && atomic_load(&b.code) == SO_OK);
+    so_operation_free(opa);
+    so_operation_free(opb);
+    so_client_free(c);
+}
+
+static void test_cancel_during_a_retry_wait(void) {
+    /* 503 with Retry-After 2 s: the client waits before its retry; the cancel ends the wait */
+    TENANT("retry-wait", "status=503/retry_after=2");
+    so_client *c = client_with(base, 1, 10000);
+    CHECK(c != NULL);
+    rec_t r;
+    rec_init(&r);
+    so_operation *op = NULL;
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
+    for (int i = 0; i < 500 && stub_count(prefix) < 1; i++) usleep(2000);
+    usleep(100 * 1000);
+    double t0 = now_ms();
+    CHECK_RC(so_operation_cancel(op), SO_OK);
+    CHECK(wait_for(&r, 1000));
+    printf("    cancel during a Retry-After wait: callback after %.2f ms\n", r.ended_ms - t0);
+    CHECK(atomic_load(&r.code) == SO_ERR_CANCELLED);
+    CHECK(stub_count(prefix) == 1); /* never sent again */
+    so_operation_free(op);
+    so_client_free(c);
+}
+
+static void test_free_before_completion_cancels_and_still_calls_back(void) {
+    TENANT("free-early", "delay_ms=2000");
+    so_client *c = client_with(base, 1, 5000);
+    CHECK(c != NULL);
+    rec_t r1, r2;
+    rec_init(&r1);
+    rec_init(&r2);
+    so_operation *op1 = NULL, *op2 = NULL;
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r1, &op1), SO_OK);
+    CHECK_RC(so_send_cc_password_email_async(c, 671, NULL, NULL, NULL, on_done, &r2, &op2), SO_OK);
+    usleep(100 * 1000);
+    so_operation_free(op2); /* queued */
+    so_operation_free(op1); /* on the network */
+    CHECK(wait_for(&r1, 1000));
+    CHECK(wait_for(&r2, 1000));
+    CHECK(atomic_load(&r1.code) == SO_ERR_CANCELLED);
+    CHECK(atomic_load(&r2.code) == SO_ERR_CANCELLED);
+    CHECK(strstr(r2.message, "before it was sent") != NULL);
+    so_client_free(c);
+    CHECK(atomic_load(&r1.calls) == 1 && atomic_load(&r2.calls) == 1);
+}
+
+static void test_client_free_with_sends_outstanding(void) {
+    TENANT("outstanding", "hang");
+    int threads_before = thread_count();
+    so_client *c = client_with(base, 4, 0);
+    CHECK(c != NULL);
+    enum { N = 24 };
+    static rec_t recs[N];
+    so_operation *ops[N];
+    for (int i = 0; i < N; i++) {
+        rec_init(&recs[i]);
+        recs[i].sleep_ms_in_callback = 20; /* so_client_free must wait for these */
+        CHECK_RC(so_send_cc_password_email_async(c, 670 + i, NULL, NULL, NULL, on_done, &recs[i], &ops[i]), SO_OK);
+    }
+    for (int i = 0; i < 500 && stub_count(prefix) < 4; i++) usleep(2000);
+    CHECK(stub_count(prefix) == 4); /* four on the network, twenty queued */
+    int threads_during = thread_count();
+    printf("    threads: %d before, %d with 4 in flight (4 workers and the notifier)\n", threads_before,
+           threads_during);
+    CHECK(threads_during - threads_before <= 5);
+    double t0 = now_ms();
+    so_client_free(c);
+    double took = now_ms() - t0;
+    int calls = 0, cancelled = 0;
+    for (int i = 0; i < N; i++) {
+        calls += atomic_load(&recs[i].calls);
+        cancelled += atomic_load(&recs[i].code) == SO_ERR_CANCELLED;
+    }
+    printf("    so_client_free with %d outstanding: %.1f ms, %d callbacks before it returned\n", N, took, calls);
+    CHECK(calls == N);
+    CHECK(cancelled == N);
+    CHECK(thread_count() == threads_before);
+    usleep(50 * 1000);
+    calls = 0;
+    for (int i = 0; i < N; i++) calls += atomic_load(&recs[i].calls);
+    CHECK(calls == N);
+    for (int i = 0; i < N; i++) {
+        CHECK(so_operation_http_status(ops[i]) == 0);
+        so_operation_free(ops[i]);
+    }
+}
+
+/* A callback that starts the next send of a chain, from the library's thread. */
+typedef struct {
+    so_client *client;
+    atomic_int left;
+    atomic_int done;
+    atomic_int failed;
+} chain_t;
+
+static void on_chain(void *userdata, so_operation *op, so_result code) {
+    chain_t *ch = userdata;
+    if (code != SO_OK) atomic_fetch_add(&ch->failed, 1);
+    so_operation_free(op);
+    if (atomic_fetch_sub(&ch->left, 1) > 1) {
+        so_operation *next = NULL;
+        if (so_send_cc_password_email_async(ch->client, 670, NULL, NULL, NULL, on_chain, ch, &next) != SO_OK)
+            atomic_fetch_add(&ch->failed, 1);
+    }
+    atomic_fetch_add(&ch->done, 1);
+}
+
+static void test_callback_may_start_new_sends(void) {
+    TENANT("chain", "");
+    so_client *c = client_with(base, 1, 5000);
+    CHECK(c != NULL);
+    chain_t ch;
+    ch.client = c;
+    atomic_init(&ch.left, 20);
+    atomic_init(&ch.done, 0);
+    atomic_init(&ch.failed, 0);
+    so_operation *op = NULL;
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_chain, &ch, &op), SO_OK);
+    double until = now_ms() + 10000;
+    while (atomic_load(&ch.done) < 20 && now_ms() < until) usleep(1000);
+    CHECK(atomic_load(&ch.done) == 20);
+    CHECK(atomic_load(&ch.failed) == 0);
+    CHECK(stub_count(prefix) == 20);
+    so_client_free(c);
+}
+
+static void test_at_most_max_in_flight_on_the_network(void) {
+    TENANT("bound", "delay_ms=300");
+    int threads_before = thread_count();
+    so_client *c = client_with(base, 3, 5000);
+    CHECK(c != NULL);
+    enum { N = 9 };
+    static rec_t recs[N];
+    so_operation *ops[N];
+    for (int i = 0; i < N; i++) {
+        rec_init(&recs[i]);
+        CHECK_RC(so_send_cc_password_email_async(c, 670 + i, NULL, NULL, NULL, on_done, &recs[i], &ops[i]), SO_OK);
+    }
+    for (int i = 0; i < 1000 && stub_count(prefix) < 3; i++) usleep(2000);
+    CHECK(stub_count(prefix) == 3); /* the others wait for one of these 300 ms answers */
+    CHECK(thread_count() - threads_before <= 4);
+    for (int i = 0; i < N; i++) CHECK(wait_for(&recs[i], 5000));
+    /* first in, first out: the first three ended before the last three started */
+    CHECK(recs[2].ended_ms <= recs[8].ended_ms - 250);
+    for (int i = 0; i < N; i++) {
+        CHECK(atomic_load(&recs[i].code) == SO_OK);
+        so_operation_free(ops[i]);
+    }
+    so_client_free(c);
+}
+
+/* After fork() the child has none of the parent's worker threads: its sends get workers of
+   its own, and so_client_free there does not wait for the parent's. */
+static void test_fork_child_gets_its_own_workers(void) {
+    if (getenv("SO_ASYNC_SKIP_FORK")) {
+        printf("    skipped (SO_ASYNC_SKIP_FORK)\n");
+        return;
+    }
+    TENANT("fork", "");
+    so_client *c = client_with(base, 2, 5000);
+    CHECK(c != NULL);
+    rec_t r;
+    rec_init(&r);
+    so_operation *op = NULL;
+    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
+    CHECK(wait_for(&r, 5000));
+    so_operation_free(op);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        rec_t rc;
+        rec_init(&rc);
+        so_operation *cop = NULL;
+        int ok = so_send_cc_password_email_async(c, 671, NULL, NULL, NULL, on_done, &rc, &cop) == SO_OK &&
+                 wait_for(&rc, 5000) && atomic_load(&rc.code) == SO_OK;
+        so_operation_free(cop);
+        so_client_free(c);
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    rec_t again;
+    rec_init(&again);
+    CHECK_RC(so_send_cc_password_email_async(c, 672, NULL, NULL, NULL, on_done, &again, &op), SO_OK);
+    CHECK(wait_for(&again, 5000));
+    CHECK(atomic_load(&again.code) == SO_OK);
+    so_operation_free(op);
+    so_client_free(c);
+    CHECK(stub_count(prefix) == 3);
+}
+
+/* ---------- many sends with random cancels ---------- */
+
+typedef struct {
+    atomic_int calls;
+    atomic_int code;
+    atomic_int maybe_sent; /* cancelled while on the network */
+} slot_t;
+
+static slot_t *g_slots;
+
+static void on_stress(void *userdata, so_operation *op, so_result code) {
+    slot_t *s = &g_slots[(size_t)userdata];
+    atomic_store(&s->code, (int)code);
+    if (code == SO_ERR_CANCELLED && strstr(so_operation_error_message(op), "may already have received"))
+        atomic_store(&s->maybe_sent, 1);
+    atomic_fetch_add(&s->calls, 1);
+}
+
+typedef struct {
+    so_operation **ops;
+    long n;
+    atomic_long *started;
+    atomic_int stop;
+    unsigned seed;
+} canceller_t;
+
+static void *cancel_randomly(void *arg) {
+    canceller_t *k = arg;
+    while (!atomic_load(&k->stop)) {
+        long started = atomic_load(k->started);
+        if (started > 0) {
+            long i = (long)(rand_r(&k->seed) % (unsigned)started);
+            if (rand_r(&k->seed) % 8 == 0) so_operation_cancel(k->ops[i]);
+        }
+        usleep(50);
+    }
+    return NULL;
+}
+
+static void test_many_sends_with_random_cancels(void) {
+    TENANT("stress", "");
+    so_client *c = client_with(base, 64, 30000);
+    CHECK(c != NULL);
+    long n = g_stress_n;
+    g_slots = calloc((size_t)n, sizeof *g_slots);
+    so_operation **ops = calloc((size_t)n, sizeof *ops);
+    CHECK(g_slots && ops);
+    atomic_long started;
+    atomic_init(&started, 0);
+    canceller_t k = {.ops = ops, .n = n, .started = &started, .seed = 12345};
+    atomic_init(&k.stop, 0);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, cancel_randomly, &k) == 0);
+    unsigned seed = 777;
+    double t0 = now_ms();
+    for (long i = 0; i < n; i++) {
+        so_result rc = so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_stress, (void *)(size_t)i, &ops[i]);
+        if (rc != SO_OK) {
+            atomic_store(&k.stop, 1);
+            pthread_join(t, NULL);
+            CHECK_RC(rc, SO_OK);
+        }
+        atomic_store(&started, i + 1);
+        if (rand_r(&seed) % 10 == 0) so_operation_cancel(ops[i]); /* at once: mostly still queued */
+    }
+    double until = now_ms() + 120000;
+    long done = 0;
+    while (now_ms() < until) {
+        done = 0;
+        for (long i = 0; i < n; i++) done += atomic_load(&g_slots[i].calls) > 0;
+        if (done == n) break;
+        usleep(2000);
+    }
+    double took = now_ms() - t0;
+    atomic_store(&k.stop, 1);
+    pthread_join(t, NULL);
+    long ok = 0, cancelled = 0, maybe_sent = 0, other = 0, twice = 0;
+    for (long i = 0; i < n; i++) {
+        int calls = atomic_load(&g_slots[i].calls);
+        if (calls != 1) twice++;
+        int code = atomic_load(&g_slots[i].code);
+        if (code == SO_OK)
+            ok++;
+        else if (code == SO_ERR_CANCELLED) {
+            cancelled++;
+            maybe_sent += atomic_load(&g_slots[i].maybe_sent);
+        } else
+            other++;
+    }
+    int counted = stub_count(prefix);
+    printf("    %ld sends in %.0f ms: %ld ok, %ld cancelled (%ld of them on the network), %ld other; stub "
+           "counted %d\n",
+           n, took, ok, cancelled, maybe_sent, other, counted);
+    so_client_free(c);
+    for (long i = 0; i < n; i++) so_operation_free(ops[i]);
+    free(ops);
+    int calls_after = 0;
+    for (long i = 0; i < n; i++) calls_after += atomic_load(&g_slots[i].calls);
+    free(g_slots);
+    CHECK(done == n);
+    CHECK(twice == 0);
+    CHECK(calls_after == n);
+    CHECK(other == 0);
+    /* every success reached the server; no operation cancelled before its send did;
+       one cancelled on the network may or may not have */
+    CHECK(counted >= ok && counted <= ok + maybe_sent);
+}
+
+static void *warm_up(void *arg) { return arg; }
+
+int main(int argc, char **argv) {
+    if (!stub_from_env()) return 1;
+    const char *env_n = getenv("SO_ASYNC_N");
+    if (argc > 1) g_stress_n = atol(argv[1]);
+    else if (env_n) g_stress_n = atol(env_n);
+    if (g_stress_n < 1) g_stress_n = 1;
+    /* Start any thread a sanitizer's runtime starts with the first thread, so that the
+       thread counts below see the library's threads only. */
+    pthread_t warm;
+    if (pthread_create(&warm, NULL, warm_up, NULL) == 0) pthread_join(warm, NULL);
+    usleep(20 * 1000);
+    RUN(test_bad_arguments_fail_at_once_without_a_callback);
+    RUN(test_max_in_flight_range);
+    RUN(test_success_calls_back_once_on_a_library_thread);
+    RUN(test_free_from_the_callback);
+    RUN(test_every_error_code_calls_back_once);
+    RUN(test_cancel_before_the_send_never_sends);
+    RUN(test_cancel_during_the_send_of_a_hanging_request);
+    RUN(test_cancel_during_a_retry_wait);
+    RUN(test_free_before_completion_cancels_and_still_calls_back);
+    RUN(test_client_free_with_sends_outstanding);
+    RUN(test_callback_may_start_new_sends);
+    RUN(test_at_most_max_in_flight_on_the_network);
+    RUN(test_fork_child_gets_its_own_workers);
+    RUN(test_many_sends_with_random_cancels);
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed ? 1 : 0;
+}

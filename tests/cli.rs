@@ -1,0 +1,808 @@
+//! The `superoffice` command line, run as a program against the stub server: one
+//! e-mail, a CSV of 1,000 rows, SIGKILL and a re-run, Ctrl-C, `--json`, rate limits and
+//! the progress bar under a real pseudo-terminal (`script`).
+#![cfg(feature = "cli")]
+
+use superoffice_stub as stub;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_superoffice");
+const TICKET: &str = "7T:dGVzdA==";
+
+/// A temporary folder, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "so-cli-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A unique tenant prefix, and the base URL with directives after it.
+fn tenant(s: &stub::Stub, name: &str, directives: &str) -> (String, String) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let prefix = format!("/cli-{}-{name}", N.fetch_add(1, Ordering::SeqCst));
+    let sep = if directives.is_empty() { "" } else { "/" };
+    (prefix.clone(), format!("{}{prefix}{sep}{directives}/Cust12345", s.url()))
+}
+
+/// `superoffice send-password-email` with nothing from this process's environment but
+/// the stub's base URL and ticket.
+fn cli(base: &str) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("send-password-email").env_clear().env("SO_BASE_URL", base).env("SO_TICKET", TICKET);
+    c.stdin(Stdio::null());
+    c
+}
+
+struct Ran {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn ran(out: Output) -> Ran {
+    let r = Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!r.stdout.contains(TICKET) && !r.stderr.contains(TICKET), "a secret was printed");
+    r
+}
+
+fn run(c: &mut Command) -> Ran {
+    ran(c.output().expect("run superoffice"))
+}
+
+fn json_of(r: &Ran) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr))
+}
+
+/// A CSV with a header and `rows` lines `person_id,to,subject,from`.
+fn write_csv(path: &Path, rows: impl IntoIterator<Item = Vec<u8>>) {
+    let mut text = b"person_id,to,subject,from\n".to_vec();
+    for r in rows {
+        text.extend_from_slice(&r);
+        text.push(b'\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn good_row(id: usize) -> Vec<u8> {
+    format!("{id},p{id}@example.com,Your password,support@example.com").into_bytes()
+}
+
+/// Requests the stub received per `PersonId`. Every request must be whole.
+fn per_person(s: &stub::Stub, prefix: &str) -> HashMap<i64, usize> {
+    let (whole, cut) = per_person_and_cut(s, prefix);
+    assert_eq!(cut, 0, "requests without a whole body");
+    whole
+}
+
+/// Requests the stub received per `PersonId`, and how many arrived without a whole body
+/// (a program killed while writing one: the server cannot have acted on it).
+fn per_person_and_cut(s: &stub::Stub, prefix: &str) -> (HashMap<i64, usize>, usize) {
+    let mut out = HashMap::new();
+    let mut cut = 0;
+    for r in s.requests(prefix) {
+        match r.body_json().and_then(|v| v["PersonId"].as_i64()) {
+            Some(id) => *out.entry(id).or_insert(0) += 1,
+            None => cut += 1,
+        }
+    }
+    (out, cut)
+}
+
+/// The journal's state per person id.
+fn journal_states(path: &Path) -> HashMap<i64, String> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = c.prepare("SELECT person_id, state FROM emails").unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+fn count_state(states: &HashMap<i64, String>, state: &str) -> usize {
+    states.values().filter(|s| *s == state).count()
+}
+
+/// Polls until `done` or a generous limit (a stuck run fails the test, it is never
+/// timed).
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let limit = Instant::now() + Duration::from_secs(90);
+    while !done() {
+        assert!(Instant::now() < limit, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends a signal to a child that has not been waited for (so its pid is still its own,
+/// a zombie at worst).
+fn signal(child: &Child, name: &str) {
+    let sig = match name {
+        "INT" => libc::SIGINT,
+        "TERM" => libc::SIGTERM,
+        other => panic!("no signal {other}"),
+    };
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    let rc = unsafe { libc::kill(pid, sig) };
+    assert_eq!(rc, 0, "kill -{name}: {}", std::io::Error::last_os_error());
+}
+
+/// The `--json` summary of a CSV run, as the README documents it: every key, its type,
+/// and no other key.
+fn check_summary_shape(v: &Value) {
+    let obj = v.as_object().expect("an object");
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "bad_rows", "counts", "csv", "dry_run", "exit_status", "failed", "interrupted", "journal", "stopped_by",
+            "tenant", "unknown"
+        ]
+    );
+    assert!(v["tenant"].is_string() && v["csv"].is_string() && v["journal"].is_string());
+    assert!(v["dry_run"].is_boolean() && v["interrupted"].is_boolean());
+    assert!(v["stopped_by"].is_null() || v["stopped_by"].is_string());
+    assert!(matches!(v["exit_status"].as_u64(), Some(0 | 1)));
+    let counts = v["counts"].as_object().expect("counts");
+    let mut names: Vec<&str> = counts.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "accepted", "already_accepted", "bad", "duplicates", "failed", "not_started", "rows", "to_send",
+            "unknown", "unknown_not_resent"
+        ]
+    );
+    assert!(counts.values().all(Value::is_u64), "{counts:?}");
+    let c = |k: &str| counts[k].as_u64().unwrap();
+    assert_eq!(
+        c("rows"),
+        c("bad") + c("duplicates") + c("already_accepted") + c("unknown_not_resent") + c("to_send"),
+        "every row is counted once: {counts:?}"
+    );
+    if !v["dry_run"].as_bool().unwrap() {
+        assert_eq!(c("to_send"), c("accepted") + c("failed") + c("unknown") + c("not_started"), "{counts:?}");
+    }
+    for list in ["failed", "unknown"] {
+        for item in v[list].as_array().expect("a list") {
+            let mut k: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
+            k.sort_unstable();
+            assert_eq!(
+                k,
+                [
+                    "code", "earlier_run", "error_type", "from", "http_status", "line", "message", "person_id",
+                    "state", "subject", "to"
+                ]
+            );
+            assert_eq!(item["state"], if list == "failed" { "failed" } else { "unknown" });
+            assert!(item["line"].is_u64() && item["person_id"].is_u64() && item["http_status"].is_u64());
+            assert!(item["code"].is_string() && item["message"].is_string());
+            for nullable in ["from", "to", "subject", "error_type", "earlier_run"] {
+                assert!(item[nullable].is_null() || item[nullable].is_string(), "{nullable}: {item}");
+            }
+        }
+    }
+    for bad in v["bad_rows"].as_array().expect("bad_rows") {
+        assert!(bad["line"].is_u64() && bad["reason"].is_string(), "{bad}");
+        assert_eq!(bad.as_object().unwrap().len(), 2);
+    }
+    assert_eq!(v["counts"]["failed"].as_u64().unwrap() as usize, v["failed"].as_array().unwrap().len());
+    assert_eq!(
+        (c("unknown") + c("unknown_not_resent")) as usize,
+        v["unknown"].as_array().unwrap().len()
+    );
+    assert_eq!(c("bad") as usize, v["bad_rows"].as_array().unwrap().len());
+}
+
+#[test]
+fn one_email_prints_one_line() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "one", "");
+    let r = run(cli(&base).args([
+        "--person-id", "670", "--from", "support@example.com", "--to", "kari@example.com", "--subject", "Your password",
+    ]));
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout, "person 670 -> kari@example.com: accepted (HTTP 204)\n");
+    assert_eq!(r.stderr, "");
+    let got = s.requests(&prefix);
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].body_str(),
+        r#"{"PersonId":670,"From":"support@example.com","To":"kari@example.com","Subject":"Your password"}"#
+    );
+    assert_eq!(got[0].header("authorization"), Some("SOTicket 7T:dGVzdA=="));
+
+    // A failure: one line with the library's message, the HTTP status and the ErrorType.
+    let r = run(cli(&base).args(["--person-id", "99999", "--to", "nobody@example.com"]));
+    assert_eq!(r.code, Some(1));
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    for piece in ["person 99999", "failed", "404 Not Found", "Person id 99999 not found", "HTTP 404", "ErrorType SoNotFoundException"] {
+        assert!(r.stderr.contains(piece), "{piece}: {}", r.stderr);
+    }
+
+    // --json for one e-mail.
+    let r = run(cli(&base).args(["--person-id", "7", "--json"]));
+    assert_eq!(r.code, Some(0));
+    let v = json_of(&r);
+    assert_eq!(v["state"], "accepted");
+    assert_eq!(v["http_status"], 204);
+    assert_eq!(v["person_id"], 7);
+    assert!(v["to"].is_null());
+    assert_eq!(s.count(&prefix), 3);
+
+    // Basic authentication from a password file; the password is never printed.
+    let dir = TempDir::new("pw");
+    std::fs::write(dir.path("pw"), "Tje0\n").unwrap();
+    let mut c = cli(&base);
+    c.env_remove("SO_TICKET").env("SO_USERNAME", "tje0");
+    let r = run(c.args(["--person-id", "8", "--password-file"]).arg(dir.path("pw")));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(s.requests(&prefix)[3].header("authorization"), Some("Basic dGplMDpUamUw"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_warns_about_secrets() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "usage", "");
+    let dir = TempDir::new("usage");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, [good_row(1)]);
+    std::fs::write(dir.path("noid.csv"), "id,to\n1,a@example.com\n").unwrap();
+    let cases: Vec<(&str, Command)> = vec![
+        ("no base URL", {
+            let mut c = cli(&base);
+            c.env_remove("SO_BASE_URL").args(["--person-id", "1"]);
+            c
+        }),
+        ("no credentials", {
+            let mut c = cli(&base);
+            c.env_remove("SO_TICKET").args(["--person-id", "1"]);
+            c
+        }),
+        ("two schemes", {
+            let mut c = cli(&base);
+            c.args(["--person-id", "1", "--bearer-token", "8A:x"]);
+            c
+        }),
+        ("person id 0", {
+            let mut c = cli(&base);
+            c.args(["--person-id", "0"]);
+            c
+        }),
+        ("person id and csv", {
+            let mut c = cli(&base);
+            c.args(["--person-id", "1", "--csv"]).arg(&csv);
+            c
+        }),
+        ("neither", cli(&base)),
+        ("no person_id column", {
+            let mut c = cli(&base);
+            c.arg("--csv").arg(dir.path("noid.csv"));
+            c
+        }),
+        ("a column and its option", {
+            let mut c = cli(&base);
+            c.args(["--to", "x@example.com", "--csv"]).arg(&csv);
+            c
+        }),
+        ("missing CSV", {
+            let mut c = cli(&base);
+            c.arg("--csv").arg(dir.path("missing.csv"));
+            c
+        }),
+        ("bad base URL", {
+            let mut c = cli("ftp://host/x");
+            c.args(["--person-id", "1"]);
+            c
+        }),
+        ("bad timeout", {
+            let mut c = cli(&base);
+            c.args(["--person-id", "1", "--timeout", "soon"]);
+            c
+        }),
+    ];
+    for (what, mut c) in cases {
+        let r = run(&mut c);
+        assert_eq!(r.code, Some(2), "{what}: {}{}", r.stdout, r.stderr);
+        assert!(!r.stderr.is_empty(), "{what}");
+    }
+    assert_eq!(s.count(&prefix), 0, "nothing is sent on a usage error");
+
+    let r = run(cli(&base).arg("--help"));
+    assert_eq!(r.code, Some(0));
+    for piece in ["`ps`", "shell history", "SO_TICKET", "--ticket-file", "--password-file", "--resend-unknown", "--dry-run"] {
+        assert!(r.stdout.contains(piece), "--help lacks {piece}");
+    }
+}
+
+#[test]
+fn a_thousand_rows_with_bad_rows_and_404s() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "thousand", "");
+    let dir = TempDir::new("thousand");
+    let csv = dir.path("persons.csv");
+    // Lines are row index + 2: four bad rows, four 404s (each to its own address).
+    let bad: HashMap<usize, Vec<u8>> = [
+        (100, b"abc,x@example.com,S,f@example.com".to_vec()),
+        (200, b"-3,x@example.com,S,f@example.com".to_vec()),
+        (300, b"0,x@example.com,S,f@example.com".to_vec()),
+        (400, b"401,\xff\xfe@example.com,S,f@example.com".to_vec()),
+    ]
+    .into_iter()
+    .collect();
+    let not_found = [150usize, 450, 750, 999];
+    let rows = (0..1000).map(|i| {
+        if let Some(b) = bad.get(&i) {
+            b.clone()
+        } else if not_found.contains(&i) {
+            format!("99999,nf{i}@example.com,Your password,support@example.com").into_bytes()
+        } else {
+            good_row(i + 1)
+        }
+    });
+    write_csv(&csv, rows);
+
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--concurrency", "8", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    let c = &v["counts"];
+    assert_eq!((c["rows"].as_u64(), c["bad"].as_u64(), c["to_send"].as_u64()), (Some(1000), Some(4), Some(996)));
+    assert_eq!((c["accepted"].as_u64(), c["failed"].as_u64(), c["unknown"].as_u64()), (Some(992), Some(4), Some(0)));
+    let bad_lines: Vec<u64> = v["bad_rows"].as_array().unwrap().iter().map(|b| b["line"].as_u64().unwrap()).collect();
+    assert_eq!(bad_lines, [102, 202, 302, 402]);
+    assert!(v["bad_rows"][0]["reason"].as_str().unwrap().contains("'abc' is not a positive integer"));
+    assert!(v["bad_rows"][3]["reason"].as_str().unwrap().contains("not valid UTF-8"));
+    let failed_lines: Vec<u64> = v["failed"].as_array().unwrap().iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    assert_eq!(failed_lines, not_found.map(|i| i as u64 + 2));
+    for f in v["failed"].as_array().unwrap() {
+        assert_eq!((f["http_status"].as_u64(), f["error_type"].as_str()), (Some(404), Some("SoNotFoundException")));
+        assert_eq!(f["code"], "NotFound");
+        assert!(f["message"].as_str().unwrap().contains("Person id 99999 not found"));
+    }
+    assert_eq!(v["journal"], format!("{}.journal.sqlite", csv.display()));
+    // Not a terminal: one line per row on standard error, and each bad row by its line.
+    let item_lines = r.stderr.lines().filter(|l| l.starts_with('[')).count();
+    assert_eq!(item_lines, 996, "{}", r.stderr);
+    for line in bad_lines {
+        assert!(r.stderr.contains(&format!("line {line}: ")), "bad line {line} not reported");
+    }
+    // The stub saw each valid row once.
+    assert_eq!(s.count(&prefix), 996);
+    let seen = per_person(&s, &prefix);
+    assert_eq!(seen[&99999], 4);
+    assert!(seen.iter().all(|(id, n)| *id == 99999 || *n == 1), "a row was sent twice");
+    assert_eq!(seen.len(), 993);
+    let journal_bytes = std::fs::read(dir.path("persons.csv.journal.sqlite")).unwrap();
+    let wal = std::fs::read(dir.path("persons.csv.journal.sqlite-wal")).unwrap_or_default();
+    for bytes in [journal_bytes, wal] {
+        assert!(!bytes.windows(TICKET.len()).any(|w| w == TICKET.as_bytes()), "the ticket is in the journal");
+    }
+
+    // A re-run skips the accepted rows and retries the failed ones.
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--concurrency", "8", "--json"]));
+    assert_eq!(r.code, Some(1));
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["counts"]["already_accepted"], 992);
+    assert_eq!(v["counts"]["to_send"], 4);
+    assert_eq!(v["counts"]["failed"], 4);
+    assert_eq!(s.count(&prefix), 1000);
+
+    // A dry run sends nothing and says what would be sent.
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--dry-run", "--json"]));
+    assert_eq!(r.code, Some(1), "bad rows make a dry run fail");
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["counts"]["to_send"], 4);
+    assert_eq!(s.count(&prefix), 1000);
+}
+
+#[test]
+fn sigkill_mid_run_then_rerun_never_sends_an_accepted_row_twice() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "kill", "delay_ms=25");
+    let dir = TempDir::new("kill");
+    let csv = dir.path("persons.csv");
+    write_csv(&csv, (1..=2000).map(good_row));
+    let journal = dir.path("persons.csv.journal.sqlite");
+
+    let mut child = cli(&base)
+        .arg("--csv")
+        .arg(&csv)
+        .args(["--concurrency", "16"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("400 requests at the stub", || s.count(&prefix) >= 400);
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
+    let before = journal_states(&journal);
+    let sent_before = s.count(&prefix);
+    assert!(sent_before < 2000, "the run ended before the kill");
+    // Every request that reached the stub is recorded as accepted or as being sent.
+    assert_eq!(count_state(&before, "accepted") + count_state(&before, "sending"), before.len());
+    let in_flight: Vec<i64> = before.iter().filter(|(_, st)| *st == "sending").map(|(id, _)| *id).collect();
+    assert!(!in_flight.is_empty(), "no row was in flight at the kill");
+
+    // The re-run: accepted rows skipped, the ones in flight listed as unknown, not resent.
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--concurrency", "16", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["counts"]["unknown_not_resent"].as_u64(), Some(in_flight.len() as u64));
+    let mut listed: Vec<i64> = v["unknown"].as_array().unwrap().iter().map(|u| u["person_id"].as_i64().unwrap()).collect();
+    listed.sort_unstable();
+    let mut expected = in_flight.clone();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+    assert!(v["unknown"].as_array().unwrap().iter().all(|u| u["earlier_run"].is_string() && u["code"] == "Interrupted"));
+    assert_eq!(v["counts"]["already_accepted"].as_u64(), Some(count_state(&before, "accepted") as u64));
+    assert_eq!(v["counts"]["failed"], 0);
+    let after = journal_states(&journal);
+    assert_eq!(count_state(&after, "accepted") + in_flight.len(), 2000);
+    // A request the kill cut short (only part of it written) is one of those in flight.
+    let (seen, cut) = per_person_and_cut(&s, &prefix);
+    assert!(cut <= in_flight.len(), "{cut} cut requests");
+    for (id, state) in &after {
+        let n = seen.get(id).copied().unwrap_or(0);
+        match state.as_str() {
+            "accepted" => assert_eq!(n, 1, "person {id}: accepted, sent {n} times"),
+            "unknown" => assert!(n <= 1, "person {id}: unknown, resent ({n} requests)"),
+            other => panic!("person {id}: {other} after the re-run"),
+        }
+    }
+
+    // Told to, a run sends the unknown ones again; the accepted ones still once.
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--resend-unknown", "--json"]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(json_of(&r)["counts"]["accepted"].as_u64(), Some(in_flight.len() as u64));
+    let (seen, _) = per_person_and_cut(&s, &prefix);
+    assert_eq!(seen.len(), 2000);
+    for (id, n) in seen {
+        assert!(n == 1 || (in_flight.contains(&id) && n <= 2), "person {id} sent {n} times");
+    }
+}
+
+#[test]
+fn ctrl_c_lets_in_flight_rows_finish_and_records_them() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "int", "delay_ms=300");
+    let dir = TempDir::new("int");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=300).map(good_row));
+    let child = cli(&base)
+        .arg("--csv")
+        .arg(&csv)
+        .args(["--concurrency", "4", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("8 requests at the stub", || s.count(&prefix) >= 8);
+    signal(&child, "INT");
+    let r = ran(child.wait_with_output().unwrap());
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stderr.contains("interrupted: no new e-mails"), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["interrupted"], true);
+    let sent = s.count(&prefix);
+    assert!(sent < 300);
+    // Every request that went out finished and was recorded; the rest never started.
+    assert_eq!(v["counts"]["accepted"].as_u64(), Some(sent as u64));
+    assert_eq!(v["counts"]["not_started"].as_u64(), Some(300 - sent as u64));
+    let states = journal_states(&dir.path("p.csv.journal.sqlite"));
+    assert_eq!(count_state(&states, "accepted"), sent);
+    assert_eq!(states.len(), sent, "no row left being sent");
+
+    // The same command goes on where it stopped.
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--concurrency", "16", "--json"]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(json_of(&r)["counts"]["already_accepted"].as_u64(), Some(sent as u64));
+    assert_eq!(s.count(&prefix), 300);
+    assert!(per_person(&s, &prefix).values().all(|n| *n == 1));
+}
+
+#[test]
+fn a_second_ctrl_c_aborts_and_the_rows_in_flight_become_unknown() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "abort", "hang");
+    let dir = TempDir::new("abort");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=50).map(good_row));
+    let child = cli(&base)
+        .arg("--csv")
+        .arg(&csv)
+        .args(["--concurrency", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("3 requests at the stub", || s.count(&prefix) >= 3);
+    // Signals sent close together may arrive as one: send until the program is gone.
+    let mut child = child;
+    let limit = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < limit, "Ctrl-C did not abort");
+        signal(&child, "INT");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let r = ran(child.wait_with_output().unwrap());
+    assert_eq!(r.code, Some(130), "{}", r.stderr);
+    assert!(r.stderr.contains("aborted; 3 e-mail(s) were being sent"), "{}", r.stderr);
+    let states = journal_states(&dir.path("p.csv.journal.sqlite"));
+    assert_eq!((states.len(), count_state(&states, "sending")), (3, 3));
+
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--dry-run", "--json"]));
+    assert_eq!(r.code, Some(0));
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["counts"]["unknown_not_resent"], 3);
+    assert_eq!(v["counts"]["to_send"], 47);
+    assert_eq!(s.count(&prefix), 3);
+}
+
+#[test]
+fn a_rate_limit_pauses_the_whole_run_and_every_row_goes_out() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "rate", "fail_first=2/status=429/retry_after=1");
+    let dir = TempDir::new("rate");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=40).map(good_row));
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--concurrency", "4"]));
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("rate limited: HTTP 429: every worker waits 1 s before sending again"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.count(&prefix), 42);
+    let seen = per_person(&s, &prefix);
+    assert_eq!(seen.len(), 40);
+    assert_eq!(seen.values().sum::<usize>(), 42);
+
+    // With no retries allowed, a 503 is a failure a re-run sends again.
+    let (prefix, base) = tenant(&s, "busy", "fail_first=1/status=503");
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--concurrency", "1", "--max-retries", "0", "--json"]));
+    assert_eq!(r.code, Some(1));
+    let v = json_of(&r);
+    assert_eq!((v["counts"]["failed"].as_u64(), v["failed"][0]["http_status"].as_u64()), (Some(1), Some(503)));
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--json"]));
+    assert_eq!(r.code, Some(0));
+    assert_eq!(s.count(&prefix), 41);
+}
+
+#[test]
+fn a_progress_bar_on_a_terminal() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "tty", "fail_first=1/status=429/retry_after=2");
+    let dir = TempDir::new("tty");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=60).map(good_row));
+    // `script` (util-linux) runs the program on a new pseudo-terminal.
+    let command = format!("stty cols 120 rows 40; {BIN} send-password-email --csv {} --concurrency 2", csv.display());
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .env("SO_BASE_URL", &base)
+        .env("SO_TICKET", TICKET)
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) must be installed");
+    let r = ran(out);
+    assert_eq!(r.code, Some(0), "{}", r.stdout);
+    let screen = r.stdout;
+    for piece in ["60/60", "/s", "ETA", "failed 0", "unknown 0", "waiting", "rate limited: HTTP 429"] {
+        assert!(screen.contains(piece), "the terminal lacks {piece:?}: {screen:?}");
+    }
+    assert!(screen.contains('\r'), "the bar redraws in place");
+    assert!(
+        screen.lines().any(|l| l.trim_start().starts_with("accepted") && l.trim_end().ends_with(" 60")),
+        "the summary follows the bar: {screen:?}"
+    );
+    assert!(!screen.contains("[ 1/60]"), "no per-row lines on a terminal");
+    assert_eq!(s.count(&prefix), 61);
+}
+
+#[test]
+fn sigterm_stops_like_ctrl_c() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "term", "delay_ms=300");
+    let dir = TempDir::new("term");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=100).map(good_row));
+    let child = cli(&base)
+        .arg("--csv")
+        .arg(&csv)
+        .args(["--concurrency", "2", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("2 requests at the stub", || s.count(&prefix) >= 2);
+    signal(&child, "TERM");
+    let r = ran(child.wait_with_output().unwrap());
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["interrupted"], true);
+    let sent = s.count(&prefix);
+    assert_eq!(v["counts"]["accepted"].as_u64(), Some(sent as u64));
+    let states = journal_states(&dir.path("p.csv.journal.sqlite"));
+    assert_eq!((states.len(), count_state(&states, "accepted")), (sent, sent));
+}
+
+#[test]
+fn refused_credentials_stop_the_run() {
+    let s = stub::Stub::start();
+    // The stub's tenant wants a bearer token; the ticket is refused with 401.
+    let (prefix, base) = tenant(&s, "auth", "auth=bearer");
+    let dir = TempDir::new("auth");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=200).map(good_row));
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--concurrency", "4", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert!(v["stopped_by"].as_str().unwrap().contains("HTTP 401"), "{v}");
+    assert_eq!(v["interrupted"], false);
+    let sent = s.count(&prefix) as u64;
+    assert!(sent <= 8, "{sent} requests after the first 401");
+    assert_eq!(v["counts"]["failed"].as_u64(), Some(sent));
+    assert_eq!(v["counts"]["not_started"].as_u64(), Some(200 - sent));
+    assert!(v["failed"].as_array().unwrap().iter().all(|f| f["http_status"] == 401 && f["code"] == "Unauthorized"));
+}
+
+#[test]
+fn no_answer_is_unknown_and_no_connection_is_failed() {
+    let s = stub::Stub::start();
+    let dir = TempDir::new("judge");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=3).map(good_row));
+
+    // A timeout waiting for the answer, and a connection dropped after the request:
+    // the server may have the e-mail, so a re-run does not send it again.
+    for (name, directives) in [("slow", "delay_ms=3000"), ("drop", "drop=after")] {
+        let (prefix, base) = tenant(&s, name, directives);
+        let journal = dir.path(&format!("{name}.sqlite"));
+        let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--timeout", "0.3", "--json"]));
+        assert_eq!(r.code, Some(1), "{name}: {}", r.stderr);
+        let v = json_of(&r);
+        check_summary_shape(&v);
+        assert_eq!(v["counts"]["unknown"], 3, "{name}: {v}");
+        let code = v["unknown"][0]["code"].as_str().unwrap();
+        assert!(code == "Timeout" || code == "Io", "{name}: {code}");
+        let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--json"]));
+        assert_eq!(r.code, Some(1));
+        let v = json_of(&r);
+        assert_eq!((v["counts"]["unknown_not_resent"].as_u64(), v["counts"]["to_send"].as_u64()), (Some(3), Some(0)));
+        assert_eq!(s.count(&prefix), 3, "{name}: an unknown row was sent again");
+    }
+
+    // A port where nothing listens: provably never sent; retried, then failed, and a
+    // re-run sends it again.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let base = format!("http://127.0.0.1:{port}/Cust12345");
+    let journal = dir.path("refused.sqlite");
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--max-retries", "1", "--json"]));
+    assert_eq!(r.code, Some(1));
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["counts"]["failed"], 3, "{v}");
+    assert!(v["failed"].as_array().unwrap().iter().all(|f| f["code"] == "Connect" && f["http_status"] == 0));
+    assert!(r.stderr.contains("no connection to the server: every worker waits"), "{}", r.stderr);
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--max-retries", "0", "--json"]));
+    assert_eq!(json_of(&r)["counts"]["to_send"], 3, "failed rows are sent again");
+}
+
+#[test]
+fn connection_options_reach_the_wire_and_bad_ones_are_refused_without_echo() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "opts", "");
+    let dir = TempDir::new("opts");
+    std::fs::write(dir.path("app"), "app-secret-123\n").unwrap();
+    std::fs::write(dir.path("ticket"), format!("{TICKET}\n")).unwrap();
+    let mut c = cli(&base);
+    c.env_remove("SO_TICKET").env("SO_LANGUAGE", "sv");
+    let r = run(c
+        .args(["--person-id", "670", "--culture", "sv-SE", "--timezone", "UTC", "--proxy", "", "--timeout", "5"])
+        .arg("--ticket-file")
+        .arg(dir.path("ticket"))
+        .arg("--app-token-file")
+        .arg(dir.path("app")));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!r.stdout.contains("app-secret") && !r.stderr.contains("app-secret"));
+    let got = &s.requests(&prefix)[0];
+    for (name, value) in [
+        ("authorization", "SOTicket 7T:dGVzdA=="),
+        ("so-apptoken", "app-secret-123"),
+        ("so-language", "sv"),
+        ("accept-language", "sv"),
+        ("so-culture", "sv-SE"),
+        ("so-timezone", "UTC"),
+    ] {
+        assert_eq!(got.header(name), Some(value), "{name}");
+    }
+
+    for (what, args) in [
+        ("a proxy URL with a password", vec!["--proxy", "http://u:pw-secret-9@:3128"]),
+        ("a CA file that does not exist", vec!["--ca-file", "/nonexistent/ca.pem"]),
+        ("a ticket and its file", vec!["--ticket-file", "/nonexistent/ticket"]),
+        ("a control character in the language", vec!["--language", "s\u{1}v"]),
+    ] {
+        let r = run(cli(&base).args(["--person-id", "1"]).args(&args));
+        assert_eq!(r.code, Some(2), "{what}: {}", r.stderr);
+        assert!(!r.stderr.contains("pw-secret-9"), "{what}: {}", r.stderr);
+    }
+    assert_eq!(s.count(&prefix), 1);
+}
+
+#[test]
+fn a_run_stops_early_when_every_row_would_become_unknown() {
+    let s = stub::Stub::start();
+    let dir = TempDir::new("breaker");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=60).map(good_row));
+
+    // No answer within --timeout: the run stops after 10 unknown rows in a row.
+    let (prefix, base) = tenant(&s, "noanswer", "delay_ms=3000");
+    let journal = dir.path("noanswer.sqlite");
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--timeout", "0.2", "--concurrency", "2", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert!(v["stopped_by"].as_str().unwrap().contains("10 e-mails in a row got no answer"), "{v}");
+    let unknown = v["counts"]["unknown"].as_u64().unwrap();
+    assert!((10..=12).contains(&unknown), "{unknown} unknown");
+    assert_eq!(v["counts"]["not_started"].as_u64(), Some(60 - unknown));
+    assert_eq!(s.count(&prefix) as u64, unknown);
+
+    // https to a server that does not speak TLS: stopped at the first failure.
+    let base = format!("https://127.0.0.1:{}/tls/Cust12345", s.port());
+    let journal = dir.path("tls.sqlite");
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--concurrency", "2", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert!(v["stopped_by"].as_str().unwrap().contains("TLS"), "{v}");
+    assert!(v["counts"]["unknown"].as_u64().unwrap() <= 2, "{v}");
+    assert_eq!(v["unknown"][0]["code"], "Tls");
+}
