@@ -2,13 +2,12 @@
 //! `so_options_set_max_in_flight`.
 
 use std::ffi::{c_char, c_void, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 
 use super::client::so_client;
 use super::errors::c_string;
 use super::options::so_options;
-use super::{guard_result, opt_str_arg, so_result, try_mut, try_ref};
+use super::{guard_result, opt_str_arg, reader, so_result, try_mut, try_ref};
 use crate::error::Error;
 use crate::operation::{Job, Operation};
 use crate::request::PasswordEmail;
@@ -155,22 +154,18 @@ pub extern "C" fn so_operation_cancel(op: *mut so_operation) -> so_result {
 /// NULL. Does not touch this thread's last error.
 #[no_mangle]
 pub extern "C" fn so_operation_http_status(op: *const so_operation) -> i32 {
-    catch_unwind(AssertUnwindSafe(|| {
+    reader(0, || {
         let Ok(op) = try_ref(op, "op") else { return 0 };
         op.core.with_outcome(|outcome| match outcome {
             Some(Ok(sent)) => i32::from(sent.http_status),
             Some(Err(e)) => i32::from(e.http_status),
             None => 0,
         })
-    }))
-    .unwrap_or(0)
+    })
 }
 
 fn text_of(op: *const so_operation, pick: impl FnOnce(&so_operation) -> Option<&CString>) -> *const c_char {
-    catch_unwind(AssertUnwindSafe(|| {
-        try_ref(op, "op").ok().and_then(pick).map_or(c"".as_ptr(), |s: &CString| s.as_ptr())
-    }))
-    .unwrap_or(c"".as_ptr())
+    try_ref(op, "op").ok().and_then(pick).map_or(c"".as_ptr(), |s: &CString| s.as_ptr())
 }
 
 /// The message of a failed operation (what failed, for which URL, what the server said;
@@ -179,7 +174,7 @@ fn text_of(op: *const so_operation, pick: impl FnOnce(&so_operation) -> Option<&
 /// touch this thread's last error.
 #[no_mangle]
 pub extern "C" fn so_operation_error_message(op: *const so_operation) -> *const c_char {
-    text_of(op, |o| o.message.get())
+    reader(c"".as_ptr(), || text_of(op, |o| o.message.get()))
 }
 
 /// The server's `ErrorType` for a failed operation (e.g. "SoNotFoundException"); "" when
@@ -187,7 +182,7 @@ pub extern "C" fn so_operation_error_message(op: *const so_operation) -> *const 
 /// free it. Does not touch this thread's last error.
 #[no_mangle]
 pub extern "C" fn so_operation_error_type(op: *const so_operation) -> *const c_char {
-    text_of(op, |o| o.error_type.get())
+    reader(c"".as_ptr(), || text_of(op, |o| o.error_type.get()))
 }
 
 /// Releases the caller's hold on an operation. NULL is a no-op. May be called from the
@@ -198,16 +193,16 @@ pub extern "C" fn so_operation_error_type(op: *const so_operation) -> *const c_c
 /// during that call). Does not touch this thread's last error.
 #[no_mangle]
 pub extern "C" fn so_operation_free(op: *mut so_operation) {
-    if op.is_null() {
-        return;
-    }
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    reader((), || {
+        if op.is_null() {
+            return;
+        }
         // SAFETY: made by `Arc::into_raw` in `so_send_cc_password_email_async`; the
         // caller gives back its reference once.
         let op = unsafe { Arc::from_raw(op.cast_const()) };
         op.core.cancel();
         drop(op);
-    }));
+    })
 }
 
 /// Sets how many asynchronous sends (`so_send_cc_password_email_async`) of one client
