@@ -33,20 +33,39 @@ pub fn hide_userinfo(text: &str) -> String {
         if i > 0 {
             out.push(' ');
         }
-        let hidden = word.rfind('@').and_then(|at| match word[..at].find("://") {
-            Some(s) => Some((s + 3, at)),
-            None => word[..at].contains(':').then_some((0, at)),
-        });
-        match hidden {
-            Some((start, at)) => {
-                out.push_str(&word[..start]);
-                out.push_str(HIDDEN);
-                out.push_str(&word[at..]);
-            }
-            _ => out.push_str(word),
-        }
+        hide_in_url(word, &mut out);
     }
-    out.chars().take(MAX_QUOTED).map(|c| if c.is_control() { ' ' } else { c }).collect()
+    one_bounded_line(&out)
+}
+
+/// [`hide_userinfo`] for a text that is meant to be one URL (a base URL as the caller
+/// wrote it): the rule applies to the whole text, spaces included, so a password with a
+/// space in it (`https://user:pa ss@host`) is hidden whole.
+pub fn hide_userinfo_of_url(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    hide_in_url(url, &mut out);
+    one_bounded_line(&out)
+}
+
+/// The rule: everything between `://` and the last `@` is user information; without
+/// `://`, everything before the last `@` when a `:` comes before it.
+fn hide_in_url(url: &str, out: &mut String) {
+    let hidden = url.rfind('@').and_then(|at| match url[..at].find("://") {
+        Some(s) => Some((s + 3, at)),
+        None => url[..at].contains(':').then_some((0, at)),
+    });
+    match hidden {
+        Some((start, at)) => {
+            out.push_str(&url[..start]);
+            out.push_str(HIDDEN);
+            out.push_str(&url[at..]);
+        }
+        None => out.push_str(url),
+    }
+}
+
+fn one_bounded_line(text: &str) -> String {
+    text.chars().take(MAX_QUOTED).map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// The secrets of one client: every value whose text must never reach a message, a log
@@ -173,6 +192,15 @@ mod tests {
         assert_eq!(hide_userinfo("plain text"), "plain text");
         assert_eq!(hide_userinfo("user:secret@host://x"), "***@host://x");
         assert_eq!(hide_userinfo("a\nb"), "a b");
+    }
+
+    #[test]
+    fn one_url_hides_user_information_with_spaces_in_it() {
+        assert_eq!(hide_userinfo_of_url("https://user:pa ss@host/x"), "https://***@host/x");
+        assert_eq!(hide_userinfo_of_url("user:pa ss@host"), "***@host");
+        // Found by fuzz/fuzz_targets/base_url.rs.
+        assert_eq!(hide_userinfo_of_url("https://URL 'https://***@>' is not a v"), "https://***@>' is not a v");
+        assert_eq!(hide_userinfo_of_url("https://host/a b"), "https://host/a b");
     }
 
     #[test]

@@ -174,9 +174,10 @@ fn idna_host(input: &str) -> Result<Option<(String, String)>, String> {
 
 /// What of a URL may be shown in a message: never its user information.
 ///
-/// The rule is [`crate::redact::hide_userinfo`]'s; at most 200 characters are shown.
+/// The rule is [`crate::redact::hide_userinfo_of_url`]'s (the whole input is one URL,
+/// spaces included); at most 200 characters are shown.
 fn shown_url(input: &str) -> String {
-    crate::redact::hide_userinfo(input).chars().take(200).collect()
+    crate::redact::hide_userinfo_of_url(input).chars().take(200).collect()
 }
 
 /// Checks a proxy URL, `[scheme://][user[:password]@]host[:port][/]`, more strictly than
@@ -647,6 +648,8 @@ mod tests {
             ("https://us@er:secret@host/x", "secret"),
             ("https://user:sec/ret@host/x", "sec/ret"),
             ("https://user:secret@host/x y", "secret"),
+            ("https://user:sec ret@host/x", "sec"),
+            ("user:sec ret@host", "sec"),
             ("user:secret@host", "secret"),
             ("user:secret@host://x", "secret"),
         ] {

@@ -165,9 +165,7 @@ pub extern "C" fn so_operation_http_status(op: *const so_operation) -> i32 {
 }
 
 fn text_of(op: *const so_operation, pick: impl FnOnce(&so_operation) -> Option<&CString>) -> *const c_char {
-    reader(c"".as_ptr(), || {
-        try_ref(op, "op").ok().and_then(pick).map_or(c"".as_ptr(), |s: &CString| s.as_ptr())
-    })
+    try_ref(op, "op").ok().and_then(pick).map_or(c"".as_ptr(), |s: &CString| s.as_ptr())
 }
 
 /// The message of a failed operation (what failed, for which URL, what the server said;
