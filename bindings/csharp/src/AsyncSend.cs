@@ -43,10 +43,22 @@ namespace SuperOffice.Ffi
     /// (<see cref="SuperOfficeResult.Cancelled"/>). A send whose own token was cancelled ends
     /// as a cancelled task instead (<see cref="TaskCanceledException"/>).
     /// </summary>
-    public class SuperOfficeOperationCanceledException : OperationCanceledException
+    public class SuperOfficeOperationCanceledException : OperationCanceledException, ISuperOfficeError
     {
         /// <summary>Creates the exception.</summary>
-        public SuperOfficeOperationCanceledException(string message, int httpStatus = 0, string errorType = null)
+        public SuperOfficeOperationCanceledException(string message)
+            : this(message, 0, null)
+        {
+        }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeOperationCanceledException(string message, Exception inner)
+            : base(message, inner)
+        {
+        }
+
+        /// <summary>Creates the exception with what the operation reported.</summary>
+        public SuperOfficeOperationCanceledException(string message, int httpStatus, string errorType = null)
             : base(message)
         {
             HttpStatus = httpStatus;
@@ -85,13 +97,13 @@ namespace SuperOffice.Ffi
         /// <see cref="SuperOfficeOperationCanceledException"/>.
         /// </remarks>
         /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="personId"/> is 0 or negative (thrown at once).</exception>
+        /// <exception cref="SuperOfficeArgumentException"><paramref name="personId"/> is 0 or negative (the library's rule), or another value was refused.</exception>
         /// <exception cref="SuperOfficeException">The send failed (in the task); the subclass says how.</exception>
         public Task SendCustomerCentrePasswordEmailAsync(int personId, string from, string to, string subject,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             ThrowIfDisposed();
-            CheckSendArguments(personId, from, to, subject);
+            CheckSendArguments(from, to, subject);
             return StartSend(personId, from, to, subject, cancellationToken);
         }
 
@@ -113,6 +125,12 @@ namespace SuperOffice.Ffi
         {
             ThrowIfDisposed();
             CheckBatchArguments(items, maxConcurrency);
+            if (maxConcurrency <= 0)
+            {
+                // This method's own throttle (it starts asynchronous sends, not the library's
+                // batch): a gate of 0 would never open.
+                throw new ArgumentOutOfRangeException("maxConcurrency", maxConcurrency, "maxConcurrency must be positive.");
+            }
             return SendManyCore(items, maxConcurrency, progress, cancellationToken);
         }
 
@@ -158,9 +176,10 @@ namespace SuperOffice.Ffi
                     // The library checks the item (a bad person id is this item's result).
                     send = StartSend(item.PersonId, item.From, item.To, item.Subject, cancellationToken);
                 }
-                catch (SuperOfficeException e)
+                catch (Exception e) when (e is ISuperOfficeError)
                 {
-                    results[index] = new SendResult(index, e.Code, e.HttpStatus, e.Message, e.ErrorType);
+                    var error = (ISuperOfficeError)e;
+                    results[index] = new SendResult(index, error.Code, error.HttpStatus, e.Message, error.ErrorType);
                     finished();
                     return;
                 }
@@ -169,13 +188,12 @@ namespace SuperOffice.Ffi
                     int status = await send.ConfigureAwait(false);
                     results[index] = new SendResult(index, SuperOfficeResult.Ok, status, null, null);
                 }
-                catch (SuperOfficeException e)
+                catch (Exception e) when (e is ISuperOfficeError)
                 {
-                    results[index] = new SendResult(index, e.Code, e.HttpStatus, e.Message, e.ErrorType);
-                }
-                catch (SuperOfficeOperationCanceledException e)
-                {
-                    results[index] = new SendResult(index, SuperOfficeResult.Cancelled, 0, e.Message, null);
+                    // Every failure the library reports, whatever its .NET family (argument,
+                    // timeout, cancelled by Dispose, the rest).
+                    var error = (ISuperOfficeError)e;
+                    results[index] = new SendResult(index, error.Code, error.HttpStatus, e.Message, error.ErrorType);
                 }
                 finished();
             }
@@ -252,7 +270,7 @@ namespace SuperOffice.Ffi
             if (result != SuperOfficeResult.Ok)
             {
                 // Read this thread's last error now; no callback comes.
-                SuperOfficeException error = NativeMethods.LastError(result);
+                Exception error = NativeMethods.LastError(result);
                 state.Free();
                 throw error;
             }

@@ -110,6 +110,8 @@ namespace SuperOffice.Ffi
                     return new SuperOfficeServerException(message, httpStatus, errorType);
                 case SuperOfficeResult.TenantUnavailable:
                     return new SuperOfficeTenantUnavailableException(message, httpStatus, errorType);
+                case SuperOfficeResult.Cancelled:
+                    return new SuperOfficeOperationCanceledException(message, httpStatus, errorType);
                 case SuperOfficeResult.Panic:
                     return new SuperOfficePanicException(message);
                 default:
