@@ -119,6 +119,5 @@ static void test_idle_timeout_race_is_reported_never_resent(void) {
 int main(void) {
     RUN(test_server_closing_every_third_connection);
     RUN(test_idle_timeout_race_is_reported_never_resent);
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    return summary();
 }

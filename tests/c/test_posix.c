@@ -199,6 +199,5 @@ int main(void) {
     RUN(test_no_timeout_survives_signals);
     RUN(test_fork_each_process_gets_its_own_pool);
     RUN(test_fork_child_frees_the_client);
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    return summary();
 }
