@@ -6,7 +6,7 @@ set -euo pipefail
 prefix="${1:?usage: $0 PREFIX}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}/release"
-version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)"
+version="$(sed -n '/^version = /{s/^version = "\(.*\)"/\1/p;q}' "$root/Cargo.toml")"
 major="${version%%.*}"
 
 install -d "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/bin"

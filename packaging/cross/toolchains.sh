@@ -49,7 +49,8 @@ fi
 # Debian packages.
 missing=()
 for p in "${cross_debian_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+    [[ "$status" == *"install ok installed"* ]] || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""

@@ -78,7 +78,9 @@ part_linux() {
     ln -s libsuperoffice.so "$dir/libsuperoffice.so.0"
     "$cross_venv/bin/python" -m ziglang cc -target aarch64-linux-gnu.2.17 -std=c11 -O0 -g -Wall -Wextra -Werror \
         -Iinclude tests/c/test_superoffice.c -o "$dir/test_superoffice" -L"$dir" -lsuperoffice -lpthread
-    file -b "$dir/test_superoffice" | grep -q 'ARM aarch64' || fail "$dir/test_superoffice is not an aarch64 program"
+    local format
+    format="$(file -b "$dir/test_superoffice")"
+    [[ "$format" == *"ARM aarch64"* ]] || fail "$dir/test_superoffice is not an aarch64 program ($format)"
     QEMU_LD_PREFIX=/usr/aarch64-linux-gnu LD_LIBRARY_PATH="$dir" qemu-aarch64 "$dir/test_superoffice" \
         >"$dir/test.log" 2>&1 || { cat "$dir/test.log" >&2; fail "C tests against the aarch64 build under qemu-user"; }
     last="$(tail -n 1 "$dir/test.log")"
@@ -234,8 +236,11 @@ PY
 # The package's files and each native library's format.
 part_nuget() {
     local pkg
-    pkg="$(ls "$root"/build/nuget/SuperOffice.Ffi.*.nupkg 2>/dev/null | head -1)"
-    [ -n "$pkg" ] || fail "no package in build/nuget: run packaging/nuget.sh"
+    local version
+    version="$(sed -n '/^version = /{s/^version = "\(.*\)"/\1/p;q}' "$root/Cargo.toml")"
+    # This version's package by name: never whichever file an earlier build left.
+    pkg="$root/build/nuget/SuperOffice.Ffi.$version.nupkg"
+    [ -f "$pkg" ] || fail "no $(basename "$pkg") in build/nuget: run packaging/nuget.sh"
     local names
     names="$(zip_names "$pkg" | sort)"
     echo "$(basename "$pkg"):"
