@@ -8,14 +8,15 @@ set -euo pipefail
 runs="${1:-3}"
 work="${2:-$(mktemp -d "${TMPDIR:-/tmp}/readme-flow.XXXXXX")}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-commit="$(git -C "$repo" rev-parse --short HEAD)"
+commit="$(git -C "$repo" rev-parse HEAD)"
 mkdir -p "$work"
-echo "readme flow: $runs run(s) of commit $commit in $work"
+echo "readme flow: $runs run(s) of commit ${commit:0:12} in $work"
 for i in $(seq 1 "$runs"); do
     clone="$work/run$i"
     log="$work/run$i.log"
     rm -rf "$clone"
     git clone -q "$repo" "$clone"
+    git -C "$clone" checkout -q "$commit"   # every run tests the same commit
     for step in demo test; do
         start=$SECONDS
         rc=0
