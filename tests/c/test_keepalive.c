@@ -26,6 +26,20 @@ static int log_lines(const char *path) {
     return n;
 }
 
+/* nginx writes a request's access-log line after it has sent the answer, so the client can
+ * read the log before the last line is there. Wait (up to 5 s) until at least `at_least`
+ * lines are in, then once more briefly so that a line logged twice is counted too. */
+static int log_lines_settled(const char *path, int at_least) {
+    const struct timespec pause = {0, 10 * 1000 * 1000};
+    int n = log_lines(path);
+    for (int i = 0; i < 500 && n < at_least; i++) {
+        nanosleep(&pause, NULL);
+        n = log_lines(path);
+    }
+    for (int i = 0; i < 10; i++) nanosleep(&pause, NULL);
+    return log_lines(path);
+}
+
 static so_client *client_for(const char *base) {
     so_options *o = so_options_new(base);
     if (!o) return NULL;
@@ -48,7 +62,7 @@ static void test_server_closing_every_third_connection(void) {
         }
     }
     so_client_free(c);
-    int seen = log_lines(env_or_die("SO_EVERY3_LOG"));
+    int seen = log_lines_settled(env_or_die("SO_EVERY3_LOG"), EVERY3_SENDS);
     printf("    keepalive_requests 3: %d sends, %d failed, nginx logged %d\n", EVERY3_SENDS, failed, seen);
     CHECK(failed == 0);
     CHECK(seen == EVERY3_SENDS);
@@ -107,7 +121,7 @@ static void test_idle_timeout_race_is_reported_never_resent(void) {
         failed += runs[i].failed;
         unexplained += runs[i].failed_unexplained;
     }
-    int seen = log_lines(env_or_die("SO_IDLE_LOG"));
+    int seen = log_lines_settled(env_or_die("SO_IDLE_LOG"), ok);
     printf("    keepalive_timeout 1s, pauses of 0.97-1.03 s: %d sends, %d failed (%.2f%%), nginx logged %d\n",
            ok + failed, failed, 100.0 * failed / (ok + failed), seen);
     CHECK(ok + failed == IDLE_THREADS * IDLE_SENDS);
