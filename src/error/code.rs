@@ -61,7 +61,7 @@ pub enum so_result {
 /// A new code is one variant above, one line here, one arm in [`so_result::text`] (the
 /// compiler asks for it) and one `ErrorKind` numbered from it; `tests/contract.rs` fails
 /// when this list or a binding's copy misses a code of the header.
-const ALL_CODES: &[so_result] = &[
+pub(crate) const ALL_CODES: &[so_result] = &[
     so_result::SO_OK,
     so_result::SO_ERR_NULL_ARGUMENT,
     so_result::SO_ERR_INVALID_ARGUMENT,

@@ -111,6 +111,8 @@ pub extern "C" fn so_version() -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::code::ALL_CODES;
+    use crate::error::ErrorKind;
 
     #[test]
     fn every_kind_has_its_code_and_every_code_its_text() {
