@@ -5,9 +5,11 @@ use std::fmt;
 /// Longest message kept, in bytes (the C ABI promises at most 4 KiB with its NUL).
 pub const MAX_MESSAGE_LEN: usize = 4095;
 
-// The one table of result codes is the C ABI's `so_result`; each kind is numbered with
-// its code.
-use crate::ffi::so_result as C;
+pub mod code;
+
+// The one table of result codes is `so_result` (exported by the C ABI); each kind is
+// numbered with its code.
+use code::so_result as C;
 
 /// What went wrong, one kind per result code of the C ABI.
 ///
