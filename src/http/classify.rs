@@ -22,63 +22,32 @@ pub fn classify(err: &ureq::Error, shown_url: &str, settings: &Settings) -> (Err
             let what = match which {
                 Timeout::Resolve | Timeout::Connect => format!(
                     "could not connect within the connect timeout of {}",
-                    settings
-                        .connect_timeout
-                        .map(human)
-                        .unwrap_or_else(|| "no".into())
+                    settings.connect_timeout.map(human).unwrap_or_else(|| "no".into())
                 ),
                 _ => format!(
                     "no complete answer within the total timeout of {}",
-                    settings
-                        .total_timeout
-                        .map(human)
-                        .unwrap_or_else(|| "no".into())
+                    settings.total_timeout.map(human).unwrap_or_else(|| "no".into())
                 ),
             };
             (ErrorKind::Timeout, what, connecting)
         }
-        ureq::Error::HostNotFound => (
-            ErrorKind::Connect,
-            "could not resolve the host name".into(),
-            true,
-        ),
+        ureq::Error::HostNotFound => (ErrorKind::Connect, "could not resolve the host name".into(), true),
         ureq::Error::ConnectionFailed => (ErrorKind::Connect, "could not connect".into(), true),
         ureq::Error::Io(e) => classify_io(e),
-        ureq::Error::Protocol(p) => (
-            ErrorKind::Io,
-            format!("the answer is not valid HTTP ({p})"),
-            false,
-        ),
+        ureq::Error::Protocol(p) => (ErrorKind::Io, format!("the answer is not valid HTTP ({p})"), false),
         ureq::Error::Rustls(e) => (ErrorKind::Tls, describe_tls(e), false),
         ureq::Error::Tls(m) => (ErrorKind::Tls, format!("TLS failed: {m}"), false),
-        ureq::Error::Pem(_) => (
-            ErrorKind::Tls,
-            "a certificate could not be read".into(),
-            false,
-        ),
-        ureq::Error::BadUri(_) | ureq::Error::Http(_) => (
-            ErrorKind::InvalidArgument,
-            "the request could not be built".into(),
-            false,
-        ),
-        ureq::Error::InvalidProxyUrl => (
-            ErrorKind::InvalidArgument,
-            "the proxy URL is not valid".into(),
-            false,
-        ),
+        ureq::Error::Pem(_) => (ErrorKind::Tls, "a certificate could not be read".into(), false),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+            (ErrorKind::InvalidArgument, "the request could not be built".into(), false)
+        }
+        ureq::Error::InvalidProxyUrl => (ErrorKind::InvalidArgument, "the proxy URL is not valid".into(), false),
         ureq::Error::ConnectProxyFailed(m) => (
             ErrorKind::Connect,
-            format!(
-                "the proxy refused the tunnel: {}",
-                m.chars().take(200).collect::<String>()
-            ),
+            format!("the proxy refused the tunnel: {}", m.chars().take(200).collect::<String>()),
             true,
         ),
-        other => (
-            ErrorKind::Io,
-            format!("the request failed: {}", hide_userinfo(&other.to_string())),
-            false,
-        ),
+        other => (ErrorKind::Io, format!("the request failed: {}", hide_userinfo(&other.to_string())), false),
     };
     (Error::new(kind, at(what)), not_sent)
 }
@@ -93,10 +62,7 @@ server may have received it: it is safe to send again if a duplicate e-mail is a
 
 /// Transport I/O failures. Only failures to connect prove the request was not sent.
 fn classify_io(e: &io::Error) -> (ErrorKind, String, bool) {
-    if let Some(tls) = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
+    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
         return (ErrorKind::Tls, describe_tls(tls), false);
     }
     use io::ErrorKind as K;
@@ -106,21 +72,15 @@ fn classify_io(e: &io::Error) -> (ErrorKind, String, bool) {
             (ErrorKind::Connect, format!("host unreachable ({e})"), true)
         }
         K::TimedOut => (ErrorKind::Timeout, "the connection timed out".into(), false),
-        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => (
-            ErrorKind::Io,
-            format!("the connection was reset before an answer arrived; {CLOSED_ADVICE}"),
-            false,
-        ),
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+            (ErrorKind::Io, format!("the connection was reset before an answer arrived; {CLOSED_ADVICE}"), false)
+        }
         K::UnexpectedEof => (
             ErrorKind::Io,
             format!("the server closed the connection before an answer arrived; {CLOSED_ADVICE}"),
             false,
         ),
-        K::InvalidData => (
-            ErrorKind::Io,
-            format!("the answer is not valid ({e})"),
-            false,
-        ),
+        K::InvalidData => (ErrorKind::Io, format!("the answer is not valid ({e})"), false),
         _ => {
             let text = e.to_string();
             if text.contains("lookup address")
@@ -128,17 +88,9 @@ fn classify_io(e: &io::Error) -> (ErrorKind, String, bool) {
                 || text.contains("Name or service")
                 || windows_lookup_failed(e)
             {
-                (
-                    ErrorKind::Connect,
-                    format!("could not resolve the host name ({text})"),
-                    true,
-                )
+                (ErrorKind::Connect, format!("could not resolve the host name ({text})"), true)
             } else {
-                (
-                    ErrorKind::Io,
-                    format!("I/O error: {}", hide_userinfo(&text)),
-                    false,
-                )
+                (ErrorKind::Io, format!("I/O error: {}", hide_userinfo(&text)), false)
             }
         }
     }
@@ -192,12 +144,8 @@ mod tests {
         let (kind, text, not_sent) = classify_io(&io::Error::from(io::ErrorKind::UnexpectedEof));
         assert_eq!(kind, ErrorKind::Io);
         assert!(!not_sent);
-        assert!(
-            text.contains("safe to send again if a duplicate e-mail is acceptable"),
-            "{text}"
-        );
-        let dns =
-            io::Error::other("failed to lookup address information: Name or service not known");
+        assert!(text.contains("safe to send again if a duplicate e-mail is acceptable"), "{text}");
+        let dns = io::Error::other("failed to lookup address information: Name or service not known");
         assert_eq!(classify_io(&dns).0, ErrorKind::Connect);
         let tls = io::Error::new(
             io::ErrorKind::InvalidData,
