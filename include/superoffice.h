@@ -587,6 +587,10 @@ so_result so_options_set_select(struct so_options *o, const char *select);
  * collector's signals cause) is resumed within the same deadline. A total of 0 is
  * therefore passed to the HTTP stack as a finite limit of 30 days, because it gives up
  * on an interrupted call when it has no limit at all; a connect of 0 has no limit.
+ *
+ * Name lookups: an IP literal in the base URL is used as is (no lookup); a host name's
+ * answer is kept 60 seconds, so only the first send in that time spends part of the
+ * timeouts on the lookup; a failed lookup is not kept.
  */
 so_result so_options_set_timeout_ms(struct so_options *o, uint32_t connect_ms, uint32_t total_ms);
 

@@ -188,6 +188,10 @@ pub extern "C" fn so_options_set_select(o: *mut so_options, select: *const c_cha
 /// collector's signals cause) is resumed within the same deadline. A total of 0 is
 /// therefore passed to the HTTP stack as a finite limit of 30 days, because it gives up
 /// on an interrupted call when it has no limit at all; a connect of 0 has no limit.
+///
+/// Name lookups: an IP literal in the base URL is used as is (no lookup); a host name's
+/// answer is kept 60 seconds, so only the first send in that time spends part of the
+/// timeouts on the lookup; a failed lookup is not kept.
 #[no_mangle]
 pub extern "C" fn so_options_set_timeout_ms(o: *mut so_options, connect_ms: u32, total_ms: u32) -> so_result {
     with_options(o, |s| {

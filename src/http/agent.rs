@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use ureq::config::Config;
 use ureq::tls::TlsConfig;
+use ureq::unversioned::transport::DefaultConnector;
 use ureq::{Agent, Proxy};
+
+use super::resolver::CachingResolver;
 
 use crate::error::Error;
 use crate::request::USER_AGENT_VALUE;
@@ -55,9 +58,15 @@ pub fn config(settings: &Settings, pool_per_host: usize) -> Result<Config, Error
         .build())
 }
 
+/// An agent whose names go through the client's caching resolver (see resolver.rs).
+fn with_resolver(config: Config, resolver: &CachingResolver) -> Agent {
+    Agent::with_parts(config, DefaultConnector::default(), resolver.clone())
+}
+
 /// A client's agent, remade in each new process.
 pub struct ClientAgent {
     config: Config,
+    resolver: CachingResolver,
     current: Mutex<(u32, Agent)>,
 }
 
@@ -71,8 +80,13 @@ impl ClientAgent {
     /// An agent for these settings, owned by this process.
     pub fn new(settings: &Settings, pool_per_host: usize) -> Result<ClientAgent, Error> {
         let config = config(settings, pool_per_host)?;
-        let agent = Agent::new_with_config(config.clone());
-        Ok(ClientAgent { config, current: Mutex::new((std::process::id(), agent)) })
+        let resolver = CachingResolver::default();
+        let agent = with_resolver(config.clone(), &resolver);
+        Ok(ClientAgent {
+            config,
+            resolver,
+            current: Mutex::new((std::process::id(), agent)),
+        })
     }
 
     /// The agent of this process (a handle onto the shared pool): made afresh the first
@@ -81,9 +95,12 @@ impl ClientAgent {
         let pid = std::process::id();
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if current.0 != pid {
-            let fresh = Agent::new_with_config(self.config.clone());
+            let fresh = with_resolver(self.config.clone(), &self.resolver);
             let inherited = std::mem::replace(&mut current.1, fresh);
-            INHERITED.lock().unwrap_or_else(|p| p.into_inner()).push(inherited);
+            INHERITED
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(inherited);
             current.0 = pid;
         }
         current.1.clone()
@@ -91,7 +108,7 @@ impl ClientAgent {
 
     /// A new agent with the same configuration and a pool of its own, for this process.
     pub fn fresh(&self) -> Agent {
-        Agent::new_with_config(self.config.clone())
+        with_resolver(self.config.clone(), &self.resolver)
     }
 
     /// Closes the idle connections and interrupts every request in progress, when the

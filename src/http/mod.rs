@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod classify;
+pub mod resolver;
 
 pub use agent::{ClientAgent, NO_LIMIT};
 pub use classify::classify;
