@@ -19,7 +19,7 @@ STUB_IF_NEEDED = $(if $(SO_STUB_URL),,$(WITH_STUB))
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
         test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
-        test-c-async test-c-async-tsan bench-async cross cross-build wheels nuget test-cross
+        test-c-async test-c-async-tsan bench-async cross cross-build wheels nuget test-cross test-cpp
 
 all: build
 
@@ -78,7 +78,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-soak test-c-valgrind test-install test-cli test-python test-csharp test-ts \
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-soak test-c-valgrind test-cpp test-install test-cli test-python test-csharp test-ts \
 		test-cross
 
 test-rust:
@@ -147,6 +147,11 @@ test-fuzz-smoke:
 ## Each fuzz target for FUZZ_SECONDS (default 180); see fuzz/run.sh.
 fuzz:
 	fuzz/run.sh $(or $(FUZZ_SECONDS),180)
+
+## The C++ wrapper (include/superoffice.hpp): tests/cpp built with g++ and clang++ (installed
+## when missing), -std=c++17 -Wall -Wextra -Werror -pedantic, under ASan and UBSan.
+test-cpp: $(LIB) $(STUB)
+	$(STUB_IF_NEEDED) tests/cpp/run.sh
 
 test-python:
 	SUPEROFFICE_LIB=$(LIB) bindings/python/run-tests.sh

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the C++ tests (tests/cpp) with g++ and with clang++, -std=c++17 -Wall -Wextra -Werror
+# -pedantic under ASan and UBSan, and runs each against the stub ($SO_STUB_URL; run through
+# tests/with-stub.sh). Installs Debian's clang when clang++ is missing (needs root, as on
+# the project's machines). Prints each program's "N passed, N failed".
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+: "${SO_STUB_URL:?run under tests/with-stub.sh}"
+target="${CARGO_TARGET_DIR:-$root/target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+lib="$target/release"
+out="$root/build/cpp"
+mkdir -p "$out"
+
+if ! command -v clang++ >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "test-cpp: clang++ is missing; run 'apt-get install -y clang' as root" >&2
+        exit 1
+    fi
+    echo "test-cpp: installing Debian's clang" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    installed=0
+    # Another apt may hold the lock for a while: wait for it.
+    for _ in $(seq 1 60); do
+        if apt-get install -y -qq clang >/dev/null 2>&1; then
+            installed=1
+            break
+        fi
+        apt-get update -qq >/dev/null 2>&1 || true
+        sleep 2
+    done
+    [ "$installed" = 1 ] || { echo "test-cpp: could not install clang" >&2; exit 1; }
+fi
+
+flags=(-std=c++17 -O1 -g -Wall -Wextra -Werror -pedantic -I"$root/include"
+       -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+status=0
+for cxx in g++ clang++; do
+    exe="$out/test_superoffice-$cxx"
+    "$cxx" "${flags[@]}" "$root/tests/cpp/test_superoffice.cpp" "$root/tests/cpp/second_tu.cpp" -o "$exe" \
+        -L"$lib" -lsuperoffice -Wl,-rpath,"$lib" -lpthread
+    echo "== $cxx ($("$cxx" -dumpversion))"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        "$exe" || status=1
+done
+exit "$status"
