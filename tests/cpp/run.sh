@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the C++ tests (tests/cpp) with g++ and with clang++, -std=c++17 -Wall -Wextra -Werror
 # -pedantic under ASan and UBSan, and runs each against the stub ($SO_STUB_URL; run through
-# tests/with-stub.sh). Installs Debian's clang when clang++ is missing (needs root, as on
-# the project's machines). Prints each program's "N passed, N failed".
+# tests/with-stub.sh). Installs Debian's g++ and clang when missing (tests/ensure-cxx.sh).
+# Prints each program's "N passed, N failed".
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 : "${SO_STUB_URL:?run under tests/with-stub.sh}"
@@ -12,25 +12,7 @@ lib="$target/release"
 out="$root/build/cpp"
 mkdir -p "$out"
 
-if ! command -v clang++ >/dev/null 2>&1; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "test-cpp: clang++ is missing; run 'apt-get install -y clang' as root" >&2
-        exit 1
-    fi
-    echo "test-cpp: installing Debian's clang" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    installed=0
-    # Another apt may hold the lock for a while: wait for it.
-    for _ in $(seq 1 60); do
-        if apt-get install -y -qq clang >/dev/null 2>&1; then
-            installed=1
-            break
-        fi
-        apt-get update -qq >/dev/null 2>&1 || true
-        sleep 2
-    done
-    [ "$installed" = 1 ] || { echo "test-cpp: could not install clang" >&2; exit 1; }
-fi
+"$root/tests/ensure-cxx.sh" g++ clang++
 
 flags=(-std=c++17 -O1 -g -Wall -Wextra -Werror -pedantic -I"$root/include"
        -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
