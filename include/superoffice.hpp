@@ -497,6 +497,22 @@ public:
         if (!handle_) detail::throw_last_error(so_last_error_code());
     }
 
+    Client(Client &&) noexcept = default;
+    /// Frees the client held first (so_client_free: its outstanding sends cancelled, their
+    /// completions returned), and only then the callbacks it used.
+    Client &operator=(Client &&other) noexcept {
+        if (this != &other) {
+            handle_.reset();
+            credentials_ = std::move(other.credentials_);
+            log_ = std::move(other.log_);
+            handle_ = std::move(other.handle_);
+        }
+        return *this;
+    }
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+    ~Client() = default;
+
     /// Sends the Customer Centre password e-mail of `person_id` and waits for the answer
     /// (so_send_cc_password_email); throws the failure.
     void send_cc_password_email(std::int32_t person_id, std::optional<std::string_view> from = std::nullopt,

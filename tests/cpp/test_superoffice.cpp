@@ -420,6 +420,27 @@ void test_moves() {
     busy.send_cc_password_email(671);
     CHECK(harness::stub_count(t.prefix) == 2);
 
+
+    // A client moved over one whose sends are on the network keeps that client's log and
+    // credentials callbacks alive until its sends have ended (their failures are logged).
+    {
+        Tenant logged("moves-logged", "hang");
+        auto lines = std::make_shared<std::atomic<int>>(0);
+        Options lo = ticketed(logged.base, 30000ms);
+        lo.log_callback([lines](LogLevel, std::string_view) { (*lines)++; })
+            .credentials_callback([]() -> std::optional<std::string> { return std::nullopt; });
+        std::optional<Options> holder(std::move(lo));
+        Client target(*holder);
+        holder.reset();  // the client holds the only reference to the callbacks now
+        std::vector<std::future<void>> outstanding;
+        for (int i = 0; i < 4; i++) outstanding.push_back(target.send_cc_password_email_async(680 + i));
+        CHECK(stub_reaches(logged.prefix, 4));
+        target = Client(ticketed(t.base));
+        for (auto &f : outstanding) CHECK_THROWS(CancelledError, ErrorCode::cancelled, f.get());
+        CHECK(*lines >= 4);
+        target.send_cc_password_email(673);
+    }
+
     // Operation: default-made and moved-from ones hold nothing.
     Operation none;
     CHECK(!none && none.native_handle() == nullptr);
