@@ -16,10 +16,10 @@ WITH_STUB := $(ROOT)/tests/with-stub.sh
 # Inside `make test` the stub already runs; a target run alone starts its own.
 STUB_IF_NEEDED = $(if $(SO_STUB_URL),,$(WITH_STUB))
 
-.PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
+.PHONY: all build header check-header demo demo-c demo-cpp demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
         test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
-        test-c-async test-c-async-tsan bench-async cross cross-build wheels nuget test-cross
+        test-c-async test-c-async-tsan bench-async cross cross-build wheels nuget test-cross test-cpp
 
 all: build
 
@@ -55,19 +55,30 @@ header:
 check-header:
 	cargo test --release --test header
 
-## Send a password e-mail from C, Python and C# (to the stub unless SO_BASE_URL is set).
+## Send a password e-mail from C, C++, Python and C# (to the stub unless SO_BASE_URL is set).
 demo: build
 	@if [ -n "$$SO_BASE_URL" ]; then \
-		$(MAKE) --no-print-directory demo-c demo-python demo-csharp; \
+		$(MAKE) --no-print-directory demo-c demo-cpp demo-python demo-csharp; \
 	else \
 		echo "SO_BASE_URL is not set: using the bundled SuperOffice stub server on 127.0.0.1"; \
-		$(WITH_STUB) $(MAKE) --no-print-directory demo-c demo-python demo-csharp; \
+		$(WITH_STUB) $(MAKE) --no-print-directory demo-c demo-cpp demo-python demo-csharp; \
 	fi
 
 demo-c: $(BUILD)/c/send_password_email
 	@base="$${SO_BASE_URL:-$$SO_STUB_URL/Cust12345}"; \
 	if [ -z "$$SO_BASE_URL" ] && [ -z "$$SO_TICKET$$SO_BEARER_TOKEN$$SO_USERNAME" ]; then export SO_TICKET='7T:dGVzdA=='; fi; \
 	SO_BASE_URL="$$base" $(BUILD)/c/send_password_email
+
+$(BUILD)/cpp/send_password_email: bindings/cpp/send_password_email.cpp include/superoffice.hpp include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	@tests/ensure-cxx.sh $(CXX)
+	$(CXX) -std=c++17 -O0 -g -Wall -Wextra -Werror -pedantic -I$(ROOT)/include $< -o $@ $(LINK_LIB)
+
+## The same e-mail from C++ (bindings/cpp, over include/superoffice.hpp).
+demo-cpp: $(BUILD)/cpp/send_password_email
+	@base="$${SO_BASE_URL:-$$SO_STUB_URL/Cust12345}"; \
+	if [ -z "$$SO_BASE_URL" ] && [ -z "$$SO_TICKET$$SO_BEARER_TOKEN$$SO_USERNAME" ]; then export SO_TICKET='7T:dGVzdA=='; fi; \
+	SO_BASE_URL="$$base" $(BUILD)/cpp/send_password_email
 
 demo-python:
 	SUPEROFFICE_LIB=$(LIB) bindings/python/run-demo.sh
@@ -78,7 +89,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-soak test-c-valgrind test-install test-cli test-python test-csharp test-ts \
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-soak test-c-valgrind test-cpp test-install test-cli test-python test-csharp test-ts \
 		test-cross
 
 test-rust:
@@ -147,6 +158,11 @@ test-fuzz-smoke:
 ## Each fuzz target for FUZZ_SECONDS (default 180); see fuzz/run.sh.
 fuzz:
 	fuzz/run.sh $(or $(FUZZ_SECONDS),180)
+
+## The C++ wrapper (include/superoffice.hpp): tests/cpp built with g++ and clang++ (installed
+## when missing), -std=c++17 -Wall -Wextra -Werror -pedantic, under ASan and UBSan.
+test-cpp: $(LIB) $(STUB)
+	$(STUB_IF_NEEDED) tests/cpp/run.sh
 
 test-python:
 	SUPEROFFICE_LIB=$(LIB) bindings/python/run-tests.sh
