@@ -19,7 +19,7 @@ STUB_IF_NEEDED = $(if $(SO_STUB_URL),,$(WITH_STUB))
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
         test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
-        test-c-async test-c-async-tsan bench-async cross cross-build wheels nuget test-cross
+        test-c-async test-c-async-tsan test-c-threads bench-async cross cross-build wheels nuget test-cross
 
 all: build
 
@@ -78,7 +78,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-soak test-c-valgrind test-install test-cli test-python test-csharp test-ts \
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-c-threads test-soak test-c-valgrind test-install test-cli test-python test-csharp test-ts \
 		test-cross
 
 test-rust:
@@ -134,6 +134,17 @@ test-c-async: $(BUILD)/c/test_async
 ## reports every access they guard.
 test-c-async-tsan:
 	tests/c/tsan.sh 1000
+
+## Threads a send starts (counted where they are made, pthread_create): none for sequential
+## sends by IP literal, synchronous or asynchronous, nor by a host name whose answer is
+## kept; Linux only, under ASan and UBSan.
+test-c-threads: $(BUILD)/c/test_threads
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(STUB_IF_NEEDED) $(BUILD)/c/test_threads
+
+$(BUILD)/c/test_threads: tests/c/test_threads.c tests/c/harness.h include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB) -ldl
 
 $(BUILD)/c/test_async: tests/c/test_async.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
