@@ -225,8 +225,10 @@ test-cross: $(STUB)
 	$(STUB_IF_NEEDED) tests/cross/test.sh wheels nuget; \
 	echo "test-cross: $$((SECONDS - start)) s"
 
-## Side by side with libcurl, a raw socket and Python requests against a local nginx;
-## writes BENCHMARKS.md (installs nginx and libcurl's headers when missing).
+## Side by side with libcurl, a raw socket and Python requests against a local nginx:
+## requests per second, CPU, system calls by name and threads started per send, the load
+## average beside each row; writes BENCHMARKS.md (installs nginx, libcurl's headers and
+## strace when missing; the set-up is bench/common.sh, shared by every benchmark).
 bench: $(LIB)
 	bench/run.sh
 
@@ -237,7 +239,8 @@ bench-latency: $(LIB)
 	bench/latency.sh
 
 ## 10,000 asynchronous sends to the stub (delay_ms=20) from C callbacks, Python asyncio and
-## C# Tasks at 64 and 256 in flight, beside httpx.AsyncClient; see BENCHMARKS.md.
+## C# Tasks at 64 and 256 in flight, beside libcurl multi, aiohttp and httpx.AsyncClient:
+## ratio to the ideal and CPU per send, the load average beside each row; see BENCHMARKS.md.
 bench-async: $(LIB) $(STUB)
 	$(WITH_STUB) bench/async/run.sh
 
