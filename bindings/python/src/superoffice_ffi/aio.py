@@ -9,9 +9,10 @@
 
 A send is ``so_send_cc_password_email_async``: the library does the waiting on its own
 worker threads (at most ``max_in_flight`` per client) and calls one ctypes callback when
-the send has ended; the callback hands the outcome to the event loop with
-``loop.call_soon_threadsafe``. No Python thread is held per call, and the event loop
-never blocks on the network. Cancelling the awaiting task (``task.cancel()``,
+the send has ended; the callback puts the outcome in the event loop's inbox, and wakes
+the loop (``loop.call_soon_threadsafe``) only when the inbox was empty: one wake-up of
+the loop settles every send that completed meanwhile. No Python thread is held per call,
+and the event loop never blocks on the network. Cancelling the awaiting task (``task.cancel()``,
 ``asyncio.wait_for``, a ``TaskGroup``) cancels the native send at once
 (``so_operation_cancel``): one not sent yet is never sent; one on the network has its
 connection closed. :class:`asyncio.CancelledError` is raised at once.
@@ -23,9 +24,11 @@ a send ended by :meth:`AsyncClient.aclose` raises :class:`OperationCancelledErro
 from __future__ import annotations
 
 import asyncio
+import collections
 import ctypes
 import itertools
 import threading
+import weakref
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from . import _native
@@ -50,16 +53,91 @@ __all__ = ["AsyncClient", "DEFAULT_MAX_IN_FLIGHT"]
 DEFAULT_MAX_IN_FLIGHT = 16
 
 
+class _Inbox:
+    """Completed sends waiting for one event loop. The library's threads put them in;
+    the first put into an empty inbox schedules one :meth:`drain` on the loop, which
+    settles everything that arrived until it ran (and what arrives while it runs)."""
+
+    __slots__ = ("_loop", "items", "lock", "scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Weak: the inbox is kept in a dictionary keyed weakly by its loop.
+        self._loop = weakref.ref(loop)
+        self.items: "collections.deque[Tuple[_Pending, int, int]]" = collections.deque()
+        self.lock = threading.Lock()
+        self.scheduled = False
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop()
+        if loop is None:  # pragma: no cover - a pending send's future keeps its loop
+            raise RuntimeError("the event loop is gone")
+        return loop
+
+    def put(self, entry: "_Pending", op: int, code: int) -> None:
+        """On a thread of the library: queue the outcome; wake the loop when no drain is
+        scheduled yet."""
+        self.items.append((entry, op, code))
+        with self.lock:
+            if self.scheduled:
+                return
+            self.scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self.drain)
+        except RuntimeError:  # the event loop is closed: nobody awaits these any more
+            with self.lock:
+                self.scheduled = False
+            self.discard()
+
+    def drain(self) -> None:
+        """On the event loop: settle every queued outcome. A put after the flag is reset
+        schedules the next drain; one before it is taken by this one."""
+        with self.lock:
+            self.scheduled = False
+        items = self.items
+        while True:
+            try:
+                entry, op, code = items.popleft()
+            except IndexError:
+                return
+            try:
+                _settle(entry, op, code)
+            except BaseException as e:  # pragma: no cover - _settle does not raise
+                self.loop.call_exception_handler({"message": "superoffice_ffi: settling a send failed", "exception": e})
+
+    def discard(self) -> None:
+        """Frees the operations of a closed loop's inbox."""
+        while True:
+            try:
+                _, op, _ = self.items.popleft()
+            except IndexError:
+                return
+            lib.so_operation_free(op)
+
+
+#: One inbox per event loop (kept while the loop lives).
+_inboxes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Inbox]" = weakref.WeakKeyDictionary()
+_inboxes_lock = threading.Lock()
+
+
+def _inbox_of(loop: asyncio.AbstractEventLoop) -> _Inbox:
+    with _inboxes_lock:
+        inbox = _inboxes.get(loop)
+        if inbox is None:
+            inbox = _inboxes[loop] = _Inbox(loop)
+        return inbox
+
+
 class _Pending:
     """One send awaiting its callback. ``op`` is the native operation's address; it is
     freed on the event loop's thread, in :func:`_settle`, so that a cancellation (also
     on that thread) never reaches a freed operation."""
 
-    __slots__ = ("loop", "future", "op", "settled")
+    __slots__ = ("inbox", "future", "op", "settled")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.future: "asyncio.Future[int]" = loop.create_future()
+    def __init__(self, inbox: _Inbox) -> None:
+        self.inbox = inbox
+        self.future: "asyncio.Future[int]" = inbox.loop.create_future()
         self.op: Optional[int] = None
         self.settled = False
 
@@ -104,8 +182,8 @@ def _settle(entry: _Pending, op: int, code: int) -> None:
 
 
 def _on_complete(userdata: Optional[int], op: Optional[int], code: int) -> None:
-    """The native callback, on a thread of the library: hand the operation to the event
-    loop. Never raises into the library."""
+    """The native callback, on a thread of the library: put the operation in its event
+    loop's inbox. Never raises into the library."""
     try:
         with _pending_lock:
             entry = _pending.pop(int(userdata or 0), None)
@@ -113,10 +191,7 @@ def _on_complete(userdata: Optional[int], op: Optional[int], code: int) -> None:
             if op:
                 lib.so_operation_free(op)
             return
-        try:
-            entry.loop.call_soon_threadsafe(_settle, entry, op, int(code))
-        except RuntimeError:  # the event loop is closed: nobody awaits it any more
-            lib.so_operation_free(op)
+        entry.inbox.put(entry, op, int(code))
     except BaseException:  # pragma: no cover - never unwind into the library
         pass
 
@@ -209,8 +284,7 @@ class AsyncClient:
     async def _send(
         self, person_id: int, sender: Optional[bytes], recipient: Optional[bytes], subject: Optional[bytes]
     ) -> int:
-        loop = asyncio.get_running_loop()
-        entry = _Pending(loop)
+        entry = _Pending(_inbox_of(asyncio.get_running_loop()))
         key = next(_keys)
         with _pending_lock:
             _pending[key] = entry
