@@ -13,6 +13,7 @@ pub mod ffi;
 pub mod http;
 pub mod log;
 pub mod operation;
+pub mod process;
 pub mod request;
 pub mod redact;
 pub mod retry;

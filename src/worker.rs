@@ -106,7 +106,7 @@ impl Pool {
                     notifier: None,
                     closing: false,
                     workers_gone: false,
-                    pid: std::process::id(),
+                    pid: crate::process::id(),
                 }),
                 work: Condvar::new(),
                 notices: Condvar::new(),
@@ -136,7 +136,7 @@ impl Pool {
         job.operation().set_job(Arc::downgrade(&job));
         let shared = &self.shared;
         let mut state = shared.lock();
-        if state.pid != std::process::id() {
+        if state.pid != crate::process::id() {
             forget_parent_threads(&mut state);
         }
         if state.closing {
@@ -191,7 +191,7 @@ impl Pool {
         let shared = &self.shared;
         let (queued, sending) = {
             let mut state = shared.lock();
-            if state.pid != std::process::id() {
+            if state.pid != crate::process::id() {
                 forget_parent_threads(&mut state);
             }
             if state.closing {
@@ -251,7 +251,7 @@ fn forget_parent_threads(state: &mut PoolState) {
     std::mem::forget(std::mem::take(&mut state.sending));
     state.workers = 0;
     state.idle = 0;
-    state.pid = std::process::id();
+    state.pid = crate::process::id();
 }
 
 /// A worker: takes the next queued operation, sends it through its own agent, delivers

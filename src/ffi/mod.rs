@@ -16,6 +16,7 @@
 pub mod batch;
 pub mod client;
 pub mod errors;
+mod fork;
 pub mod operation;
 pub mod options;
 pub mod tenant;
