@@ -178,7 +178,10 @@ impl Pool {
                 }
                 Err(_) => shared.work.notify_one(), // the workers there will get to it
             }
-        } else {
+        } else if state.idle > 0 {
+            // A wake-up only for a worker that waits: the others take the queue's next
+            // operation when they finish theirs (a notify is a system call even when
+            // nobody waits).
             shared.work.notify_one();
         }
         Ok(())
@@ -255,50 +258,48 @@ fn forget_parent_threads(state: &mut PoolState) {
 }
 
 /// A worker: takes the next queued operation, sends it through its own agent, delivers
-/// its completion; exits when the pool closes.
+/// its completion; exits when the pool closes. One lock of the pool per operation: the
+/// end of one send and the start of the next share it.
 fn worker(shared: &Arc<Shared>, index: usize) {
     let mut agent: Agent = shared.client.fresh_agent();
+    let mut state = shared.lock();
     loop {
-        let job = {
-            let mut state = shared.lock();
-            loop {
-                if let Some(job) = state.queue.pop_front() {
-                    break job;
-                }
-                if state.closing {
-                    state.workers -= 1;
-                    drop(state);
-                    agent.shutdown();
-                    return;
-                }
-                state.idle += 1;
-                state = shared.work.wait(state).unwrap_or_else(|p| p.into_inner());
-                state.idle -= 1;
+        state.sending[index] = None;
+        let job = loop {
+            if let Some(job) = state.queue.pop_front() {
+                break job;
             }
+            if state.closing {
+                state.workers -= 1;
+                drop(state);
+                agent.shutdown();
+                return;
+            }
+            state.idle += 1;
+            state = shared.work.wait(state).unwrap_or_else(|p| p.into_inner());
+            state.idle -= 1;
         };
         let op = job.operation();
         if !op.claim(&agent) {
             continue; // cancelled while queued: the notifier delivers it
         }
-        {
-            let mut state = shared.lock();
-            state.sending[index] = Some(Arc::clone(&job));
-            if state.closing {
-                // `close` took its list of operations to cancel before this one started.
-                drop(state);
-                op.cancel();
-            }
+        state.sending[index] = Some(Arc::clone(&job));
+        // `close` may have taken its list of operations to cancel before this one started.
+        let closing = state.closing;
+        drop(state);
+        if closing {
+            op.cancel();
         }
         let outcome: Result<Sent, Error> = catch_unwind(AssertUnwindSafe(|| {
             shared.client.send_body(op.body(), Some(&WorkerLane { agent: &agent, operation: op }))
         }))
         .unwrap_or_else(|_| Err(panic_error()));
-        shared.lock().sending[index] = None;
         if op.finish(outcome) {
             // The cancellation shut this agent down; later requests need a new one.
             agent = shared.client.fresh_agent();
         }
         deliver(job);
+        state = shared.lock();
     }
 }
 
