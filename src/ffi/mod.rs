@@ -19,6 +19,7 @@ pub mod errors;
 mod fork;
 pub mod operation;
 pub mod options;
+pub mod queue;
 pub mod tenant;
 
 use std::ffi::{c_char, CStr};
