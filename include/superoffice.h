@@ -466,6 +466,10 @@ const char *so_version(void);
  * request interrupts that request alone; the synchronous send and the batch use the
  * client's shared pool.
  *
+ * `callback` may be `so_completion_queue_push` with a `so_completion_queue` as
+ * `userdata`: the operation then goes into that queue, for a thread of the caller to
+ * take with `so_completion_queue_wait`.
+ *
  * Free the operation with `so_operation_free`.
  */
 so_result so_send_cc_password_email_async(const struct so_client *c,
