@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::operation::so_operation;
 use super::{free_box, guard, guard_result, reader, so_result, try_mut, try_ref};
-use crate::completions::CompletionQueue;
+use crate::send::completions::CompletionQueue;
 use crate::error::Error;
 
 /// A queue of completed asynchronous sends (opaque), for a program that would rather
