@@ -127,6 +127,9 @@ _inboxes_lock = threading.Lock()
 
 
 def _inbox_of(loop: asyncio.AbstractEventLoop) -> _Inbox:
+    inbox = _inboxes.get(loop)
+    if inbox is not None:
+        return inbox
     with _inboxes_lock:
         inbox = _inboxes.get(loop)
         if inbox is None:
@@ -197,7 +200,6 @@ class _Completions:
     BATCH = 256
 
     def __init__(self) -> None:
-        self.pid = os.getpid()
         queue = lib.so_completion_queue_new()
         if not queue:  # pragma: no cover - only when memory is exhausted
             raise MemoryError("so_completion_queue_new failed")
@@ -245,16 +247,35 @@ _completions_lock = threading.Lock()
 
 
 def _completions() -> _Completions:
-    """This process's completion queue and thread (made on first use)."""
+    """This process's completion queue and thread (made on first use; a child after
+    ``fork()`` makes its own, see :func:`_forget_completions`)."""
     global _completions_of_process
     current = _completions_of_process
-    if current is not None and current.pid == os.getpid():
+    if current is not None:
         return current
     with _completions_lock:
-        current = _completions_of_process
-        if current is None or current.pid != os.getpid():
-            current = _completions_of_process = _Completions()
-        return current
+        if _completions_of_process is None:
+            _completions_of_process = _Completions()
+        return _completions_of_process
+
+
+def _forget_completions() -> None:
+    """In a child after ``fork()``: the parent's completions thread does not exist here,
+    and its queue is the parent's. Both are left alone (never waited on or freed); the
+    next send makes new ones."""
+    global _completions_of_process, _completions_lock, _pending_lock, _inboxes_lock
+    # A lock held by a parent's thread at the fork stays held in the child: new ones.
+    _completions_of_process = None
+    _completions_lock = threading.Lock()
+    _pending_lock = threading.Lock()
+    _inboxes_lock = threading.Lock()
+    _pending.clear()  # the parent's sends: never completed here
+    _early.clear()
+    _inboxes.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_completions)
 
 
 class _Core(Client):
