@@ -7,7 +7,7 @@ use super::options::so_options;
 use super::{free_box, guard, guard_result, opt_str_arg, so_result, try_ref};
 use crate::client::Client;
 use crate::request::PasswordEmail;
-use crate::worker::Pool;
+use crate::send::workers::Pool;
 
 /// Opaque client: immutable after creation and safe to share between threads. Many
 /// threads may send through one client at once, over one pool of keep-alive
@@ -27,6 +27,7 @@ pub extern "C" fn so_client_new(o: *const so_options) -> *mut so_client {
         |_| std::ptr::null_mut(),
         || {
             let options = try_ref(o, "options")?;
+            super::fork::watch();
             let inner = Arc::new(Client::new(&options.settings)?);
             let sends = Pool::new(Arc::clone(&inner));
             Ok(Box::into_raw(Box::new(so_client { inner, sends })))

@@ -9,7 +9,7 @@ use super::errors::c_string;
 use super::options::so_options;
 use super::{guard_result, opt_str_arg, reader, so_result, try_mut, try_ref};
 use crate::error::Error;
-use crate::operation::{Job, Operation};
+use crate::send::operation::{Job, Operation};
 use crate::request::PasswordEmail;
 
 /// One asynchronous send (opaque), made by `so_send_cc_password_email_async`.
@@ -85,6 +85,10 @@ impl Job for so_operation {
 /// connection per worker, made with the client's settings), so that cancelling one
 /// request interrupts that request alone; the synchronous send and the batch use the
 /// client's shared pool.
+///
+/// `callback` may be `so_completion_queue_push` with a `so_completion_queue` as
+/// `userdata`: the operation then goes into that queue, for a thread of the caller to
+/// take with `so_completion_queue_wait`.
 ///
 /// Free the operation with `so_operation_free`.
 #[no_mangle]

@@ -85,14 +85,14 @@ impl ClientAgent {
         Ok(ClientAgent {
             config,
             resolver,
-            current: Mutex::new((std::process::id(), agent)),
+            current: Mutex::new((crate::process::id(), agent)),
         })
     }
 
     /// The agent of this process (a handle onto the shared pool): made afresh the first
     /// time a new process asks.
     pub fn get(&self) -> Agent {
-        let pid = std::process::id();
+        let pid = crate::process::id();
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if current.0 != pid {
             let fresh = with_resolver(self.config.clone(), &self.resolver);
@@ -115,7 +115,7 @@ impl ClientAgent {
     /// agent belongs to this process; an inherited agent is left alone.
     pub fn shutdown(&self) {
         let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if current.0 == std::process::id() {
+        if current.0 == crate::process::id() {
             current.1.clone().shutdown();
         }
     }
