@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod client;
+pub mod credentials;
 pub mod error;
 pub mod error_body;
 pub mod ffi;
