@@ -105,6 +105,11 @@ impl Secrets {
                 s.add(&Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())));
             }
         }
+        if let Some(scheme) = &settings.login_scheme {
+            for secret in scheme.secrets() {
+                s.add(secret);
+            }
+        }
         for t in [&settings.app_token, &settings.xsrf_token].into_iter().flatten() {
             s.add(t.expose());
         }

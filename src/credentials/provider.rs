@@ -201,19 +201,17 @@ impl Provider {
     }
 
     /// Checks the JWT against the cached JWKS; fetches the JWKS first when there is none,
-    /// and once more when the token names a key the cached one lacks.
+    /// and once more when the token names a key it lacks (once per exchange).
     fn check_jwt(&self, agent: &Agent, state: &mut State, token: &Secret) -> Result<jwt::SystemUserClaims, CredentialsError> {
         let refused = |why: String| CredentialsError::new(format!("the login service's JWT was refused: {why}"));
-        let mut fetched_now = false;
         if state.jwks.is_none() {
             state.jwks = Some(exchange::fetch_jwks(agent, &self.login_url)?);
-            fetched_now = true;
         }
         let jwks = state.jwks.as_ref().expect("fetched above");
         match jwt::validate(token.expose(), jwks) {
             Ok(claims) => Ok(claims),
-            Err(JwtRefusal::UnknownKey(_)) if !fetched_now => {
-                // Keys rotate: fetch the JWKS again, once.
+            Err(JwtRefusal::UnknownKey(_)) => {
+                // Keys rotate (and a cache may be stale): fetch the JWKS again, once.
                 state.jwks = Some(exchange::fetch_jwks(agent, &self.login_url)?);
                 let jwks = state.jwks.as_ref().expect("fetched above");
                 jwt::validate(token.expose(), jwks).map_err(|r| match r {
