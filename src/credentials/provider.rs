@@ -218,7 +218,7 @@ impl Provider {
                     JwtRefusal::UnknownKey(why) | JwtRefusal::Check(why) => refused(why),
                 })
             }
-            Err(JwtRefusal::UnknownKey(why) | JwtRefusal::Check(why)) => Err(refused(why)),
+            Err(JwtRefusal::Check(why)) => Err(refused(why)),
         }
     }
 }
