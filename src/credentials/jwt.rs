@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, KeyAlgorithm};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm};
+/// The JWKS type the check takes (jsonwebtoken's).
+pub use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 

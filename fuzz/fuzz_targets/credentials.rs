@@ -1,0 +1,53 @@
+//! The credentials parsers: the partner key (PEM PKCS#1/PKCS#8, .NET RSAKeyValue XML) and
+//! the JWT check.
+//!
+//! Invariants: never panics, whatever the bytes; an unreadable key is a message that
+//! names the private key and quotes no 24-character run of the input; a JWT check of
+//! arbitrary text never accepts it (no key of the JWKS signed it) and its refusal is
+//! short and quotes no token.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use libfuzzer_sys::fuzz_target;
+use superoffice::credentials::jwt::{validate, JwkSet, JwtRefusal};
+use superoffice::credentials::key::PartnerKey;
+
+const XML: &str = include_str!("../../tests/keys/partner.xml");
+
+/// A JWKS holding the test partner key's public half under two kids.
+fn jwks() -> &'static JwkSet {
+    static J: OnceLock<JwkSet> = OnceLock::new();
+    J.get_or_init(|| {
+        let (n, e) = PartnerKey::parse(XML).unwrap().public_components();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let key = |kid: &str| serde_json::json!({ "kty": "RSA", "alg": "RS256", "kid": kid, "n": b64(&n), "e": b64(&e) });
+        serde_json::from_value(serde_json::json!({ "keys": [key("a"), key("b")] })).unwrap()
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let text = String::from_utf8_lossy(rest);
+    if mode % 2 == 0 {
+        if let Err(e) = PartnerKey::parse(&text) {
+            assert!(e.0.contains("private key"), "{}", e.0);
+            let chars: Vec<char> = text.chars().collect();
+            for w in chars.windows(24).step_by(5) {
+                let piece: String = w.iter().collect();
+                assert!(!e.0.contains(&piece), "{}", e.0);
+            }
+        }
+    } else {
+        match validate(&text, jwks()) {
+            Ok(_) => panic!("accepted a token no key of the JWKS signed"),
+            Err(JwtRefusal::Check(why) | JwtRefusal::UnknownKey(why)) => {
+                assert!(why.len() < 300, "{why}");
+                if text.len() >= 12 {
+                    assert!(!why.contains(text.as_ref()), "{why}");
+                }
+            }
+        }
+    }
+});
