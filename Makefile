@@ -19,7 +19,7 @@ STUB_IF_NEEDED = $(if $(SO_STUB_URL),,$(WITH_STUB))
 .PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
         test-c-faults test-c-credentials test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
-        test-c-async test-c-async-tsan bench-async cross cross-build wheels nuget test-cross
+        test-c-async test-c-async-tsan bench-async cross cross-build wheels nuget test-cross demo-system-user
 
 all: build
 
@@ -61,13 +61,20 @@ demo: build
 		$(MAKE) --no-print-directory demo-c demo-python demo-csharp; \
 	else \
 		echo "SO_BASE_URL is not set: using the bundled SuperOffice stub server on 127.0.0.1"; \
-		$(WITH_STUB) $(MAKE) --no-print-directory demo-c demo-python demo-csharp; \
+		$(WITH_STUB) $(MAKE) --no-print-directory demo-c demo-python demo-csharp demo-system-user; \
 	fi
 
 demo-c: $(BUILD)/c/send_password_email
 	@base="$${SO_BASE_URL:-$$SO_STUB_URL/Cust12345}"; \
 	if [ -z "$$SO_BASE_URL" ] && [ -z "$$SO_TICKET$$SO_BEARER_TOKEN$$SO_USERNAME" ]; then export SO_TICKET='7T:dGVzdA=='; fi; \
 	SO_BASE_URL="$$base" $(BUILD)/c/send_password_email
+
+## The SuperOffice Online system user against the stub's login service: the library
+## signs with the test-only partner key, exchanges, checks the JWT and sends with the ticket.
+demo-system-user: $(CLI)
+	SO_BASE_URL="$$SO_STUB_URL/Cust12345" SO_LOGIN_URL="$$SO_STUB_URL/login" SO_SYSTEM_USER_TOKEN='Partner App-8k8Q7DmBgo' \
+		SO_PRIVATE_KEY_FILE=tests/keys/partner.xml SO_CLIENT_SECRET=demo-client-secret \
+		$(CLI) send-password-email --person-id 670 --from support@example.com --to kari@example.com --subject 'Your password'
 
 demo-python:
 	SUPEROFFICE_LIB=$(LIB) bindings/python/run-demo.sh
