@@ -6,7 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use jsonwebtoken::jwk::JwkSet;
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::Value;
 use ureq::Agent;
 use zeroize::Zeroizing;
 
@@ -49,10 +50,58 @@ pub fn signed_system_token(system_user_token: &str, key: &PartnerKey, now: Syste
     out
 }
 
-/// An answer of the login service: its status and (bounded) body.
+/// An answer of the login service: its status and (bounded) body, wiped when dropped.
 struct Answer {
     status: u16,
-    body: Vec<u8>,
+    body: Zeroizing<Vec<u8>>,
+}
+
+/// The body of `PartnerSystemUser/Authenticate`'s answer; the token is read straight into
+/// a zeroizing string.
+#[derive(Deserialize)]
+struct AuthenticateAnswer {
+    #[serde(rename = "IsSuccessful", default)]
+    is_successful: Option<bool>,
+    #[serde(rename = "ErrorMessage", default)]
+    error_message: Option<String>,
+    #[serde(rename = "Token", default)]
+    token: Option<Zeroizing<String>>,
+}
+
+/// The body of the token endpoint's answer (OAuth 2.0); tokens read into zeroizing strings.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    access_token: Option<Zeroizing<String>>,
+    #[serde(default)]
+    refresh_token: Option<Zeroizing<String>>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// A secret out of a zeroizing string, without a copy.
+fn take_secret(mut text: Zeroizing<String>) -> Secret {
+    Secret::new(std::mem::take(&mut *text))
+}
+
+/// `text` as a JSON string, appended to `out` (no intermediate copy).
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn unreachable(what: &str, url: &str, e: &ureq::Error) -> CredentialsError {
@@ -68,7 +117,7 @@ fn unreachable(what: &str, url: &str, e: &ureq::Error) -> CredentialsError {
 
 fn read(response: ureq::http::Response<ureq::Body>) -> Answer {
     let status = response.status().as_u16();
-    let body = response.into_body().with_config().limit(ANSWER_LIMIT).read_to_vec().unwrap_or_default();
+    let body = Zeroizing::new(response.into_body().with_config().limit(ANSWER_LIMIT).read_to_vec().unwrap_or_default());
     Answer { status, body }
 }
 
@@ -110,15 +159,17 @@ pub fn authenticate(
     context_identifier: &str,
 ) -> Result<Secret, CredentialsError> {
     let url = format!("{login_url}/api/PartnerSystemUser/Authenticate");
-    let body = Zeroizing::new(
-        json!({
-            "SignedSystemToken": signed,
-            "ApplicationToken": client_secret.expose(),
-            "ContextIdentifier": context_identifier,
-            "ReturnTokenType": "JWT",
-        })
-        .to_string(),
-    );
+    // Built at its final size (at most 6 bytes per character escaped), wiped when dropped.
+    let mut body = Zeroizing::new(String::with_capacity(
+        120 + 6 * (signed.len() + client_secret.expose().len() + context_identifier.len()),
+    ));
+    body.push_str("{\"SignedSystemToken\":");
+    push_json_string(&mut body, signed);
+    body.push_str(",\"ApplicationToken\":");
+    push_json_string(&mut body, client_secret.expose());
+    body.push_str(",\"ContextIdentifier\":");
+    push_json_string(&mut body, context_identifier);
+    body.push_str(",\"ReturnTokenType\":\"JWT\"}");
     let response = agent
         .post(&url)
         .header("Content-Type", "application/json")
@@ -126,10 +177,9 @@ pub fn authenticate(
         .send(body.as_bytes())
         .map_err(|e| unreachable("POST", &url, &e))?;
     let answer = read(response);
-    let parsed: Option<Value> = serde_json::from_slice(&answer.body).ok();
-    let field = |name: &str| parsed.as_ref().and_then(|v| v.get(name));
-    let error_message = field("ErrorMessage").and_then(Value::as_str).filter(|m| !m.is_empty());
-    let successful = field("IsSuccessful").and_then(Value::as_bool) == Some(true);
+    let parsed: Option<AuthenticateAnswer> = serde_json::from_slice(&answer.body).ok();
+    let error_message = parsed.as_ref().and_then(|p| p.error_message.as_deref()).filter(|m| !m.is_empty());
+    let successful = parsed.as_ref().and_then(|p| p.is_successful) == Some(true);
     if !(200..300).contains(&answer.status) || !successful {
         let said = match error_message {
             Some(m) => format!(": {}", m.chars().take(500).collect::<String>()),
@@ -141,10 +191,10 @@ pub fn authenticate(
             answer.status
         )));
     }
-    let token = field("Token").and_then(Value::as_str).filter(|t| !t.is_empty()).ok_or_else(|| {
+    let token = parsed.and_then(|p| p.token).filter(|t| !t.is_empty()).ok_or_else(|| {
         CredentialsError::new(format!("the login service's answer (POST {url}) carries no Token"))
     })?;
-    Ok(Secret::new(token))
+    Ok(take_secret(token))
 }
 
 /// An OAuth access token and what came with it.
@@ -178,10 +228,10 @@ pub fn refresh_access_token(
         .send(body.as_bytes())
         .map_err(|e| unreachable("POST", &url, &e))?;
     let answer = read(response);
-    let parsed: Option<Value> = serde_json::from_slice(&answer.body).ok();
-    let text = |name: &str| parsed.as_ref().and_then(|v| v.get(name)).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let parsed: Option<TokenAnswer> = serde_json::from_slice(&answer.body).ok();
+    let text = |f: fn(&TokenAnswer) -> &Option<String>| parsed.as_ref().and_then(|p| f(p).as_deref()).filter(|s| !s.is_empty());
     if !(200..300).contains(&answer.status) {
-        let said = match (text("error"), text("error_description")) {
+        let said = match (text(|p| &p.error), text(|p| &p.error_description)) {
             (Some(e), Some(d)) => format!(": {e}: {}", d.chars().take(300).collect::<String>()),
             (Some(e), None) => format!(": {e}"),
             _ => String::new(),
@@ -191,17 +241,22 @@ pub fn refresh_access_token(
             answer.status
         )));
     }
-    if let Some(kind) = text("token_type").filter(|t| !t.eq_ignore_ascii_case("bearer")) {
+    if let Some(kind) = text(|p| &p.token_type).filter(|t| !t.eq_ignore_ascii_case("bearer")) {
         return Err(CredentialsError::new(format!(
             "the login service's token (POST {url}) is of type {kind:?}, not Bearer"
         )));
     }
-    let access_token = text("access_token")
+    let Some(parsed) = parsed else {
+        return Err(CredentialsError::new(format!("the login service's answer (POST {url}) is not JSON")));
+    };
+    let access_token = parsed
+        .access_token
+        .filter(|t| !t.is_empty())
         .ok_or_else(|| CredentialsError::new(format!("the login service's answer (POST {url}) carries no access_token")))?;
     Ok(OAuthAnswer {
-        access_token: Secret::new(access_token),
-        expires_in: parsed.as_ref().and_then(|v| v.get("expires_in")).and_then(Value::as_u64),
-        refresh_token: text("refresh_token").map(Secret::new),
+        access_token: take_secret(access_token),
+        expires_in: parsed.expires_in,
+        refresh_token: parsed.refresh_token.filter(|t| !t.is_empty()).map(take_secret),
     })
 }
 
@@ -231,5 +286,20 @@ mod tests {
         ring::signature::RsaPublicKeyComponents { n: &n, e: &e }
             .verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, signed_part.as_bytes(), &sig)
             .unwrap();
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::push_json_string;
+
+    #[test]
+    fn json_strings_match_serde_json() {
+        for text in ["", "plain", "a\"b\\c", "tab\tnew\nline\u{1}", "é 日本 \u{7f}"] {
+            let mut out = String::new();
+            push_json_string(&mut out, text);
+            let back: String = serde_json::from_str(&out).unwrap();
+            assert_eq!(back, text);
+        }
     }
 }

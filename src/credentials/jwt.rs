@@ -21,6 +21,15 @@ pub const LEEWAY_SECONDS: u64 = 300;
 /// Longest JWT read (a real one is under 4 KiB).
 pub const MAX_JWT_LEN: usize = 64 * 1024;
 
+/// The claims read from a verified token: the ticket straight into a zeroizing string.
+#[derive(serde::Deserialize)]
+struct Claims {
+    #[serde(rename = "http://schemes.superoffice.net/identity/ticket", default)]
+    ticket: Option<zeroize::Zeroizing<String>>,
+    #[serde(rename = "http://schemes.superoffice.net/identity/webapi_url", default)]
+    webapi_url: Option<String>,
+}
+
 /// What a checked JWT gives.
 #[derive(Debug)]
 pub struct SystemUserClaims {
@@ -114,12 +123,13 @@ pub fn validate(token: &str, jwks: &JwkSet) -> Result<SystemUserClaims, JwtRefus
     validation.leeway = LEEWAY_SECONDS;
     validation.required_spec_claims = HashSet::from(["exp".to_string(), "iss".to_string(), "aud".to_string()]);
 
-    let data = jsonwebtoken::decode::<Value>(token, &key, &validation).map_err(|e| JwtRefusal::Check(describe(&e)))?;
-    let claim = |name: &str| data.claims.get(format!("{CLAIM_PREFIX}{name}")).and_then(Value::as_str).map(str::to_string);
-    let ticket = claim("ticket")
+    let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| JwtRefusal::Check(describe(&e)))?;
+    let mut ticket = data
+        .claims
+        .ticket
         .filter(|t| !t.is_empty())
         .ok_or_else(|| JwtRefusal::Check("the JWT carries no ticket claim".into()))?;
-    Ok(SystemUserClaims { ticket: Secret::new(ticket), webapi_url: claim("webapi_url") })
+    Ok(SystemUserClaims { ticket: Secret::new(std::mem::take(&mut *ticket)), webapi_url: data.claims.webapi_url })
 }
 
 /// The serial claim, read before the signature is checked (only to build the audience
