@@ -67,11 +67,14 @@ proptest! {
             Ok(key) => prop_assert_eq!(key.sign(b"x").len(), 256),
             Err(e) => {
                 prop_assert!(e.0.contains("private key"), "{}", e.0);
+                // Key material (runs of the base64 alphabet) never shows; the message's own
+                // words (the PEM headers it expects) may also be in the input.
+                let said = &e.0;
                 // No run of 24 characters of the input appears in the message.
                 let chars: Vec<char> = text.chars().collect();
-                for w in chars.windows(24).step_by(7) {
+                for w in chars.windows(24).step_by(7).filter(|w| w.iter().all(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/')) {
                     let piece: String = w.iter().collect();
-                    prop_assert!(!e.0.contains(&piece), "{}", e.0);
+                    prop_assert!(!said.contains(&piece), "{}", e.0);
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! the JWT check.
 //!
 //! Invariants: never panics, whatever the bytes; an unreadable key is a message that
-//! names the private key and quotes no 24-character run of the input; a JWT check of
+//! names the private key and quotes no 24-character base64 run of the input; a JWT check of
 //! arbitrary text never accepts it (no key of the JWKS signed it) and its refusal is
 //! short and quotes no token.
 #![no_main]
@@ -33,10 +33,13 @@ fuzz_target!(|data: &[u8]| {
     if mode % 2 == 0 {
         if let Err(e) = PartnerKey::parse(&text) {
             assert!(e.0.contains("private key"), "{}", e.0);
+            // Key material (runs of the base64 alphabet) never shows; the message's own
+            // words (the PEM headers it expects) may also be in the input.
+            let said = &e.0;
             let chars: Vec<char> = text.chars().collect();
-            for w in chars.windows(24).step_by(5) {
+            for w in chars.windows(24).step_by(5).filter(|w| w.iter().all(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/')) {
                 let piece: String = w.iter().collect();
-                assert!(!e.0.contains(&piece), "{}", e.0);
+                assert!(!said.contains(&piece), "{}", e.0);
             }
         }
     } else {
