@@ -128,7 +128,7 @@ impl Client {
             agent,
             auth: RwLock::new(AuthState { auth: settings.auth.clone(), header, generation: 0 }),
             refresh: Mutex::new(()),
-            secrets: RwLock::new(Secrets::of(settings)),
+            secrets: RwLock::new(settings.secrets()),
         })
     }
 

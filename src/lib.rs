@@ -5,7 +5,6 @@
 //! [`ffi`] is the thin shell that checks and converts what C callers pass, calls the core
 //! once, and maps its errors to `so_result` codes and the thread's last error.
 
-pub mod batch;
 pub mod client;
 pub mod credentials;
 pub mod error;
@@ -13,14 +12,13 @@ pub mod error_body;
 pub mod ffi;
 pub mod http;
 pub mod log;
-pub mod operation;
 pub mod request;
 pub mod redact;
 pub mod retry;
+pub mod send;
 pub mod settings;
 pub mod tenant;
 pub mod tls;
-pub mod worker;
 
 pub use client::{Client, Sent};
 pub use error::{Error, ErrorKind};

@@ -30,7 +30,7 @@ pub fn lookup_api_url(state_endpoint: Option<&str>, customer_id: &str) -> Result
         .call()
         .map_err(|e| {
             let mut err = crate::http::classify(&e, &url, &settings).0;
-            err.message = crate::redact::Secrets::of(&settings).hide(&err.message.replacen("POST ", "GET ", 1));
+            err.message = settings.secrets().hide(&err.message.replacen("POST ", "GET ", 1));
             err
         })?;
     let status = response.status();

@@ -1,4 +1,4 @@
-//! The core of the asynchronous send (`worker::Pool`, `operation::Operation`) against the
+//! The core of the asynchronous send (`send::workers::Pool`, `send::operation::Operation`) against the
 //! stub server: completion exactly once, on a thread of the pool; FIFO order under
 //! `max_in_flight`; cancellation before and during the send; `close` with operations
 //! outstanding. The C ABI's own tests are tests/c/test_async.c.
@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use superoffice::operation::{Job, Operation};
+use superoffice::send::operation::{Job, Operation};
 use superoffice::settings::Auth;
-use superoffice::worker::Pool;
+use superoffice::send::workers::Pool;
 use superoffice::{Client, ErrorKind, PasswordEmail, Settings};
 
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use superoffice::log::{Level, Logger};
 use superoffice::settings::{Auth, CredentialsProvider, Secret};
-use superoffice::{batch, tenant, Client, ErrorKind, PasswordEmail, Settings};
+use superoffice::send::batch;
+use superoffice::{tenant, Client, ErrorKind, PasswordEmail, Settings};
 
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);
 

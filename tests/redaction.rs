@@ -10,7 +10,7 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::Arc;
 
 use base64::Engine as _;
-use superoffice::batch;
+use superoffice::send::batch;
 use superoffice::ffi::batch::{so_batch_item, so_batch_result, so_batch_results_clear, so_send_cc_password_email_batch};
 use superoffice::ffi::client::{so_client_free, so_client_new, so_send_cc_password_email};
 use superoffice::ffi::errors::so_last_error_message;

@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use super::client::so_client;
 use super::errors::c_string;
 use super::{guard_result, opt_str_arg, reader, so_result, try_ref};
-use crate::batch;
+use crate::send::batch;
 use crate::error::Error;
 use crate::request::PasswordEmail;
 

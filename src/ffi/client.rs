@@ -7,7 +7,7 @@ use super::options::so_options;
 use super::{free_box, guard, guard_result, opt_str_arg, so_result, try_ref};
 use crate::client::Client;
 use crate::request::PasswordEmail;
-use crate::worker::Pool;
+use crate::send::workers::Pool;
 
 /// Opaque client: immutable after creation and safe to share between threads. Many
 /// threads may send through one client at once, over one pool of keep-alive

@@ -9,7 +9,7 @@ use super::errors::c_string;
 use super::options::so_options;
 use super::{guard_result, opt_str_arg, reader, so_result, try_mut, try_ref};
 use crate::error::Error;
-use crate::operation::{Job, Operation};
+use crate::send::operation::{Job, Operation};
 use crate::request::PasswordEmail;
 
 /// One asynchronous send (opaque), made by `so_send_cc_password_email_async`.

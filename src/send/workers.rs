@@ -25,7 +25,7 @@ use ureq::Agent;
 
 use crate::client::{Client, Sent};
 use crate::error::{Error, ErrorKind};
-use crate::operation::{Job, Operation, WorkerLane};
+use super::operation::{Deliver, Job, Operation, WorkerLane};
 
 /// The state the pool's threads share.
 #[derive(Debug)]
@@ -74,9 +74,11 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, PoolState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
+impl Deliver for Shared {
     /// Hands an operation that will never be sent to the notifier, which delivers it.
-    pub(crate) fn deliver_cancelled(&self, job: Arc<dyn Job>, closing: bool) {
+    fn deliver_cancelled(&self, job: Arc<dyn Job>, closing: bool) {
         let mut error = self.client.cancelled_error(false);
         if closing {
             error.message = crate::error::bound_message(format!("{} (its client was freed)", error.message));
@@ -121,7 +123,7 @@ impl Pool {
 
     /// A new operation for this pool, sending `body`; queue it with [`Pool::submit`].
     pub fn operation(&self, body: Vec<u8>) -> Operation {
-        Operation::new(body, Arc::downgrade(&self.shared))
+        Operation::new(body, Arc::downgrade(&self.shared) as std::sync::Weak<dyn Deliver>)
     }
 
     /// How many worker threads run now (for tests and benchmarks).

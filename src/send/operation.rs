@@ -13,7 +13,6 @@ use ureq::Agent;
 
 use crate::client::{Lane, Sent};
 use crate::error::Error;
-use crate::worker::Shared;
 
 /// What the pool runs: the core operation, and what to do once it has ended (the C
 /// callback, in the ABI). `completed` is called exactly once, on a thread of the
@@ -23,6 +22,14 @@ pub trait Job: Send + Sync {
     fn operation(&self) -> &Operation;
     /// Called once the operation's outcome is set.
     fn completed(self: Arc<Self>);
+}
+
+/// Where an operation cancelled while still queued is handed, to be delivered (the
+/// pool: its notifier thread completes it).
+pub(crate) trait Deliver: Send + Sync + std::fmt::Debug {
+    /// Takes a job whose operation will never be sent; `closing` when its client is
+    /// being freed.
+    fn deliver_cancelled(&self, job: Arc<dyn Job>, closing: bool);
 }
 
 /// Where an operation is.
@@ -49,7 +56,7 @@ pub struct Operation {
     body: Vec<u8>,
     state: Mutex<State>,
     wake: Condvar,
-    pool: Weak<Shared>,
+    pool: Weak<dyn Deliver>,
     /// The job this operation belongs to (set when it is queued), for the notifier.
     job: OnceLock<Weak<dyn Job>>,
 }
@@ -57,7 +64,7 @@ pub struct Operation {
 impl Operation {
     /// A queued operation sending `body` (checked and built by
     /// [`crate::request::PasswordEmail::json_body`]), for the pool `pool`.
-    pub(crate) fn new(body: Vec<u8>, pool: Weak<Shared>) -> Operation {
+    pub(crate) fn new(body: Vec<u8>, pool: Weak<dyn Deliver>) -> Operation {
         Operation {
             body,
             state: Mutex::new(State { stage: Stage::Queued, cancelled: false, outcome: None }),
