@@ -31,7 +31,12 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     let text = String::from_utf8_lossy(rest);
     if mode % 2 == 0 {
-        if let Err(e) = PartnerKey::parse(&text) {
+        let parsed = PartnerKey::parse(&text);
+        if let Ok(key) = &parsed {
+            // A key that was read signs (its numbers were checked when it was read).
+            assert_eq!(key.sign(b"x").map(|s| s.len()).ok(), Some(key.public_components().0.len().max(256)));
+        }
+        if let Err(e) = parsed {
             assert!(e.0.contains("private key"), "{}", e.0);
             // Key material (runs of the base64 alphabet) never shows; the message's own
             // words (the PEM headers it expects) may also be in the input.

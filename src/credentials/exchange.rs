@@ -37,17 +37,22 @@ pub fn utc_minute_stamp(t: SystemTime) -> String {
 }
 
 /// `token + "." + yyyyMMddHHmm + "." + base64(RSA-SHA256(token + "." + yyyyMMddHHmm))`.
-pub fn signed_system_token(system_user_token: &str, key: &PartnerKey, now: SystemTime) -> Zeroizing<String> {
+pub fn signed_system_token(
+    system_user_token: &str,
+    key: &PartnerKey,
+    now: SystemTime,
+) -> Result<Zeroizing<String>, CredentialsError> {
     let mut sign_this = Zeroizing::new(String::with_capacity(system_user_token.len() + 13));
     sign_this.push_str(system_user_token);
     sign_this.push('.');
     sign_this.push_str(&utc_minute_stamp(now));
-    let signature = base64::engine::general_purpose::STANDARD.encode(key.sign(sign_this.as_bytes()));
+    let signature = base64::engine::general_purpose::STANDARD
+        .encode(key.sign(sign_this.as_bytes()).map_err(|e| CredentialsError::new(e.0))?);
     let mut out = Zeroizing::new(String::with_capacity(sign_this.len() + 1 + signature.len()));
     out.push_str(&sign_this);
     out.push('.');
     out.push_str(&signature);
-    out
+    Ok(out)
 }
 
 /// An answer of the login service: its status and (bounded) body, wiped when dropped.
@@ -278,7 +283,7 @@ mod tests {
     fn the_signed_token_is_token_stamp_signature() {
         let key = PartnerKey::parse(include_str!("../../tests/keys/partner.xml")).unwrap();
         let now = UNIX_EPOCH + Duration::from_secs(1_796_363_434);
-        let signed = signed_system_token("Partner App-8k8Q7DmBgo", &key, now);
+        let signed = signed_system_token("Partner App-8k8Q7DmBgo", &key, now).unwrap();
         let (signed_part, signature) = signed.rsplit_once('.').unwrap();
         assert_eq!(signed_part, "Partner App-8k8Q7DmBgo.202612040550");
         let sig = base64::engine::general_purpose::STANDARD.decode(signature).unwrap();

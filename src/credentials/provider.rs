@@ -155,7 +155,7 @@ impl Provider {
     fn obtain(&self, agent: &Agent, state: &mut State) -> Result<Held, CredentialsError> {
         match &self.scheme {
             Scheme::SystemUser { token, key, client_secret } => {
-                let signed = exchange::signed_system_token(token.expose(), key, SystemTime::now());
+                let signed = exchange::signed_system_token(token.expose(), key, SystemTime::now())?;
                 let jwt = exchange::authenticate(agent, &self.login_url, &signed, client_secret, &self.context_identifier)?;
                 let claims = self.check_jwt(agent, state, &jwt)?;
                 let mut authorization = String::with_capacity(9 + claims.ticket.expose().len());
