@@ -14,9 +14,12 @@
  * - Secrets: messages, log lines and batch results never hold a configured secret (the
  *   ticket, the bearer token, the password and the base64 of user:password, the app
  *   token, the XSRF token, the proxy's password, a credential the credentials callback
- *   returned), even when the server or a library quotes one: it becomes ***.
- * - Authentication: an so_options has at most one scheme (basic, ticket, bearer); setting
- *   one replaces the one set before (the last one set wins). The XSRF token is separate.
+ *   returned, a system user's token, private key and client secret, an OAuth refresh
+ *   token, every ticket and token obtained from the login service), even when the server
+ *   or a library quotes one: it becomes ***.
+ * - Authentication: an so_options has at most one scheme (basic, ticket, bearer, system
+ *   user, OAuth refresh token); setting one replaces the one set before (the last one set
+ *   wins). The XSRF token is separate.
  * - Host names may be international (crm.bæk.no): they are sent in their ASCII form
  *   (IDNA, xn--...), and messages show them as written.
  * - Strings are UTF-8 and NUL-terminated; the library copies what it keeps. Strings the
