@@ -280,3 +280,24 @@ fn no_login_service_known_is_refused_when_the_client_is_made() {
     s.set_system_user(TOKEN, XML, CLIENT_SECRET).unwrap();
     assert!(Client::new(&s).is_ok());
 }
+
+#[test]
+fn a_batch_shares_one_login_and_one_renewal() {
+    use superoffice::send::batch::send_many;
+    use superoffice::PasswordEmail;
+    let case = Case::new("su-batch", "revoke_first=1/login_delay_ms=200");
+    let (s, _) = case.settings(XML, "");
+    let client = Client::new(&s).unwrap();
+    let items: Vec<PasswordEmail> =
+        (1..=40).map(|id| PasswordEmail { person_id: id, from: None, to: None, subject: None }).collect();
+    let mut ok = 0;
+    send_many(&client, &items, 8, |_, result, _| {
+        result.unwrap();
+        ok += 1;
+    });
+    assert_eq!(ok, 40);
+    // One login, one renewal after the revoked ticket, whatever the threads that saw it.
+    assert_eq!(case.logins(), 2);
+    let api = case.api_requests();
+    assert!(api.len() >= 41 && api.len() <= 48, "{} requests: 40 and one resend for each that saw the 401", api.len());
+}
