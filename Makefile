@@ -18,8 +18,8 @@ STUB_IF_NEEDED = $(if $(SO_STUB_URL),,$(WITH_STUB))
 
 .PHONY: all build header check-header demo demo-c demo-cpp demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
-        test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
-        test-c-async test-c-async-tsan test-c-threads bench-async cross cross-build wheels nuget test-cross test-cpp
+        test-c-faults test-c-credentials test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
+        test-c-async test-c-async-tsan test-c-threads bench-async cross cross-build wheels nuget test-cross test-cpp demo-system-user
 
 all: build
 
@@ -61,7 +61,7 @@ demo: build
 		$(MAKE) --no-print-directory demo-c demo-cpp demo-python demo-csharp; \
 	else \
 		echo "SO_BASE_URL is not set: using the bundled SuperOffice stub server on 127.0.0.1"; \
-		$(WITH_STUB) $(MAKE) --no-print-directory demo-c demo-cpp demo-python demo-csharp; \
+		$(WITH_STUB) $(MAKE) --no-print-directory demo-c demo-cpp demo-python demo-csharp demo-system-user; \
 	fi
 
 demo-c: $(BUILD)/c/send_password_email
@@ -80,6 +80,13 @@ demo-cpp: $(BUILD)/cpp/send_password_email
 	if [ -z "$$SO_BASE_URL" ] && [ -z "$$SO_TICKET$$SO_BEARER_TOKEN$$SO_USERNAME" ]; then export SO_TICKET='7T:dGVzdA=='; fi; \
 	SO_BASE_URL="$$base" $(BUILD)/cpp/send_password_email
 
+## The SuperOffice Online system user against the stub's login service: the library
+## signs with the test-only partner key, exchanges, checks the JWT and sends with the ticket.
+demo-system-user: $(CLI)
+	SO_BASE_URL="$$SO_STUB_URL/Cust12345" SO_LOGIN_URL="$$SO_STUB_URL/login" SO_SYSTEM_USER_TOKEN='Partner App-8k8Q7DmBgo' \
+		SO_PRIVATE_KEY_FILE=tests/keys/partner.xml SO_CLIENT_SECRET=demo-client-secret \
+		$(CLI) send-password-email --person-id 670 --from support@example.com --to kari@example.com --subject 'Your password'
+
 demo-python:
 	SUPEROFFICE_LIB=$(LIB) bindings/python/run-demo.sh
 
@@ -89,7 +96,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-c-threads test-soak test-c-valgrind test-cpp test-install test-cli test-python test-csharp test-ts \
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-credentials test-c-posix test-keepalive test-c-async test-c-async-tsan test-c-threads test-soak test-c-valgrind test-cpp test-install test-cli test-python test-csharp test-ts \
 		test-cross
 
 test-rust:
@@ -108,6 +115,12 @@ test-c-valgrind: $(BUILD)/c/test_superoffice_plain
 test-c-faults: $(BUILD)/c/test_faults
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(BUILD)/c/test_faults
+
+## Credentials the library gets itself (system user, OAuth refresh) against the stub's
+## login service, under ASan and UBSan.
+test-c-credentials: $(BUILD)/c/test_credentials
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(BUILD)/c/test_credentials
 
 ## 8 threads x 10,000 sends through one client, every send accounted for; then 100,000
 ## options and clients made and freed with a flat RSS (ASan's quarantine off for that one).
@@ -129,7 +142,7 @@ test-keepalive: $(BUILD)/c/test_keepalive
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/nginx/keepalive.sh $(BUILD)/c/test_keepalive
 
-$(BUILD)/c/test_faults $(BUILD)/c/soak $(BUILD)/c/test_posix $(BUILD)/c/test_keepalive: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
+$(BUILD)/c/test_faults $(BUILD)/c/test_credentials $(BUILD)/c/soak $(BUILD)/c/test_posix $(BUILD)/c/test_keepalive: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
 

@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 secs="${1:-60}"
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -eq 0 ] && targets=(base_url error_body ffi_surface)
+[ "${#targets[@]}" -eq 0 ] && targets=(base_url error_body ffi_surface credentials)
 export RUSTC_BOOTSTRAP=1
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz: installing cargo-fuzz" >&2

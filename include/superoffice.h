@@ -14,9 +14,12 @@
  * - Secrets: messages, log lines and batch results never hold a configured secret (the
  *   ticket, the bearer token, the password and the base64 of user:password, the app
  *   token, the XSRF token, the proxy's password, a credential the credentials callback
- *   returned), even when the server or a library quotes one: it becomes ***.
- * - Authentication: an so_options has at most one scheme (basic, ticket, bearer); setting
- *   one replaces the one set before (the last one set wins). The XSRF token is separate.
+ *   returned, a system user's token, private key and client secret, an OAuth refresh
+ *   token, every ticket and token obtained from the login service), even when the server
+ *   or a library quotes one: it becomes ***.
+ * - Authentication: an so_options has at most one scheme (basic, ticket, bearer, system
+ *   user, OAuth refresh token); setting one replaces the one set before (the last one set
+ *   wins). The XSRF token is separate.
  * - Host names may be international (crm.bæk.no): they are sent in their ASCII form
  *   (IDNA, xn--...), and messages show them as written.
  * - Strings are UTF-8 and NUL-terminated; the library copies what it keeps. Strings the
@@ -158,6 +161,13 @@ enum so_result
    * The online tenant is not running (maintenance, suspended).
    */
   SO_ERR_TENANT_UNAVAILABLE = 27,
+  /**
+   * No credential could be obtained from SuperOffice's login service (system user or
+   * OAuth refresh token); the message says which step failed: the login service's
+   * `ErrorMessage`, the JWT check that failed, or an unreachable login service. No
+   * request was sent to the API.
+   */
+  SO_ERR_CREDENTIALS = 28,
   /**
    * A bug inside the library, caught at the boundary.
    */
@@ -565,6 +575,58 @@ so_result so_options_set_ticket(struct so_options *o, const char *ticket);
  * Replaces any other scheme set before.
  */
 so_result so_options_set_bearer_token(struct so_options *o, const char *access_token);
+
+/**
+ * SuperOffice Online system user: the library signs, exchanges, validates and renews.
+ *
+ * `system_user_token` is the tenant's system user token, signed exactly as received;
+ * `private_key` is the partner's RSA key's text (PEM PKCS#1 `BEGIN RSA PRIVATE KEY`,
+ * PEM PKCS#8 `BEGIN PRIVATE KEY`, or .NET `<RSAKeyValue>` XML), read now: a key that
+ * cannot be read is `SO_ERR_INVALID_ARGUMENT` and the message quotes none of it.
+ * `client_secret` is sent as `ApplicationToken` to the login service and becomes the
+ * app token (`SO-AppToken`) unless `so_options_set_app_token` is called later.
+ * Replaces any other scheme (the last one set wins).
+ *
+ * The client gets its ticket on its first send (one login request however many threads
+ * send at once), validates the login service's JWT (RS256, a JWKS key chosen by `kid`,
+ * issuer "SuperOffice AS", audience "spn:" + serial, expiry with 5 minutes of skew),
+ * sends `Authorization: SOTicket <ticket>`, and reuses the ticket: on a 401 it gets a
+ * new one and sends that request once more, never twice. When no ticket can be had the
+ * send fails with `SO_ERR_CREDENTIALS` and nothing is sent to the API. Every value
+ * here, and every ticket obtained, is a secret: never in messages or log lines.
+ */
+so_result so_options_set_system_user(struct so_options *o,
+                                     const char *system_user_token,
+                                     const char *private_key,
+                                     const char *client_secret);
+
+/**
+ * OAuth 2.0 refresh token flow (an app a user consented to): the client gets a Bearer
+ * access token from `{login}/common/oauth/tokens` on its first send, renews it a minute
+ * before `expires_in` runs out and on a 401 (then sends that request once more), and
+ * uses a new refresh token when the answer carries one. `client_secret` becomes the
+ * app token unless `so_options_set_app_token` is called later. Replaces any other
+ * scheme. Failures to get a token are `SO_ERR_CREDENTIALS`.
+ */
+so_result so_options_set_oauth_refresh(struct so_options *o,
+                                       const char *client_id,
+                                       const char *client_secret,
+                                       const char *refresh_token);
+
+/**
+ * SuperOffice's login service, e.g. "https://sod.superoffice.com/login" (http or https,
+ * no user information, query or fragment). NULL: derived from the base URL's host
+ * (`sod*.superoffice.com` is `sod`, `online*` is `online`, `qaonline*` and `stage*`
+ * the stage environment); `so_client_new` fails with `SO_ERR_INVALID_ARGUMENT` when a
+ * system user or OAuth scheme is set and no login service is known.
+ */
+so_result so_options_set_login_url(struct so_options *o, const char *url);
+
+/**
+ * The tenant, e.g. "Cust12345", sent to the login service as `ContextIdentifier`. NULL:
+ * the base URL's first path segment.
+ */
+so_result so_options_set_context_identifier(struct so_options *o, const char *context_identifier);
 
 /**
  * Sends `SO-AppToken: <app_token>` (the partner application's secret). NULL clears it.

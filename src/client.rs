@@ -1,13 +1,15 @@
 //! Sending: one ureq `Agent` per client, shared by every thread that uses the client.
 
 use std::io::Read;
-use std::sync::{Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use ureq::http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
 use ureq::http::{HeaderValue, Method, Request, StatusCode};
 use ureq::{Agent, Body};
 
+use crate::credentials::{self, Provider};
 use crate::error::{Error, ErrorKind};
 use crate::error_body;
 use crate::log::Level;
@@ -35,7 +37,13 @@ struct AuthState {
 /// A client: immutable settings, a prepared request, one connection pool.
 pub struct Client {
     settings: Settings,
-    prepared: PreparedRequest,
+    /// The URL and fixed headers; replaced once when the login service says the tenant's
+    /// API lives on another host (its `webapi_url` claim).
+    prepared: RwLock<Arc<PreparedRequest>>,
+    /// The credential the client gets itself (system user or OAuth refresh token).
+    provider: Option<Provider>,
+    /// The provider's generation whose secrets and `webapi_url` were taken in.
+    provider_seen: AtomicU64,
     agent: ClientAgent,
     auth: RwLock<AuthState>,
     refresh: Mutex<()>,
@@ -88,14 +96,101 @@ impl Client {
             Some(v) => Some(secret_header_value(v)?),
             None => None,
         };
+        let provider = match &settings.login_scheme {
+            None => None,
+            Some(scheme) => {
+                let login_url = match &settings.login_url {
+                    Some(u) => u.clone(),
+                    None => credentials::derive_login_url(&settings.base).ok_or_else(|| {
+                        Error::invalid(format!(
+                            "no login service is known for {}: set it with so_options_set_login_url",
+                            settings.base.shown_root()
+                        ))
+                    })?,
+                };
+                let context = match &settings.context_identifier {
+                    Some(c) => c.clone(),
+                    None => credentials::derive_context_identifier(&settings.base).ok_or_else(|| {
+                        Error::invalid(format!(
+                            "the base URL {} names no tenant: set it with so_options_set_context_identifier",
+                            settings.base.shown_root()
+                        ))
+                    })?,
+                };
+                Some(Provider::new(scheme.clone(), login_url, context))
+            }
+        };
         Ok(Client {
             settings: settings.clone(),
-            prepared,
+            prepared: RwLock::new(Arc::new(prepared)),
+            provider,
+            provider_seen: AtomicU64::new(0),
             agent,
             auth: RwLock::new(AuthState { auth: settings.auth.clone(), header, generation: 0 }),
             refresh: Mutex::new(()),
             secrets: RwLock::new(settings.secrets()),
         })
+    }
+
+    fn prepared(&self) -> Arc<PreparedRequest> {
+        self.prepared.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// How many exchanges with the login service this client made (0 without a system
+    /// user or OAuth refresh token).
+    pub fn login_exchanges(&self) -> u64 {
+        self.provider.as_ref().map_or(0, Provider::exchanges)
+    }
+
+    /// A credential from the provider for the next attempt: `Authorization` and its
+    /// generation. A new generation's secrets join the redaction list, and its
+    /// `webapi_url` is followed when it names another host.
+    fn provided_auth(&self, provider: &Provider, agent: &Agent) -> Result<(HeaderValue, u64), Error> {
+        let issued = provider.credential(agent).map_err(|e| {
+            Error::new(ErrorKind::Credentials, crate::error::bound_message(self.hide(&e.0)))
+        })?;
+        if self.provider_seen.swap(issued.generation, Ordering::AcqRel) != issued.generation {
+            {
+                let mut secrets = self.secrets.write().unwrap_or_else(|p| p.into_inner());
+                for secret in &issued.secrets {
+                    secrets.add(secret.expose());
+                }
+            }
+            if let Some(url) = &issued.webapi_url {
+                self.follow(url);
+            }
+            let what = if issued.generation == 1 { "obtained" } else { "renewed" };
+            self.log(Level::Info, || format!("credential {what} from the login service at {}", provider.login_url()));
+        }
+        let header = secret_header_value(zeroize::Zeroizing::new(issued.authorization.expose().to_string()))?;
+        Ok((header, issued.generation))
+    }
+
+    /// Sends requests to the tenant's API where the login service says it lives now,
+    /// when that is another host (tenants move; the old host answers 421).
+    fn follow(&self, webapi_url: &str) {
+        let Ok(target) = crate::settings::BaseUrl::parse(webapi_url) else {
+            self.log(Level::Warn, || "the login service's webapi_url is not a valid URL; kept the base URL".into());
+            return;
+        };
+        let current = self.prepared();
+        let base = &self.settings.base;
+        if target.scheme == base.scheme && target.authority == base.authority {
+            return;
+        }
+        let mut moved = self.settings.clone();
+        moved.base = target;
+        match PreparedRequest::new(&moved) {
+            Ok(p) if p.uri != current.uri => {
+                let shown = p.shown_url.clone();
+                *self.prepared.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(p);
+                self.log(Level::Warn, || format!(
+                    "the tenant's API lives at another host now (the login service's webapi_url): requests go to {shown}"
+                ));
+            }
+            Ok(_) => {}
+            Err(_) => self.log(Level::Warn, || "the login service's webapi_url cannot be used; kept the base URL".into()),
+        }
     }
 
     /// The settings this client was built with.
@@ -192,14 +287,27 @@ impl Client {
             if lane.is_some_and(|l| l.cancelled()) {
                 return Err(self.fail(started, retries, self.cancelled_error(!first)));
             }
-            let (credential, generation) = self.current_auth();
+            let (credential, generation) = match &self.provider {
+                None => self.current_auth(),
+                Some(provider) => {
+                    let agent = match lane {
+                        Some(l) => l.agent(),
+                        None => self.agent.get(),
+                    };
+                    match self.provided_auth(provider, &agent) {
+                        Ok((h, g)) => (Some(h), g),
+                        // No credential: no request goes to the API.
+                        Err(e) => return Err(self.fail(started, retries, e)),
+                    }
+                }
+            };
             match self.attempt(body, credential, remaining, first, lane) {
                 Ok(answer) if answer.status.is_success() => {
                     let status = answer.status.as_u16();
                     self.log(Level::Info, || {
                         format!(
                             "POST {} -> {} in {:.1} ms, {} retries",
-                            self.prepared.shown_url,
+                            self.prepared().shown_url,
                             status_line(answer.status),
                             started.elapsed().as_secs_f64() * 1000.0,
                             retries
@@ -209,6 +317,15 @@ impl Client {
                 }
                 Ok(answer) => {
                     let status = answer.status.as_u16();
+                    if status == 401 && !refreshed {
+                        if let Some(provider) = &self.provider {
+                            // Renewed once and sent once more; a second 401 is the answer.
+                            provider.refused(generation);
+                            refreshed = true;
+                            self.log(Level::Warn, || "401 Unauthorized: getting a new credential from the login service".into());
+                            continue;
+                        }
+                    }
                     if status == 401 && !refreshed && self.refresh_credentials(generation) {
                         refreshed = true;
                         continue;
@@ -308,14 +425,14 @@ impl Client {
         } else {
             "cancelled before it was sent"
         };
-        Error::new(ErrorKind::Cancelled, format!("POST {}: {what}", self.prepared.shown_url))
+        Error::new(ErrorKind::Cancelled, format!("POST {}: {what}", self.prepared().shown_url))
     }
 
     fn timeout_error(&self, which: &str, _retries: u32) -> Error {
         let limit = self.settings.total_timeout.map(retry::human).unwrap_or_else(|| "no".into());
         Error::new(
             ErrorKind::Timeout,
-            format!("POST {}: the {which} timeout of {limit} expired", self.prepared.shown_url),
+            format!("POST {}: the {which} timeout of {limit} expired", self.prepared().shown_url),
         )
     }
 
@@ -335,8 +452,8 @@ impl Client {
         };
         let mut request = Request::new(body);
         *request.method_mut() = Method::POST;
-        *request.uri_mut() = self.prepared.uri.clone();
-        *request.headers_mut() = self.prepared.headers.clone();
+        *request.uri_mut() = self.prepared().uri.clone();
+        *request.headers_mut() = self.prepared().headers.clone();
         if let Some(h) = auth_header {
             request.headers_mut().insert(AUTHORIZATION, h);
         }
@@ -355,7 +472,7 @@ impl Client {
         let response = agent
             .run(request)
             .map_err(|e| {
-                let (mut error, not_sent) = http::classify(&e, &self.prepared.shown_url, &self.settings);
+                let (mut error, not_sent) = http::classify(&e, &self.prepared().shown_url, &self.settings);
                 error.message = self.hide(&error.message);
                 (error, not_sent)
             })?;
@@ -376,7 +493,7 @@ impl Client {
     }
 
     fn status_error(&self, answer: &Answer) -> Error {
-        let mut message = format!("POST {}: {}", self.prepared.shown_url, status_line(answer.status));
+        let mut message = format!("POST {}: {}", self.prepared().shown_url, status_line(answer.status));
         // What the server said may quote a credential: hidden before it goes anywhere.
         let parsed = error_body::parse(&answer.body).map(|p| error_body::ErrorBody {
             error_type: p.error_type.map(|t| self.hide(&t)),

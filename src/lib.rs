@@ -6,6 +6,7 @@
 //! once, and maps its errors to `so_result` codes and the thread's last error.
 
 pub mod client;
+pub mod credentials;
 pub mod error;
 pub mod error_body;
 pub mod ffi;

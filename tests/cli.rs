@@ -806,3 +806,52 @@ fn a_run_stops_early_when_every_row_would_become_unknown() {
     assert!(v["counts"]["unknown"].as_u64().unwrap() <= 2, "{v}");
     assert_eq!(v["unknown"][0]["code"], "Tls");
 }
+
+/// The system user from the environment: the CLI gets its own ticket, and a 401 that a new
+/// ticket cures does not stop a CSV run; a login that fails stops it, with no e-mail sent.
+#[test]
+fn a_system_user_csv_run_survives_a_revoked_ticket() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "system-user", "revoke_first=1");
+    let dir = TempDir::new("system-user");
+    let csv = dir.path("persons.csv");
+    write_csv(&csv, (0..20).map(|i| good_row(i + 1)));
+    let key = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/partner.pkcs1.pem");
+    let secret_file = dir.path("client-secret");
+    std::fs::write(&secret_file, "cli-client-secret-leak-check\n").unwrap();
+    let login = format!("{}{prefix}/revoke_first=1/login", s.url());
+    let system_user = |base: &str, login: &str| {
+        let mut c = Command::new(BIN);
+        c.arg("send-password-email")
+            .env_clear()
+            .env("SO_BASE_URL", base)
+            .env("SO_SYSTEM_USER_TOKEN", "Partner App-8k8Q7DmBgo")
+            .env("SO_PRIVATE_KEY_FILE", &key)
+            .env("SO_LOGIN_URL", login)
+            .env("SO_CONTEXT_IDENTIFIER", "Cust12345")
+            .arg("--client-secret-file")
+            .arg(&secret_file)
+            .stdin(Stdio::null());
+        c
+    };
+    let r = run(system_user(&base, &login).arg("--csv").arg(&csv).args(["--concurrency", "4", "--json"]));
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    let logins = s.requests(&prefix).iter().filter(|r| r.path.ends_with("/PartnerSystemUser/Authenticate")).count();
+    assert_eq!(logins, 2, "one login, one renewal after the revoked ticket");
+    let api = |prefix: &str| -> std::collections::HashSet<i64> {
+        s.requests(prefix)
+            .iter()
+            .filter(|r| r.path.ends_with(stub::ENDPOINT))
+            .filter_map(|r| r.body_json()?["PersonId"].as_i64())
+            .collect()
+    };
+    assert_eq!(api(&prefix).len(), 20);
+    assert!(!r.stdout.contains("cli-client-secret-leak-check") && !r.stderr.contains("cli-client-secret-leak-check"));
+
+    let (prefix, base) = tenant(&s, "system-user-refused", "login=refused");
+    let login = format!("{}{prefix}/login=refused/login", s.url());
+    let r = run(system_user(&base, &login).arg("--csv").arg(&csv).args(["--concurrency", "4"]));
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("not approved"), "{}", r.stderr);
+    assert!(api(&prefix).is_empty());
+}

@@ -52,6 +52,11 @@ pub enum so_result {
     SO_ERR_SERVER = 26,
     /// The online tenant is not running (maintenance, suspended).
     SO_ERR_TENANT_UNAVAILABLE = 27,
+    /// No credential could be obtained from SuperOffice's login service (system user or
+    /// OAuth refresh token); the message says which step failed: the login service's
+    /// `ErrorMessage`, the JWT check that failed, or an unreachable login service. No
+    /// request was sent to the API.
+    SO_ERR_CREDENTIALS = 28,
     /// A bug inside the library, caught at the boundary.
     SO_ERR_PANIC = 99,
 }
@@ -79,6 +84,7 @@ pub(crate) const ALL_CODES: &[so_result] = &[
     so_result::SO_ERR_RATE_LIMITED,
     so_result::SO_ERR_SERVER,
     so_result::SO_ERR_TENANT_UNAVAILABLE,
+    so_result::SO_ERR_CREDENTIALS,
     so_result::SO_ERR_PANIC,
 ];
 
@@ -109,6 +115,7 @@ impl so_result {
             so_result::SO_ERR_RATE_LIMITED => c"rate limited (429)",
             so_result::SO_ERR_SERVER => c"server error (5xx)",
             so_result::SO_ERR_TENANT_UNAVAILABLE => c"tenant unavailable",
+            so_result::SO_ERR_CREDENTIALS => c"no credential could be obtained from the login service",
             so_result::SO_ERR_PANIC => c"internal error (panic caught)",
         }
     }

@@ -50,6 +50,8 @@ pub enum ErrorKind {
     Server = C::SO_ERR_SERVER as i32,
     /// The online tenant is not running.
     TenantUnavailable = C::SO_ERR_TENANT_UNAVAILABLE as i32,
+    /// No credential could be obtained from the login service.
+    Credentials = C::SO_ERR_CREDENTIALS as i32,
     /// A bug in the library.
     Panic = C::SO_ERR_PANIC as i32,
 }

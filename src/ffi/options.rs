@@ -117,7 +117,7 @@ pub extern "C" fn so_options_set_basic_auth(
     with_options(o, |s| {
         let user = str_arg(username, "username")?;
         let password = str_arg(password, "password")?;
-        s.auth = Auth::basic(user, password)?;
+        s.set_auth(Auth::basic(user, password)?);
         Ok(())
     })
 }
@@ -127,7 +127,7 @@ pub extern "C" fn so_options_set_basic_auth(
 #[no_mangle]
 pub extern "C" fn so_options_set_ticket(o: *mut so_options, ticket: *const c_char) -> so_result {
     with_options(o, |s| {
-        s.auth = Auth::ticket(str_arg(ticket, "ticket")?)?;
+        s.set_auth(Auth::ticket(str_arg(ticket, "ticket")?)?);
         Ok(())
     })
 }
@@ -137,9 +137,79 @@ pub extern "C" fn so_options_set_ticket(o: *mut so_options, ticket: *const c_cha
 #[no_mangle]
 pub extern "C" fn so_options_set_bearer_token(o: *mut so_options, access_token: *const c_char) -> so_result {
     with_options(o, |s| {
-        s.auth = Auth::bearer(str_arg(access_token, "access_token")?)?;
+        s.set_auth(Auth::bearer(str_arg(access_token, "access_token")?)?);
         Ok(())
     })
+}
+
+/// SuperOffice Online system user: the library signs, exchanges, validates and renews.
+///
+/// `system_user_token` is the tenant's system user token, signed exactly as received;
+/// `private_key` is the partner's RSA key's text (PEM PKCS#1 `BEGIN RSA PRIVATE KEY`,
+/// PEM PKCS#8 `BEGIN PRIVATE KEY`, or .NET `<RSAKeyValue>` XML), read now: a key that
+/// cannot be read is `SO_ERR_INVALID_ARGUMENT` and the message quotes none of it.
+/// `client_secret` is sent as `ApplicationToken` to the login service and becomes the
+/// app token (`SO-AppToken`) unless `so_options_set_app_token` is called later.
+/// Replaces any other scheme (the last one set wins).
+///
+/// The client gets its ticket on its first send (one login request however many threads
+/// send at once), validates the login service's JWT (RS256, a JWKS key chosen by `kid`,
+/// issuer "SuperOffice AS", audience "spn:" + serial, expiry with 5 minutes of skew),
+/// sends `Authorization: SOTicket <ticket>`, and reuses the ticket: on a 401 it gets a
+/// new one and sends that request once more, never twice. When no ticket can be had the
+/// send fails with `SO_ERR_CREDENTIALS` and nothing is sent to the API. Every value
+/// here, and every ticket obtained, is a secret: never in messages or log lines.
+#[no_mangle]
+pub extern "C" fn so_options_set_system_user(
+    o: *mut so_options,
+    system_user_token: *const c_char,
+    private_key: *const c_char,
+    client_secret: *const c_char,
+) -> so_result {
+    with_options(o, |s| {
+        let token = str_arg(system_user_token, "system_user_token")?;
+        let key = str_arg(private_key, "private_key")?;
+        let secret = str_arg(client_secret, "client_secret")?;
+        s.set_system_user(token, key, secret)
+    })
+}
+
+/// OAuth 2.0 refresh token flow (an app a user consented to): the client gets a Bearer
+/// access token from `{login}/common/oauth/tokens` on its first send, renews it a minute
+/// before `expires_in` runs out and on a 401 (then sends that request once more), and
+/// uses a new refresh token when the answer carries one. `client_secret` becomes the
+/// app token unless `so_options_set_app_token` is called later. Replaces any other
+/// scheme. Failures to get a token are `SO_ERR_CREDENTIALS`.
+#[no_mangle]
+pub extern "C" fn so_options_set_oauth_refresh(
+    o: *mut so_options,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    refresh_token: *const c_char,
+) -> so_result {
+    with_options(o, |s| {
+        let id = str_arg(client_id, "client_id")?;
+        let secret = str_arg(client_secret, "client_secret")?;
+        let refresh = str_arg(refresh_token, "refresh_token")?;
+        s.set_oauth_refresh(id, secret, refresh)
+    })
+}
+
+/// SuperOffice's login service, e.g. "https://sod.superoffice.com/login" (http or https,
+/// no user information, query or fragment). NULL: derived from the base URL's host
+/// (`sod*.superoffice.com` is `sod`, `online*` is `online`, `qaonline*` and `stage*`
+/// the stage environment); `so_client_new` fails with `SO_ERR_INVALID_ARGUMENT` when a
+/// system user or OAuth scheme is set and no login service is known.
+#[no_mangle]
+pub extern "C" fn so_options_set_login_url(o: *mut so_options, url: *const c_char) -> so_result {
+    with_options(o, |s| s.set_login_url(opt_str_arg(url, "url")?))
+}
+
+/// The tenant, e.g. "Cust12345", sent to the login service as `ContextIdentifier`. NULL:
+/// the base URL's first path segment.
+#[no_mangle]
+pub extern "C" fn so_options_set_context_identifier(o: *mut so_options, context_identifier: *const c_char) -> so_result {
+    with_options(o, |s| s.set_context_identifier(opt_str_arg(context_identifier, "context_identifier")?))
 }
 
 /// Sends `SO-AppToken: <app_token>` (the partner application's secret). NULL clears it.

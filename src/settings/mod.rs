@@ -59,6 +59,13 @@ pub struct Settings {
     pub proxy: ProxySetting,
     /// Fresh credentials after a 401.
     pub credentials: Option<Arc<dyn CredentialsProvider>>,
+    /// A credential the client gets itself from SuperOffice's login service (system
+    /// user or OAuth refresh token); replaces `auth` when set.
+    pub login_scheme: Option<crate::credentials::Scheme>,
+    /// The login service; `None`: derived from the base URL's host.
+    pub login_url: Option<String>,
+    /// The tenant (`Cust12345`); `None`: the base URL's first path segment.
+    pub context_identifier: Option<String>,
     /// Where request lines are logged.
     pub logger: Option<Arc<dyn Logger>>,
     /// Most asynchronous sends on the network at once (1 to [`MAX_IN_FLIGHT_LIMIT`]).
@@ -82,6 +89,9 @@ impl fmt::Debug for Settings {
             .field("ca_file", &self.ca_file)
             .field("proxy", &self.proxy)
             .field("credentials", &self.credentials.as_ref().map(|_| "callback"))
+            .field("login_scheme", &self.login_scheme)
+            .field("login_url", &self.login_url)
+            .field("context_identifier", &self.context_identifier)
             .field("logger", &self.logger.as_ref().map(|_| "callback"))
             .field("max_in_flight", &self.max_in_flight)
             .finish()
@@ -106,6 +116,9 @@ impl Settings {
             ca_file: None,
             proxy: ProxySetting::FromEnvironment,
             credentials: None,
+            login_scheme: None,
+            login_url: None,
+            context_identifier: None,
             logger: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         })
@@ -125,6 +138,48 @@ impl Settings {
     /// `SO-AppToken`; `None` clears it.
     pub fn set_app_token(&mut self, v: Option<&str>) -> Result<(), Error> {
         self.app_token = Self::header_setting("the app token", v)?.map(Secret::new);
+        Ok(())
+    }
+
+    /// The SuperOffice Online system user: the key is read now; the client secret also
+    /// becomes the app token (until the app token is set again). Replaces any other scheme.
+    pub fn set_system_user(&mut self, token: &str, private_key: &str, client_secret: &str) -> Result<(), Error> {
+        let scheme = crate::credentials::Scheme::system_user(token, private_key, client_secret).map_err(Error::invalid)?;
+        self.app_token = Some(scheme.client_secret().clone());
+        self.auth = Auth::None;
+        self.login_scheme = Some(scheme);
+        Ok(())
+    }
+
+    /// The OAuth 2.0 refresh token flow; the client secret also becomes the app token
+    /// (until the app token is set again). Replaces any other scheme.
+    pub fn set_oauth_refresh(&mut self, client_id: &str, client_secret: &str, refresh_token: &str) -> Result<(), Error> {
+        let scheme =
+            crate::credentials::Scheme::oauth_refresh(client_id, client_secret, refresh_token).map_err(Error::invalid)?;
+        self.app_token = Some(scheme.client_secret().clone());
+        self.auth = Auth::None;
+        self.login_scheme = Some(scheme);
+        Ok(())
+    }
+
+    /// Sets a fixed scheme (basic, ticket, bearer): replaces a system user or OAuth one.
+    pub fn set_auth(&mut self, auth: Auth) {
+        self.auth = auth;
+        self.login_scheme = None;
+    }
+
+    /// The login service's URL; `None`: derived from the base URL's host.
+    pub fn set_login_url(&mut self, url: Option<&str>) -> Result<(), Error> {
+        self.login_url = match url {
+            None => None,
+            Some(u) => Some(crate::credentials::check_login_url(u).map_err(Error::invalid)?),
+        };
+        Ok(())
+    }
+
+    /// The tenant (`Cust12345`); `None`: the base URL's first path segment.
+    pub fn set_context_identifier(&mut self, v: Option<&str>) -> Result<(), Error> {
+        self.context_identifier = Self::header_setting("the context identifier", v)?;
         Ok(())
     }
 
@@ -211,11 +266,16 @@ impl Settings {
     }
 
     /// The secrets of these settings: every value whose text must never reach a
-    /// message, a log line or a batch result (the authentication's, the app token, the
-    /// XSRF token, the proxy's password).
+    /// message, a log line or a batch result (the authentication's, a system user's or
+    /// OAuth refresh token's, the app token, the XSRF token, the proxy's password).
     pub fn secrets(&self) -> Secrets {
         let mut s = Secrets::default();
         self.auth.add_secrets(&mut s);
+        if let Some(scheme) = &self.login_scheme {
+            for secret in scheme.secrets() {
+                s.add(secret);
+            }
+        }
         for t in [&self.app_token, &self.xsrf_token].into_iter().flatten() {
             s.add(t.expose());
         }

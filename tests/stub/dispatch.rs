@@ -125,7 +125,10 @@ pub(super) fn handle_request(sh: &Shared, c: &mut Conn) -> io::Result<Flow> {
             return body_error(c, e);
         }
     };
-    sh.record(record(body));
+    sh.record(record(body.clone()));
+    if let Some((prefix, rest)) = login::split_login(&path) {
+        return login::serve(sh, c, &ctx, &head, prefix, rest, &body);
+    }
     if let Some(cust) = path.strip_prefix("/api/state/") {
         if head.method != "GET" {
             return respond_error(
@@ -234,7 +237,7 @@ pub(super) fn endpoint(
             return body_error(c, e);
         }
     };
-    let validation = validate(head, &body, d.auth);
+    let validation = validate(sh, head, &body, d.auth);
     let echo = if d.echo_credentials { echoed_credentials(head, &body) } else { String::new() };
     sh.record(record(body));
 

@@ -10,7 +10,7 @@
 //! lines and error bodies), `dispatch.rs` (the endpoints).
 #![allow(dead_code)]
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -27,6 +27,7 @@ mod answers;
 mod connection;
 mod directives;
 mod dispatch;
+pub mod login;
 mod validation;
 
 use answers::*;
@@ -112,6 +113,13 @@ impl RecordedRequest {
     }
 }
 
+/// The login service's issued credentials, for tests: how many were issued.
+impl Stub {
+    pub fn issued_credentials(&self) -> usize {
+        lock(&self.shared.issued).len()
+    }
+}
+
 /// A running stub server. Stops (and closes every open connection) on drop.
 pub struct Stub {
     shared: Arc<Shared>,
@@ -137,6 +145,9 @@ impl Stub {
             fail_counts: Mutex::new(HashMap::new()),
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(0),
+            next_ticket: AtomicU64::new(0),
+            issued: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashSet::new()),
         });
         let sh = Arc::clone(&shared);
         let accept = thread::Builder::new()
@@ -252,6 +263,11 @@ struct Shared {
     fail_counts: Mutex<HashMap<String, u64>>,
     conns: Mutex<HashMap<u64, TcpStream>>,
     next_conn: AtomicU64,
+    /// Tickets and access tokens the login service issued (login.rs).
+    next_ticket: AtomicU64,
+    issued: Mutex<HashMap<String, login::IssuedCredential>>,
+    /// Refresh tokens the OAuth endpoint handed out (`oauth_rotate`).
+    refresh_tokens: Mutex<HashSet<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -287,6 +303,14 @@ impl Shared {
     fn reset(&self) {
         lock(&self.log).clear();
         lock(&self.fail_counts).clear();
+    }
+
+    /// Whether `credential` is a ticket or access token the login service issued, not
+    /// revoked, sent with the app token it was issued for.
+    fn issued_valid(&self, credential: &str, app_token: Option<&str>) -> bool {
+        lock(&self.issued)
+            .get(credential)
+            .is_some_and(|i| !i.revoked && app_token.map(str::trim) == Some(i.app_token.as_str()))
     }
 
     /// Counts one request to `tenant`; true while it is among the first `k`.

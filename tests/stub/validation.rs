@@ -14,7 +14,7 @@ pub(super) fn reject(status: u16, etype: &'static str, msg: impl Into<String>) -
     Rejection { status, etype, msg: msg.into(), message_key: false, extra: Vec::new() }
 }
 
-pub(super) fn credentials(head: &Head) -> Option<AuthKind> {
+pub(super) fn credentials(sh: &Shared, head: &Head) -> Option<AuthKind> {
     let auths: Vec<&str> = head.headers_named("authorization").collect();
     match auths.len() {
         0 => {
@@ -28,10 +28,11 @@ pub(super) fn credentials(head: &Head) -> Option<AuthKind> {
                 None => (v, ""),
             };
             let fresh = cred.starts_with("fresh-");
+            let issued = sh.issued_valid(cred, head.header("so-apptoken"));
             match scheme.to_ascii_lowercase().as_str() {
                 "basic" if cred == "dGplMDpUamUw" => Some(AuthKind::Basic),
-                "soticket" if cred == "7T:dGVzdA==" || fresh => Some(AuthKind::Ticket),
-                "bearer" if cred == "8A:Cust12345.token" || fresh => Some(AuthKind::Bearer),
+                "soticket" if cred == "7T:dGVzdA==" || fresh || (issued && cred.starts_with("7T:")) => Some(AuthKind::Ticket),
+                "bearer" if cred == "8A:Cust12345.token" || fresh || (issued && cred.starts_with("8A:")) => Some(AuthKind::Bearer),
                 _ => None,
             }
         }
@@ -40,7 +41,7 @@ pub(super) fn credentials(head: &Head) -> Option<AuthKind> {
 }
 
 /// Validates an endpoint request; on success returns the body's PersonId.
-pub(super) fn validate(head: &Head, body: &[u8], required: Option<AuthKind>) -> Result<Value, Rejection> {
+pub(super) fn validate(sh: &Shared, head: &Head, body: &[u8], required: Option<AuthKind>) -> Result<Value, Rejection> {
     if head.method != "POST" {
         let mut r = reject(
             405,
@@ -65,7 +66,7 @@ pub(super) fn validate(head: &Head, body: &[u8], required: Option<AuthKind>) -> 
         message_key: true,
         extra: Vec::new(),
     })?;
-    match credentials(head) {
+    match credentials(sh, head) {
         Some(kind) if required.is_none() || required == Some(kind) => {}
         _ => return Err(reject(401, "UnauthorizedAccessException", "Invalid credentials")),
     }

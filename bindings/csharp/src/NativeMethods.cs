@@ -72,6 +72,26 @@ namespace SuperOffice.Ffi
             [MarshalAs(UnmanagedType.LPUTF8Str)] string accessToken);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_options_set_system_user(OptionsHandle options,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string systemUserToken,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string privateKey,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string clientSecret);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_options_set_oauth_refresh(OptionsHandle options,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string clientId,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string clientSecret,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string refreshToken);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_options_set_login_url(OptionsHandle options,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string url);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_options_set_context_identifier(OptionsHandle options,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string contextIdentifier);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern SuperOfficeResult so_options_set_app_token(OptionsHandle options,
             [MarshalAs(UnmanagedType.LPUTF8Str)] string appToken);
 

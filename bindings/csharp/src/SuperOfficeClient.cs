@@ -91,6 +91,28 @@ namespace SuperOffice.Ffi
                 {
                     NativeMethods.Check(NativeMethods.so_options_set_basic_auth(native, options.Username, options.Password));
                 }
+                if (options.SystemUser != null && options.OAuthRefresh != null)
+                {
+                    throw new ArgumentException("Set SystemUser or OAuthRefresh, not both.", "options");
+                }
+                if (options.SystemUser != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_system_user(native,
+                        options.SystemUser.Token, options.SystemUser.PrivateKey, options.SystemUser.ClientSecret));
+                }
+                if (options.OAuthRefresh != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_oauth_refresh(native,
+                        options.OAuthRefresh.ClientId, options.OAuthRefresh.ClientSecret, options.OAuthRefresh.RefreshToken));
+                }
+                if (options.LoginUrl != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_login_url(native, options.LoginUrl));
+                }
+                if (options.ContextIdentifier != null)
+                {
+                    NativeMethods.Check(NativeMethods.so_options_set_context_identifier(native, options.ContextIdentifier));
+                }
                 if (options.AppToken != null)
                 {
                     NativeMethods.Check(NativeMethods.so_options_set_app_token(native, options.AppToken));
@@ -294,6 +316,20 @@ namespace SuperOffice.Ffi
             Utf8.ThrowIfHasNul(o.Username, "options");
             Utf8.ThrowIfHasNul(o.Password, "options");
             Utf8.ThrowIfHasNul(o.AppToken, "options");
+            Utf8.ThrowIfHasNul(o.LoginUrl, "options");
+            Utf8.ThrowIfHasNul(o.ContextIdentifier, "options");
+            if (o.SystemUser != null)
+            {
+                Utf8.ThrowIfHasNul(o.SystemUser.Token, "options");
+                Utf8.ThrowIfHasNul(o.SystemUser.PrivateKey, "options");
+                Utf8.ThrowIfHasNul(o.SystemUser.ClientSecret, "options");
+            }
+            if (o.OAuthRefresh != null)
+            {
+                Utf8.ThrowIfHasNul(o.OAuthRefresh.ClientId, "options");
+                Utf8.ThrowIfHasNul(o.OAuthRefresh.ClientSecret, "options");
+                Utf8.ThrowIfHasNul(o.OAuthRefresh.RefreshToken, "options");
+            }
             Utf8.ThrowIfHasNul(o.XsrfToken, "options");
             Utf8.ThrowIfHasNul(o.Language, "options");
             Utf8.ThrowIfHasNul(o.Culture, "options");

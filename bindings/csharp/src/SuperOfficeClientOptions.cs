@@ -44,6 +44,22 @@ namespace SuperOffice.Ffi
         /// <summary>Password for <c>Authorization: Basic</c>; requires <see cref="Username"/>.</summary>
         public string Password { get; set; }
 
+        /// <summary>SuperOffice Online system user: the client signs, exchanges, validates and renews its own ticket
+        /// (one login however many threads send; on a 401 a new ticket and one resend). Replaces <see cref="Ticket"/>,
+        /// <see cref="BearerToken"/> and Basic. Failures throw <see cref="SuperOfficeCredentialsException"/>.</summary>
+        public SuperOfficeSystemUser SystemUser { get; set; }
+
+        /// <summary>OAuth 2.0 refresh token flow: the client gets and renews a Bearer access token. Replaces the other
+        /// schemes; set it or <see cref="SystemUser"/>, not both.</summary>
+        public SuperOfficeOAuthRefresh OAuthRefresh { get; set; }
+
+        /// <summary>SuperOffice's login service, e.g. <c>https://sod.superoffice.com/login</c>; null: derived from the
+        /// base URL's host.</summary>
+        public string LoginUrl { get; set; }
+
+        /// <summary>The tenant, e.g. <c>Cust12345</c>; null: the base URL's first path segment.</summary>
+        public string ContextIdentifier { get; set; }
+
         /// <summary><c>SO-AppToken</c>: the application secret of an online app.</summary>
         public string AppToken { get; set; }
 
@@ -154,5 +170,56 @@ namespace SuperOffice.Ffi
             // A positive value below 1 ms must not become 0, which would mean "no limit".
             return (uint)Math.Max(1.0, milliseconds);
         }
+    }
+
+    /// <summary>A SuperOffice Online system user: token, partner key, client secret. <see cref="ToString"/> shows none of them.</summary>
+    public sealed class SuperOfficeSystemUser
+    {
+        /// <summary>Creates the system user.</summary>
+        /// <param name="token">The tenant's system user token, exactly as received.</param>
+        /// <param name="privateKey">The partner's RSA key's text: PEM PKCS#1, PEM PKCS#8 or .NET RSAKeyValue XML.</param>
+        /// <param name="clientSecret">The application's client secret (also the app token unless AppToken is set).</param>
+        public SuperOfficeSystemUser(string token, string privateKey, string clientSecret)
+        {
+            Token = token;
+            PrivateKey = privateKey;
+            ClientSecret = clientSecret;
+        }
+
+        /// <summary>The system user token.</summary>
+        public string Token { get; private set; }
+
+        /// <summary>The partner's private key's text.</summary>
+        public string PrivateKey { get; private set; }
+
+        /// <summary>The client secret.</summary>
+        public string ClientSecret { get; private set; }
+
+        /// <inheritdoc/>
+        public override string ToString() { return "SuperOfficeSystemUser(***)"; }
+    }
+
+    /// <summary>An OAuth 2.0 refresh token and its app. <see cref="ToString"/> shows only the client id.</summary>
+    public sealed class SuperOfficeOAuthRefresh
+    {
+        /// <summary>Creates the refresh token settings.</summary>
+        public SuperOfficeOAuthRefresh(string clientId, string clientSecret, string refreshToken)
+        {
+            ClientId = clientId;
+            ClientSecret = clientSecret;
+            RefreshToken = refreshToken;
+        }
+
+        /// <summary>The app's client id.</summary>
+        public string ClientId { get; private set; }
+
+        /// <summary>The app's client secret.</summary>
+        public string ClientSecret { get; private set; }
+
+        /// <summary>The refresh token.</summary>
+        public string RefreshToken { get; private set; }
+
+        /// <inheritdoc/>
+        public override string ToString() { return "SuperOfficeOAuthRefresh(" + ClientId + ", ***)"; }
     }
 }

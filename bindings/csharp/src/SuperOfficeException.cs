@@ -110,6 +110,8 @@ namespace SuperOffice.Ffi
                     return new SuperOfficeServerException(message, httpStatus, errorType);
                 case SuperOfficeResult.TenantUnavailable:
                     return new SuperOfficeTenantUnavailableException(message, httpStatus, errorType);
+                case SuperOfficeResult.Credentials:
+                    return new SuperOfficeCredentialsException(message, httpStatus, errorType);
                 case SuperOfficeResult.Cancelled:
                     return new SuperOfficeOperationCanceledException(message, httpStatus, errorType);
                 case SuperOfficeResult.Panic:
@@ -384,6 +386,23 @@ namespace SuperOffice.Ffi
         /// <summary>Creates the exception with the state service's status and <c>ErrorType</c>.</summary>
         public SuperOfficeTenantUnavailableException(string message, int httpStatus, string errorType = null)
             : base(SuperOfficeResult.TenantUnavailable, message, null, httpStatus, errorType) { }
+    }
+
+    /// <summary>No credential could be obtained from SuperOffice's login service (<see cref="SuperOfficeResult.Credentials"/>):
+    /// the message says which step failed (the login service's <c>ErrorMessage</c>, the JWT check that failed, an
+    /// unreachable login service). No request was sent to the API.</summary>
+    public class SuperOfficeCredentialsException : SuperOfficeException
+    {
+        /// <summary>Creates the exception.</summary>
+        public SuperOfficeCredentialsException(string message) : this(message, (Exception)null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeCredentialsException(string message, Exception inner)
+            : base(SuperOfficeResult.Credentials, message, inner, 0, null) { }
+
+        /// <summary>Creates the exception with a status and <c>ErrorType</c>.</summary>
+        public SuperOfficeCredentialsException(string message, int httpStatus, string errorType = null)
+            : base(SuperOfficeResult.Credentials, message, null, httpStatus, errorType) { }
     }
 
     /// <summary>A bug inside the library, caught at its boundary (<see cref="SuperOfficeResult.Panic"/>). Please report it.</summary>

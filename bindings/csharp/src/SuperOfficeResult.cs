@@ -40,6 +40,8 @@ namespace SuperOffice.Ffi
         Server = 26,
         /// <summary><c>SO_ERR_TENANT_UNAVAILABLE</c>: the online tenant is not running (maintenance, suspended).</summary>
         TenantUnavailable = 27,
+        /// <summary><c>SO_ERR_CREDENTIALS</c>: no credential could be obtained from SuperOffice's login service (system user, OAuth refresh token); nothing was sent.</summary>
+        Credentials = 28,
         /// <summary><c>SO_ERR_PANIC</c>: a bug inside the library, caught at its boundary.</summary>
         Panic = 99,
     }

@@ -95,6 +95,106 @@ namespace SuperOffice.Ffi.Tests
         private const string Bearer = "8A:Cust12345.token";
         private const string Endpoint = "/api/v1/Agents/Person/SendCustomerCentrePasswordEmail";
 
+        // ----- credentials the library gets itself (the stub's login service) --------------
+
+        private const string SystemUserToken = "Partner App-8k8Q7DmBgo";
+        private const string ClientSecret = "cs-client-secret-leak-check";
+
+        private static string TestKey(string name)
+        {
+            string dir = Environment.GetEnvironmentVariable("SO_KEYS_DIR")
+                ?? System.IO.Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "..", "..", "..", "tests", "keys");
+            return System.IO.File.ReadAllText(System.IO.Path.Combine(dir, name));
+        }
+
+        private static SuperOfficeClientOptions SystemUserOptions(string prefix, string key)
+        {
+            return new SuperOfficeClientOptions
+            {
+                BaseUrl = Stub.Url + prefix + "/Cust12345",
+                SystemUser = new SuperOfficeSystemUser(SystemUserToken, TestKey(key), ClientSecret),
+                LoginUrl = Stub.Url + prefix + "/login",
+                ContextIdentifier = "Cust12345",
+                Proxy = "",
+            };
+        }
+
+        private static int Logins(string prefix)
+        {
+            return Stub.Count(prefix + "/login/api/PartnerSystemUser/Authenticate");
+        }
+
+        public static void Test_SystemUser_EachKeyFormLogsInOnce()
+        {
+            foreach (string key in new[] { "partner.pkcs1.pem", "partner.pkcs8.pem", "partner.xml" })
+            {
+                string prefix = Stub.Prefix("system-user-" + key);
+                using (var client = new SuperOfficeClient(SystemUserOptions(prefix, key)))
+                {
+                    client.SendCustomerCentrePasswordEmail(670, null, null, null);
+                    client.SendCustomerCentrePasswordEmail(670, null, null, null);
+                }
+                Assert.Equal(1, Logins(prefix), "logins with " + key);
+                List<StubRequest> sent = Stub.Requests(prefix + "/Cust12345");
+                Assert.Equal(2, sent.Count, "API requests with " + key);
+                Assert.True(sent[0].Header("Authorization").StartsWith("SOTicket 7T:stub-ticket-", StringComparison.Ordinal), "Authorization");
+                Assert.Equal(ClientSecret, sent[0].Header("SO-AppToken"), "SO-AppToken");
+            }
+        }
+
+        public static void Test_SystemUser_RevokedTicketIsRenewedOnce()
+        {
+            string prefix = Stub.Prefix("system-user-revoked") + "/revoke_first=1";
+            using (var client = new SuperOfficeClient(SystemUserOptions(prefix, "partner.xml")))
+            {
+                client.SendCustomerCentrePasswordEmail(670, null, null, null);
+            }
+            Assert.Equal(2, Logins(prefix), "logins");
+            Assert.Equal(2, Stub.Count(prefix + "/Cust12345"), "API requests");
+        }
+
+        public static void Test_SystemUser_RefusedLoginThrowsCredentialsAndSendsNothing()
+        {
+            string prefix = Stub.Prefix("system-user-refused") + "/login=refused";
+            using (var client = new SuperOfficeClient(SystemUserOptions(prefix, "partner.pkcs8.pem")))
+            {
+                var e = Assert.Throws<SuperOfficeCredentialsException>(() => client.SendCustomerCentrePasswordEmail(670, null, null, null));
+                Assert.Equal(SuperOfficeResult.Credentials, e.Code, "Code");
+                Assert.True(e.Message.Contains("not approved"), "message: " + e.Message);
+                Assert.True(!e.Message.Contains(ClientSecret) && !e.Message.Contains(SystemUserToken), "message shows a secret: " + e.Message);
+            }
+            Assert.Equal(0, Stub.Count(prefix + "/Cust12345"), "API requests");
+        }
+
+        public static void Test_SystemUser_BadKeyIsInvalidArgumentAndNotQuoted()
+        {
+            var options = SystemUserOptions(Stub.Prefix("system-user-badkey"), "partner.xml");
+            options.SystemUser = new SuperOfficeSystemUser(SystemUserToken, "my-secret-key-text", ClientSecret);
+            var e = Assert.Throws<SuperOfficeArgumentException>(() => new SuperOfficeClient(options));
+            Assert.True(e.Message.Contains("private key"), "message: " + e.Message);
+            Assert.True(!e.Message.Contains("my-secret-key-text"), "message quotes the key: " + e.Message);
+            Assert.True(!options.SystemUser.ToString().Contains(ClientSecret), "ToString shows the secret");
+        }
+
+        public static void Test_OAuthRefresh_SendsBearerToken()
+        {
+            string prefix = Stub.Prefix("oauth");
+            var options = new SuperOfficeClientOptions
+            {
+                BaseUrl = Stub.Url + prefix + "/Cust12345",
+                OAuthRefresh = new SuperOfficeOAuthRefresh("client-id", ClientSecret, "stub-refresh-token"),
+                LoginUrl = Stub.Url + prefix + "/login",
+                Proxy = "",
+            };
+            using (var client = new SuperOfficeClient(options))
+            {
+                client.SendCustomerCentrePasswordEmail(670, null, null, null);
+            }
+            StubRequest r = Stub.Single(prefix + "/Cust12345");
+            Assert.True(r.Header("Authorization").StartsWith("Bearer 8A:stub-access-", StringComparison.Ordinal), "Authorization");
+            Assert.True(!options.OAuthRefresh.ToString().Contains("stub-refresh-token"), "ToString shows the token");
+        }
+
         // ----- auth schemes and the request on the wire ------------------------------------
 
         public static void Test_Version_IsReported()

@@ -29,6 +29,7 @@ from superoffice_ffi import (
     SuperOfficeError,
     SuperOfficeTimeoutError,
     TenantUnavailableError,
+    CredentialsError,
     TLSError,
     UnauthorizedError,
 )
@@ -189,6 +190,7 @@ def test_every_code_has_a_class_and_library_text():
         ResultCode.RATE_LIMITED: RateLimitedError,
         ResultCode.SERVER: ServerError,
         ResultCode.TENANT_UNAVAILABLE: TenantUnavailableError,
+        ResultCode.CREDENTIALS: CredentialsError,
         ResultCode.PANIC: PanicError,
     }
     assert dict(EXCEPTION_BY_CODE) == expected

@@ -9,10 +9,12 @@ use superoffice::Settings;
 
 /// Said under `--help`: where secrets show.
 const SECRETS_NOTE: &str = "\
-Secrets given on the command line (--ticket, --bearer-token, --password, --app-token, a \
-proxy URL with a password) show in `ps` and in shell history. Prefer the environment \
-variables SO_TICKET, SO_BEARER_TOKEN, SO_PASSWORD and SO_APP_TOKEN, or --ticket-file, \
---bearer-token-file, --password-file and --app-token-file.
+Secrets show in `ps` and in shell history when given on the command line (--ticket, \
+--bearer-token, --password, --app-token, --system-user-token, --client-secret, a proxy URL \
+with a password). Prefer the environment variables SO_TICKET, SO_BEARER_TOKEN, SO_PASSWORD, \
+SO_APP_TOKEN, SO_SYSTEM_USER_TOKEN and SO_CLIENT_SECRET, or --ticket-file, \
+--bearer-token-file, --password-file, --app-token-file, --system-user-token-file and \
+--client-secret-file.
 
 Exit status: 0 when every e-mail was accepted, 1 when any failed, is unknown or was not \
 sent, 2 on a usage error.";
@@ -139,6 +141,38 @@ pub struct Connection {
     #[arg(long, value_name = "FILE")]
     pub app_token_file: Option<PathBuf>,
 
+    /// SuperOffice Online system user token: the library gets and renews its own ticket
+    /// (needs --private-key-file and a client secret; prefer SO_SYSTEM_USER_TOKEN)
+    #[arg(long, value_name = "TOKEN", env = "SO_SYSTEM_USER_TOKEN", hide_env_values = true)]
+    pub system_user_token: Option<String>,
+
+    /// Read the system user token from this file's first line
+    #[arg(long, value_name = "FILE")]
+    pub system_user_token_file: Option<PathBuf>,
+
+    /// The partner's RSA private key for the system user: PEM (PKCS#1 or PKCS#8) or .NET
+    /// RSAKeyValue XML
+    #[arg(long, value_name = "FILE", env = "SO_PRIVATE_KEY_FILE")]
+    pub private_key_file: Option<PathBuf>,
+
+    /// The application's client secret for the system user; also the app token (prefer
+    /// SO_CLIENT_SECRET or --client-secret-file)
+    #[arg(long, value_name = "SECRET", env = "SO_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+
+    /// Read the client secret from this file's first line
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// SuperOffice's login service (default: from the base URL's host, e.g.
+    /// https://sod.superoffice.com/login)
+    #[arg(long, value_name = "URL", env = "SO_LOGIN_URL")]
+    pub login_url: Option<String>,
+
+    /// The tenant sent to the login service (default: the base URL's first path segment)
+    #[arg(long, value_name = "CUST", env = "SO_CONTEXT_IDENTIFIER")]
+    pub context_identifier: Option<String>,
+
     /// Language code (Accept-Language and SO-Language), e.g. sv
     #[arg(long, value_name = "CODE", env = "SO_LANGUAGE")]
     pub language: Option<String>,
@@ -238,27 +272,48 @@ impl Connection {
             (None, Some(_)) => return Err("a password is given without --user (SO_USERNAME)".into()),
             (None, None) => None,
         };
-        let schemes = [ticket.is_some(), bearer.is_some(), basic.is_some()].iter().filter(|b| **b).count();
+        let system_user = secret(&self.system_user_token, &self.system_user_token_file, "system user token", "system-user-token")?;
+        let schemes =
+            [ticket.is_some(), bearer.is_some(), basic.is_some(), system_user.is_some()].iter().filter(|b| **b).count();
         if schemes > 1 {
             return Err("more than one way to authenticate is given (ticket, bearer token, user and \
                         password, from options or SO_* environment variables): give one"
                 .into());
         }
-        s.auth = if let Some(t) = ticket {
+        s.auth = if let Some(token) = system_user {
+            let key_path = self
+                .private_key_file
+                .as_ref()
+                .ok_or("a system user token needs the partner's private key: --private-key-file (SO_PRIVATE_KEY_FILE)")?;
+            let key = zeroize::Zeroizing::new(
+                std::fs::read_to_string(key_path)
+                    .map_err(|e| format!("cannot read the private key from {}: {e}", key_path.display()))?,
+            );
+            let client_secret = secret(&self.client_secret, &self.client_secret_file, "client secret", "client-secret")?
+                .ok_or("a system user token needs the client secret: SO_CLIENT_SECRET or --client-secret-file")?;
+            s.set_system_user(&token, &key, &client_secret).map_err(|e| e.message)?;
+            s.set_login_url(self.login_url.as_deref()).map_err(|e| e.message)?;
+            s.set_context_identifier(self.context_identifier.as_deref()).map_err(|e| e.message)?;
+            Ok(Auth::None)
+        } else if let Some(t) = ticket {
             Auth::ticket(&t)
         } else if let Some(t) = bearer {
             Auth::bearer(&t)
         } else if let Some((user, password)) = basic {
             Auth::basic(&user, &password)
         } else {
-            return Err("no credentials: set SO_TICKET, SO_BEARER_TOKEN or SO_USERNAME and SO_PASSWORD \
-                        (or --ticket-file, --bearer-token-file, --user with --password-file)"
+            return Err("no credentials: set SO_TICKET, SO_BEARER_TOKEN, SO_USERNAME and SO_PASSWORD, or \
+                        SO_SYSTEM_USER_TOKEN with SO_PRIVATE_KEY_FILE and SO_CLIENT_SECRET (or --ticket-file, \
+                        --bearer-token-file, --user with --password-file, --system-user-token-file)"
                 .into());
         }
         .map_err(|e| e.message)?;
 
         let app_token = secret(&self.app_token, &self.app_token_file, "app token", "app-token")?;
-        s.set_app_token(app_token.as_deref()).map_err(|e| e.message)?;
+        if app_token.is_some() || s.login_scheme.is_none() {
+            // A system user's client secret is its app token unless one is given.
+            s.set_app_token(app_token.as_deref()).map_err(|e| e.message)?;
+        }
         s.set_language(self.language.as_deref()).map_err(|e| e.message)?;
         s.set_culture(self.culture.as_deref()).map_err(|e| e.message)?;
         s.set_timezone(self.timezone.as_deref()).map_err(|e| e.message)?;

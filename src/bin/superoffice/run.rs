@@ -286,6 +286,10 @@ impl Breaker {
         if o.http_status == 401 {
             return Some("the server refused the credentials (HTTP 401 Unauthorized); check them and run again".into());
         }
+        if o.code == crate::outcome::code(superoffice::ErrorKind::Credentials) {
+            // No credential could be had: every other row would fail the same way.
+            return Some(format!("{}; check the system user settings and run again", o.message));
+        }
         if o.state != State::Unknown {
             return None;
         }

@@ -328,6 +328,79 @@ def _item(index: int, item: Any) -> Tuple[int, Optional[bytes], Optional[bytes],
 # The client
 # --------------------------------------------------------------------------
 
+class SystemUser:
+    """A SuperOffice Online system user: the library signs, exchanges, validates and
+    renews its ticket (see ``so_options_set_system_user`` in ``superoffice.h``).
+
+    Args:
+        token: the tenant's system user token, exactly as received.
+        private_key: the partner's RSA key's text: PEM PKCS#1, PEM PKCS#8 or .NET
+            ``<RSAKeyValue>`` XML (read when the client is made).
+        client_secret: the application's client secret (also sent as
+            ``SO-AppToken`` unless ``app_token`` is given).
+
+    Its ``repr`` shows none of the three.
+    """
+
+    __slots__ = ("token", "private_key", "client_secret")
+
+    def __init__(self, token: str, private_key: str, client_secret: str) -> None:
+        self.token = token
+        self.private_key = private_key
+        self.client_secret = client_secret
+
+    def __repr__(self) -> str:
+        return "SystemUser(token=***, private_key=***, client_secret=***)"
+
+
+class OAuthRefresh:
+    """The OAuth 2.0 refresh token flow: the library gets and renews a Bearer access
+    token (see ``so_options_set_oauth_refresh`` in ``superoffice.h``).
+
+    Its ``repr`` shows only the client id.
+    """
+
+    __slots__ = ("client_id", "client_secret", "refresh_token")
+
+    def __init__(self, client_id: str, client_secret: str, refresh_token: str) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.refresh_token = refresh_token
+
+    def __repr__(self) -> str:
+        return f"OAuthRefresh(client_id={self.client_id!r}, client_secret=***, refresh_token=***)"
+
+
+def _login_scheme(
+    system_user: Optional[SystemUser], oauth: Optional[OAuthRefresh]
+) -> Optional[Tuple[Any, Tuple[Optional[bytes], ...]]]:
+    if system_user is not None and oauth is not None:
+        raise TypeError("give system_user or oauth, not both")
+    if system_user is not None:
+        if not isinstance(system_user, SystemUser):
+            raise TypeError(f"system_user must be a SystemUser, not {type(system_user).__name__}")
+        return (
+            lib.so_options_set_system_user,
+            (
+                _encode("system_user.token", system_user.token, optional=False),
+                _encode("system_user.private_key", system_user.private_key, optional=False),
+                _encode("system_user.client_secret", system_user.client_secret, optional=False),
+            ),
+        )
+    if oauth is not None:
+        if not isinstance(oauth, OAuthRefresh):
+            raise TypeError(f"oauth must be an OAuthRefresh, not {type(oauth).__name__}")
+        return (
+            lib.so_options_set_oauth_refresh,
+            (
+                _encode("oauth.client_id", oauth.client_id, optional=False),
+                _encode("oauth.client_secret", oauth.client_secret, optional=False),
+                _encode("oauth.refresh_token", oauth.refresh_token, optional=False),
+            ),
+        )
+    return None
+
+
 class Client:
     """A SuperOffice WebAPI client for one installation or tenant.
 
@@ -342,6 +415,18 @@ class Client:
             (documented in ``superoffice.h``): a scheme set replaces the one set
             before, so when several are given, the last of ``ticket``,
             ``bearer_token``, ``basic`` (in that order) is the one used.
+        system_user: a :class:`SystemUser`: the client gets its own ticket from
+            SuperOffice's login service on the first send, shares it across threads
+            (one login however many send at once), and on a 401 gets a new one and
+            sends that request once more. Failures raise :class:`CredentialsError`.
+        oauth: an :class:`OAuthRefresh`: the client gets and renews a Bearer token.
+            ``system_user`` and ``oauth`` replace ``ticket``, ``bearer_token`` and
+            ``basic``.
+        login_url: SuperOffice's login service, e.g.
+            ``"https://sod.superoffice.com/login"``; None derives it from the base
+            URL's host.
+        context_identifier: the tenant, e.g. ``"Cust12345"``; None: the base URL's
+            first path segment.
         app_token: the application token, sent as ``SO-AppToken``.
         xsrf_token: sent as ``X-XSRF-TOKEN``, beside any authentication scheme.
         language: sent as ``Accept-Language`` and ``SO-Language``.
@@ -385,6 +470,10 @@ class Client:
         ticket: Optional[str] = None,
         bearer_token: Optional[str] = None,
         basic: Optional[Tuple[str, str]] = None,
+        system_user: Optional[SystemUser] = None,
+        oauth: Optional[OAuthRefresh] = None,
+        login_url: Optional[str] = None,
+        context_identifier: Optional[str] = None,
         app_token: Optional[str] = None,
         xsrf_token: Optional[str] = None,
         language: Optional[str] = None,
@@ -412,6 +501,9 @@ class Client:
         ticket_b = _encode("ticket", ticket)
         bearer_b = _encode("bearer_token", bearer_token)
         basic_b = _basic(basic) if basic is not None else None
+        login_scheme = _login_scheme(system_user, oauth)
+        login_url_b = _encode("login_url", login_url)
+        context_b = _encode("context_identifier", context_identifier)
         headers = [
             (lib.so_options_set_app_token, _encode("app_token", app_token)),
             (lib.so_options_set_xsrf_token, _encode("xsrf_token", xsrf_token)),
@@ -441,6 +533,12 @@ class Client:
                 lib.so_options_set_bearer_token(options, bearer_b)
             if basic_b is not None:
                 lib.so_options_set_basic_auth(options, basic_b[0], basic_b[1])
+            if login_scheme is not None:
+                login_scheme[0](options, *login_scheme[1])
+            if login_url_b is not None:
+                lib.so_options_set_login_url(options, login_url_b)
+            if context_b is not None:
+                lib.so_options_set_context_identifier(options, context_b)
             for setter, value in headers:
                 if value is not None:
                     setter(options, value)

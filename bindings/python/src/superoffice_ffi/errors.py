@@ -28,6 +28,9 @@ Hierarchy (builtin bases in brackets)::
     |   +-- RateLimitedError               SO_ERR_RATE_LIMITED (25): 429
     |   +-- ServerError                    SO_ERR_SERVER (26): 5xx
     +-- TenantUnavailableError             SO_ERR_TENANT_UNAVAILABLE (27)
+    +-- CredentialsError                   SO_ERR_CREDENTIALS (28): no credential
+    |                                      from the login service (system user,
+    |                                      OAuth refresh); nothing was sent
     +-- PanicError                         SO_ERR_PANIC (99): a library bug
     +-- ClientClosedError     [RuntimeError]  the Client was closed (no native call)
 
@@ -65,6 +68,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "TenantUnavailableError",
+    "CredentialsError",
     "PanicError",
     "ClientClosedError",
     "LibraryLoadError",
@@ -94,6 +98,7 @@ class ResultCode(enum.IntEnum):
     RATE_LIMITED = 25
     SERVER = 26
     TENANT_UNAVAILABLE = 27
+    CREDENTIALS = 28
     PANIC = 99
 
 
@@ -224,6 +229,13 @@ class TenantUnavailableError(SuperOfficeError):
     """The online tenant is not running (maintenance, suspended)."""
 
 
+class CredentialsError(SuperOfficeError):
+    """No credential could be obtained from SuperOffice's login service (system user
+    or OAuth refresh token). The message says which step failed: the login service's
+    own ``ErrorMessage``, the JWT check that failed, or an unreachable login service.
+    No request was sent to the API."""
+
+
 class PanicError(SuperOfficeError):
     """A bug inside libsuperoffice, caught at its boundary. Please report it."""
 
@@ -267,6 +279,7 @@ EXCEPTION_BY_CODE: Dict[int, Type[SuperOfficeError]] = {
     ResultCode.RATE_LIMITED: RateLimitedError,
     ResultCode.SERVER: ServerError,
     ResultCode.TENANT_UNAVAILABLE: TenantUnavailableError,
+    ResultCode.CREDENTIALS: CredentialsError,
     ResultCode.PANIC: PanicError,
 }
 

@@ -1,0 +1,390 @@
+/*
+ * Credentials the library gets itself, through the C ABI, against the stub server's
+ * login service ($SO_STUB_URL; docs/stub-protocol.md, "Login service"):
+ * so_options_set_system_user, so_options_set_oauth_refresh, so_options_set_login_url and
+ * so_options_set_context_identifier with NULLs and bad UTF-8; each key form (PEM PKCS#1,
+ * PEM PKCS#8, .NET XML, from tests/keys/ or $SO_KEYS_DIR); one login for 32 threads; the
+ * renewal after a 401; each failure directive as SO_ERR_CREDENTIALS with nothing sent to
+ * the API; secrets never in messages or log lines.
+ * Built with -fsanitize=address,undefined. Prints "N passed, N failed".
+ */
+#include "harness.h"
+
+#define TOKEN "Partner App-8k8Q7DmBgo"
+#define CLIENT_SECRET "c-client-secret-leak-check"
+
+static int g_unique;
+static char *g_pkcs1, *g_pkcs8, *g_xml;
+
+static char *read_file(const char *name) {
+    const char *dir = getenv("SO_KEYS_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "tests/keys", name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = calloc(1, 65536);
+    size_t n = buf ? fread(buf, 1, 65535, f) : 0;
+    fclose(f);
+    if (buf) buf[n] = 0;
+    return buf;
+}
+
+/* A log callback that keeps every line, to look for secrets and messages in. */
+typedef struct {
+    test_mutex lock;
+    char text[65536];
+    size_t len;
+} log_lines;
+
+static log_lines *new_lines(void) {
+    log_lines *l = calloc(1, sizeof *l);
+    if (l) {
+        test_mutex init = TEST_MUTEX_INIT;
+        l->lock = init;
+    }
+    return l;
+}
+
+static void keep_line(void *userdata, int level, const char *message) {
+    (void)level;
+    log_lines *l = userdata;
+    mutex_lock(&l->lock);
+    int n = snprintf(l->text + l->len, sizeof l->text - l->len, "%s\n", message);
+    if (n > 0 && l->len + (size_t)n < sizeof l->text) l->len += (size_t)n;
+    mutex_unlock(&l->lock);
+}
+
+/* Options for a fresh prefix with these login directives (and tenant directives). */
+static so_options *options(char *prefix, size_t plen, const char *name, const char *login_directives,
+                           const char *tenant_directives) {
+    char base[1024], login[1024];
+    snprintf(prefix, plen, "/ccred-%d-%ld-%s%s%s", ++g_unique, process_id(), name,
+             *login_directives ? "/" : "", login_directives);
+    snprintf(base, sizeof base, "%s%s/%sCust12345", g_stub, prefix, tenant_directives);
+    snprintf(login, sizeof login, "%s%s/login", g_stub, prefix);
+    so_options *o = so_options_new(base);
+    if (!o) return NULL;
+    so_options_set_proxy(o, "");
+    so_options_set_timeout_ms(o, 1000, 3000);
+    if (so_options_set_login_url(o, login) != SO_OK || so_options_set_context_identifier(o, "Cust12345") != SO_OK) {
+        so_options_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static so_result send1(const so_client *c) {
+    return so_send_cc_password_email(c, 670, "from@example.com", "to@example.com", "Subject");
+}
+
+static int count_under(const char *prefix, const char *suffix) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s%s", prefix, suffix);
+    return stub_count(p);
+}
+
+static int logins(const char *prefix) { return count_under(prefix, "/login/api/PartnerSystemUser/Authenticate"); }
+static int api_requests(const char *prefix) { return count_under(prefix, "/Cust12345/api/v1/"); }
+
+/* ---------- the setters' arguments ---------- */
+
+static void test_setters_refuse_nulls_and_bad_utf8(void) {
+    so_options *o = so_options_new("https://sod2.superoffice.com/Cust12345");
+    CHECK(o);
+    const char bad[] = {'a', (char)0xff, 'b', 0};
+    CHECK_RC(so_options_set_system_user(NULL, TOKEN, g_xml, CLIENT_SECRET), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_system_user(o, NULL, g_xml, CLIENT_SECRET), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_system_user(o, TOKEN, NULL, CLIENT_SECRET), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_system_user(o, TOKEN, g_xml, NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_system_user(o, bad, g_xml, CLIENT_SECRET), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_system_user(o, TOKEN, bad, CLIENT_SECRET), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_system_user(o, TOKEN, g_xml, bad), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_system_user(o, "", g_xml, CLIENT_SECRET), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_oauth_refresh(NULL, "id", "s", "r"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_oauth_refresh(o, NULL, "s", "r"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_oauth_refresh(o, "id", NULL, "r"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_oauth_refresh(o, "id", "s", NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_oauth_refresh(o, bad, "s", "r"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_oauth_refresh(o, "id", "s", bad), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_login_url(NULL, "https://sod.superoffice.com/login"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_login_url(o, bad), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_login_url(o, "ftp://sod.superoffice.com/login"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_login_url(o, "https://user:pw-c-secret@sod.superoffice.com/login"), SO_ERR_INVALID_ARGUMENT);
+    CHECK(!strstr(so_last_error_message(), "pw-c-secret"));
+    CHECK_RC(so_options_set_login_url(o, NULL), SO_OK);
+    CHECK_RC(so_options_set_context_identifier(NULL, "Cust1"), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_options_set_context_identifier(o, bad), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_context_identifier(o, "Cust\n1"), SO_ERR_INVALID_ARGUMENT);
+    CHECK_RC(so_options_set_context_identifier(o, NULL), SO_OK);
+    so_options_free(o);
+}
+
+static void test_an_unreadable_key_is_invalid_and_never_quoted(void) {
+    so_options *o = so_options_new("https://sod2.superoffice.com/Cust12345");
+    CHECK(o);
+    char *broken = strdup(g_pkcs1);
+    CHECK(broken);
+    broken[40] = '!';
+    const char *keys[] = {"not a key", "<RSAKeyValue><Modulus>c2VjcmV0LWtleS10ZXh0</Modulus></RSAKeyValue>", broken};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        so_result rc = so_options_set_system_user(o, TOKEN, keys[i], CLIENT_SECRET);
+        if (rc != SO_ERR_INVALID_ARGUMENT) {
+            free(broken);
+            so_options_free(o);
+            CHECK_RC(rc, SO_ERR_INVALID_ARGUMENT);
+        }
+        const char *m = so_last_error_message();
+        if (strstr(m, "c2VjcmV0LWtleS10ZXh0") || strstr(m, "not a key") || !strstr(m, "private key")) {
+            free(broken);
+            so_options_free(o);
+            CHECK(!"the message quotes the key or does not name it");
+        }
+    }
+    free(broken);
+    so_options_free(o);
+}
+
+static void test_no_login_service_known_fails_when_the_client_is_made(void) {
+    so_options *o = so_options_new("https://crm.example.com/Cust12345");
+    CHECK(o);
+    CHECK_RC(so_options_set_system_user(o, TOKEN, g_pkcs8, CLIENT_SECRET), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK(c == NULL);
+    CHECK(strstr(so_last_error_message(), "so_options_set_login_url"));
+}
+
+/* ---------- the system user flow ---------- */
+
+static void test_each_key_form_logs_in_once(void) {
+    const char *keys[] = {g_pkcs1, g_pkcs8, g_xml};
+    for (int i = 0; i < 3; i++) {
+        char prefix[512];
+        so_options *o = options(prefix, sizeof prefix, "forms", "", "");
+        CHECK(o);
+        CHECK_RC(so_options_set_system_user(o, TOKEN, keys[i], CLIENT_SECRET), SO_OK);
+        so_client *c = so_client_new(o);
+        so_options_free(o);
+        CHECK(c);
+        so_result a = send1(c), b = send1(c);
+        so_client_free(c);
+        CHECK_RC(a, SO_OK);
+        CHECK_RC(b, SO_OK);
+        CHECK(logins(prefix) == 1);
+        CHECK(api_requests(prefix) == 2);
+        char *log = stub_log(prefix);
+        CHECK(log);
+        int ok = strstr(log, "SOTicket 7T:stub-ticket-") && strstr(log, CLIENT_SECRET);
+        free(log);
+        CHECK(ok);
+    }
+}
+
+typedef struct {
+    const so_client *client;
+    so_result rc;
+} sender;
+
+static void *send_thread(void *arg) {
+    sender *s = arg;
+    s->rc = send1(s->client);
+    return NULL;
+}
+
+static void test_thirty_two_threads_make_one_login(void) {
+    char prefix[512];
+    so_options *o = options(prefix, sizeof prefix, "flight", "login_delay_ms=300", "");
+    CHECK(o);
+    CHECK_RC(so_options_set_system_user(o, TOKEN, g_xml, CLIENT_SECRET), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK(c);
+    test_thread threads[32];
+    sender senders[32];
+    for (int i = 0; i < 32; i++) {
+        senders[i].client = c;
+        senders[i].rc = SO_ERR_PANIC;
+        CHECK(thread_start(&threads[i], send_thread, &senders[i]) == 0);
+    }
+    for (int i = 0; i < 32; i++) thread_join(threads[i]);
+    so_client_free(c);
+    for (int i = 0; i < 32; i++) CHECK_RC(senders[i].rc, SO_OK);
+    CHECK(logins(prefix) == 1);
+    CHECK(api_requests(prefix) == 32);
+}
+
+static void test_a_401_renews_the_ticket_once_and_resends_once(void) {
+    char prefix[512];
+    so_options *o = options(prefix, sizeof prefix, "revoked", "revoke_first=1", "");
+    CHECK(o);
+    CHECK_RC(so_options_set_system_user(o, TOKEN, g_pkcs8, CLIENT_SECRET), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK(c);
+    so_result rc = send1(c);
+    so_client_free(c);
+    CHECK_RC(rc, SO_OK);
+    CHECK(logins(prefix) == 2);
+    CHECK(api_requests(prefix) == 2);
+
+    so_options *o2 = options(prefix, sizeof prefix, "always-revoked", "revoke_first=100", "");
+    CHECK(o2);
+    CHECK_RC(so_options_set_system_user(o2, TOKEN, g_pkcs8, CLIENT_SECRET), SO_OK);
+    c = so_client_new(o2);
+    so_options_free(o2);
+    CHECK(c);
+    rc = send1(c);
+    so_client_free(c);
+    CHECK_RC(rc, SO_ERR_UNAUTHORIZED);
+    CHECK(logins(prefix) == 2);
+    CHECK(api_requests(prefix) == 2);
+}
+
+static void test_each_failure_is_a_credentials_error_and_nothing_is_sent(void) {
+    static const struct {
+        const char *directives, *piece;
+    } cases[] = {
+        {"login=refused", "not approved"},   {"login=500", "answered 500"},
+        {"login_delay_ms=5000", "in time"},  {"jwt=unknown_key", "does not publish"},
+        {"jwt=expired", "expired"},          {"jwt=wrong_iss", "issuer"},
+        {"jwt=wrong_aud", "audience"},       {"jwt=garbage", "malformed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char prefix[512];
+        log_lines *lines = new_lines();
+        CHECK(lines);
+        so_options *o = options(prefix, sizeof prefix, "fail", cases[i].directives, "echo_credentials/");
+        CHECK(o);
+        CHECK_RC(so_options_set_system_user(o, TOKEN, g_xml, CLIENT_SECRET), SO_OK);
+        CHECK_RC(so_options_set_log_callback(o, keep_line, lines), SO_OK);
+        so_client *c = so_client_new(o);
+        so_options_free(o);
+        CHECK(c);
+        so_result rc = send1(c);
+        char message[4096];
+        snprintf(message, sizeof message, "%s", so_last_error_message());
+        so_client_free(c);
+        int clean = !strstr(message, CLIENT_SECRET) && !strstr(message, TOKEN) && !strstr(lines->text, CLIENT_SECRET) &&
+                    !strstr(lines->text, TOKEN);
+        free(lines);
+        if (rc != SO_ERR_CREDENTIALS || !strstr(message, cases[i].piece)) {
+            fprintf(stderr, "    %s: rc %d, message [%s]\n", cases[i].directives, (int)rc, message);
+        }
+        CHECK_RC(rc, SO_ERR_CREDENTIALS);
+        CHECK(strstr(message, cases[i].piece));
+        CHECK(clean);
+        CHECK(api_requests(prefix) == 0);
+    }
+    CHECK(strcmp(so_result_str(SO_ERR_CREDENTIALS), "no credential could be obtained from the login service") == 0);
+}
+
+static void test_tickets_are_hidden_when_the_server_quotes_them(void) {
+    char prefix[512];
+    log_lines *lines = new_lines();
+    CHECK(lines);
+    so_options *o = options(prefix, sizeof prefix, "echo", "", "echo_credentials/status=500/");
+    CHECK(o);
+    CHECK_RC(so_options_set_system_user(o, TOKEN, g_pkcs1, CLIENT_SECRET), SO_OK);
+    CHECK_RC(so_options_set_log_callback(o, keep_line, lines), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK(c);
+    so_result rc = send1(c);
+    char message[4096];
+    snprintf(message, sizeof message, "%s", so_last_error_message());
+    so_client_free(c);
+    int clean = !strstr(message, "7T:stub-ticket-") && !strstr(lines->text, "7T:stub-ticket-") &&
+                !strstr(message, CLIENT_SECRET);
+    free(lines);
+    CHECK_RC(rc, SO_ERR_SERVER);
+    CHECK(strstr(message, "authorization=SOTicket ***"));
+    CHECK(clean);
+}
+
+static void test_a_moved_tenant_is_followed_and_logged(void) {
+    char prefix[512];
+    log_lines *lines = new_lines();
+    CHECK(lines);
+    so_options *o = options(prefix, sizeof prefix, "moved", "webapi_host=localhost", "");
+    CHECK(o);
+    CHECK_RC(so_options_set_system_user(o, TOKEN, g_xml, CLIENT_SECRET), SO_OK);
+    CHECK_RC(so_options_set_log_callback(o, keep_line, lines), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK(c);
+    so_result rc = send1(c);
+    so_client_free(c);
+    int logged = strstr(lines->text, "another host") && strstr(lines->text, "http://localhost:");
+    free(lines);
+    CHECK_RC(rc, SO_OK);
+    CHECK(logged);
+    char *log = stub_log(prefix);
+    CHECK(log);
+    int via_localhost = strstr(log, "\"localhost:") != NULL;
+    free(log);
+    CHECK(via_localhost);
+}
+
+/* ---------- OAuth refresh token ---------- */
+
+static void test_oauth_refresh_gets_a_bearer_token(void) {
+    char prefix[512];
+    so_options *o = options(prefix, sizeof prefix, "oauth", "oauth_rotate", "");
+    CHECK(o);
+    CHECK_RC(so_options_set_oauth_refresh(o, "client-id", CLIENT_SECRET, "stub-refresh-token"), SO_OK);
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    CHECK(c);
+    so_result rc = send1(c);
+    so_client_free(c);
+    CHECK_RC(rc, SO_OK);
+    CHECK(count_under(prefix, "/login/common/oauth/tokens") == 1);
+    char *log = stub_log(prefix);
+    CHECK(log);
+    int bearer = strstr(log, "Bearer 8A:stub-access-") != NULL;
+    free(log);
+    CHECK(bearer);
+
+    o = options(prefix, sizeof prefix, "oauth-bad", "oauth=invalid_grant", "");
+    CHECK(o);
+    CHECK_RC(so_options_set_oauth_refresh(o, "client-id", CLIENT_SECRET, "stub-refresh-token"), SO_OK);
+    c = so_client_new(o);
+    so_options_free(o);
+    CHECK(c);
+    rc = send1(c);
+    char message[4096];
+    snprintf(message, sizeof message, "%s", so_last_error_message());
+    so_client_free(c);
+    CHECK_RC(rc, SO_ERR_CREDENTIALS);
+    CHECK(strstr(message, "invalid_grant"));
+    CHECK(!strstr(message, "stub-refresh-token") && !strstr(message, CLIENT_SECRET));
+    CHECK(api_requests(prefix) == 0);
+}
+
+int main(void) {
+    if (!stub_from_env()) return 1;
+    g_pkcs1 = read_file("partner.pkcs1.pem");
+    g_pkcs8 = read_file("partner.pkcs8.pem");
+    g_xml = read_file("partner.xml");
+    if (!g_pkcs1 || !g_pkcs8 || !g_xml) {
+        fprintf(stderr, "the test keys were not found (run from the repository root, or set SO_KEYS_DIR)\n");
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+
+    RUN(test_setters_refuse_nulls_and_bad_utf8);
+    RUN(test_an_unreadable_key_is_invalid_and_never_quoted);
+    RUN(test_no_login_service_known_fails_when_the_client_is_made);
+    RUN(test_each_key_form_logs_in_once);
+    RUN(test_thirty_two_threads_make_one_login);
+    RUN(test_a_401_renews_the_ticket_once_and_resends_once);
+    RUN(test_each_failure_is_a_credentials_error_and_nothing_is_sent);
+    RUN(test_tickets_are_hidden_when_the_server_quotes_them);
+    RUN(test_a_moved_tenant_is_followed_and_logged);
+    RUN(test_oauth_refresh_gets_a_bearer_token);
+
+    free(g_pkcs1);
+    free(g_pkcs8);
+    free(g_xml);
+    return summary();
+}

@@ -1,0 +1,125 @@
+//! Property tests of the credentials parsers with arbitrary input: the partner key in
+//! PEM and .NET XML (mutated real keys and random text), and the JWT check (bad base64,
+//! wrong segment counts, huge claims, tampered tokens). Never a panic; every refusal is a
+//! message that quotes none of the input; a tampered token is never accepted. The same
+//! properties are fuzzed by `fuzz/fuzz_targets/credentials.rs`.
+
+use base64::Engine as _;
+use jsonwebtoken::jwk::JwkSet;
+use proptest::prelude::*;
+use serde_json::json;
+use superoffice::credentials::jwt::{validate, JwtRefusal};
+use superoffice::credentials::key::PartnerKey;
+use superoffice_stub::login::{good_claims, mint_jwt, Signer, LOGIN_KID};
+
+const PKCS1: &str = include_str!("keys/partner.pkcs1.pem");
+const PKCS8: &str = include_str!("keys/partner.pkcs8.pem");
+const XML: &str = include_str!("keys/partner.xml");
+
+fn jwks() -> JwkSet {
+    serde_json::from_value(superoffice_stub::login::jwks()).unwrap()
+}
+
+/// One of the real keys with a run of bytes replaced, removed or repeated.
+fn mutated_key() -> impl Strategy<Value = String> {
+    let base = prop::sample::select(vec![PKCS1, PKCS8, XML]);
+    (base, any::<prop::sample::Index>(), 0usize..40, prop::collection::vec(any::<char>(), 0..8), 0u8..3).prop_map(
+        |(text, at, len, insert, how)| {
+            let chars: Vec<char> = text.chars().collect();
+            let i = at.index(chars.len());
+            let end = (i + len).min(chars.len());
+            let mut out: Vec<char> = chars[..i].to_vec();
+            match how {
+                0 => out.extend(insert),
+                1 => out.extend(chars[i..end].iter().chain(chars[i..end].iter())),
+                _ => {}
+            }
+            out.extend(&chars[end..]);
+            out.into_iter().collect()
+        },
+    )
+}
+
+fn segment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[A-Za-z0-9_-]{0,40}",
+        any::<String>(),
+        prop::collection::vec(any::<u8>(), 0..64).prop_map(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)),
+    ]
+}
+
+fn assert_quiet_refusal(refusal: &JwtRefusal, token: &str) {
+    let why = match refusal {
+        JwtRefusal::Check(w) | JwtRefusal::UnknownKey(w) => w,
+    };
+    assert!(why.len() < 300, "{why}");
+    if token.len() >= 12 {
+        assert!(!why.contains(token), "{why}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn key_parsing_never_panics_nor_quotes_the_key(text in prop_oneof![mutated_key(), any::<String>()]) {
+        match PartnerKey::parse(&text) {
+            Ok(key) => prop_assert_eq!(key.sign(b"x").map(|s| s.len()), Ok(256)),
+            Err(e) => {
+                prop_assert!(e.0.contains("private key"), "{}", e.0);
+                // Key material (runs of the base64 alphabet) never shows; the message's own
+                // words (the PEM headers it expects) may also be in the input.
+                let said = &e.0;
+                // No run of 24 characters of the input appears in the message.
+                let chars: Vec<char> = text.chars().collect();
+                for w in chars.windows(24).step_by(7).filter(|w| w.iter().all(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/')) {
+                    let piece: String = w.iter().collect();
+                    prop_assert!(!said.contains(&piece), "{}", e.0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jwts_of_any_shape_are_refused_without_a_panic(parts in prop::collection::vec(segment(), 0..6)) {
+        let token = parts.join(".");
+        match validate(&token, &jwks()) {
+            Ok(_) => prop_assert!(false, "accepted {token:?}"),
+            Err(r) => assert_quiet_refusal(&r, &token),
+        }
+    }
+
+    #[test]
+    fn a_tampered_token_is_never_accepted(at in any::<prop::sample::Index>(), to in "[A-Za-z0-9_-]") {
+        let token = mint_jwt(&good_claims("7T:t", "https://sod2.superoffice.com/C/api/", "C"), Signer::Login, LOGIN_KID);
+        let i = at.index(token.len());
+        let mut tampered = token.clone().into_bytes();
+        if tampered[i] == b'.' || tampered[i] == to.as_bytes()[0] {
+            return Ok(());
+        }
+        tampered[i] = to.as_bytes()[0];
+        let tampered = String::from_utf8(tampered).unwrap();
+        // A change in the last character of a segment may only touch padding bits.
+        if let Ok(c) = validate(&tampered, &jwks()) {
+            let original = validate(&token, &jwks()).unwrap();
+            prop_assert_eq!(c.ticket.expose(), original.ticket.expose());
+        }
+    }
+
+    #[test]
+    fn huge_claims_are_refused_or_checked_without_a_panic(n in 0usize..200_000, key in "[a-z]{1,8}") {
+        let mut claims = good_claims("7T:t", "https://sod2.superoffice.com/C/api/", "C");
+        claims[key] = json!("x".repeat(n));
+        let token = mint_jwt(&claims, Signer::Login, LOGIN_KID);
+        match validate(&token, &jwks()) {
+            Ok(c) => {
+                prop_assert!(token.len() <= 64 * 1024);
+                prop_assert_eq!(c.ticket.expose(), "7T:t");
+            }
+            Err(r) => {
+                prop_assert!(token.len() > 64 * 1024 || matches!(r, JwtRefusal::Check(_)));
+                assert_quiet_refusal(&r, &token);
+            }
+        }
+    }
+}
