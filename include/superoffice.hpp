@@ -76,6 +76,7 @@ enum class ErrorCode : std::int32_t {
     rate_limited = SO_ERR_RATE_LIMITED,
     server = SO_ERR_SERVER,
     tenant_unavailable = SO_ERR_TENANT_UNAVAILABLE,
+    credentials = SO_ERR_CREDENTIALS,
     panic = SO_ERR_PANIC,
 };
 
@@ -142,6 +143,10 @@ class RateLimitedError : public HttpStatusError { using HttpStatusError::HttpSta
 class ServerError : public HttpStatusError { using HttpStatusError::HttpStatusError; };
 /// tenant_unavailable: the online tenant is not running (maintenance, suspended).
 class TenantUnavailableError : public Error { using Error::Error; };
+/// credentials: no credential could be obtained (the login service refused or could not be
+/// reached, or its token failed a check); no e-mail request was sent. The message says
+/// which step failed.
+class CredentialsError : public Error { using Error::Error; };
 /// panic: a bug inside the library, caught at its boundary.
 class PanicError : public Error { using Error::Error; };
 
@@ -172,6 +177,7 @@ inline std::exception_ptr make_error(std::int32_t code, std::string message, std
         SUPEROFFICE_ERROR_CASE_(rate_limited, RateLimitedError);
         SUPEROFFICE_ERROR_CASE_(server, ServerError);
         SUPEROFFICE_ERROR_CASE_(tenant_unavailable, TenantUnavailableError);
+        SUPEROFFICE_ERROR_CASE_(credentials, CredentialsError);
         SUPEROFFICE_ERROR_CASE_(panic, PanicError);
 #undef SUPEROFFICE_ERROR_CASE_
     case ErrorCode::ok:
@@ -304,6 +310,28 @@ public:
     /// Authorization: Bearer <access_token>; replaces any other scheme.
     Options &bearer_token(std::string_view access_token) {
         return set("bearer_token", so_options_set_bearer_token, access_token);
+    }
+    /// SuperOffice Online system user: the library signs, exchanges, validates and renews
+    /// the ticket (so_options_set_system_user). private_key: PEM PKCS#1, PEM PKCS#8 or .NET
+    /// RSAKeyValue XML, read now (ArgumentError when it cannot be read). Also sets the app
+    /// token to client_secret; replaces any other scheme.
+    Options &system_user(std::string_view system_user_token, std::string_view private_key,
+                         std::string_view client_secret) {
+        return set("system_user", so_options_set_system_user, system_user_token, private_key, client_secret);
+    }
+    /// OAuth 2.0 refresh token flow (so_options_set_oauth_refresh); replaces any other scheme.
+    Options &oauth_refresh(std::string_view client_id, std::string_view client_secret,
+                           std::string_view refresh_token) {
+        return set("oauth_refresh", so_options_set_oauth_refresh, client_id, client_secret, refresh_token);
+    }
+    /// SuperOffice's login service, e.g. "https://sod.superoffice.com/login"; std::nullopt:
+    /// derived from the base URL's host.
+    Options &login_url(std::optional<std::string_view> url) {
+        return set("login_url", so_options_set_login_url, url);
+    }
+    /// The tenant, e.g. "Cust12345"; std::nullopt: the base URL's first path segment.
+    Options &context_identifier(std::optional<std::string_view> context_identifier) {
+        return set("context_identifier", so_options_set_context_identifier, context_identifier);
     }
     /// SO-AppToken; std::nullopt clears it.
     Options &app_token(std::optional<std::string_view> app_token) {

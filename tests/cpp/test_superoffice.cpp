@@ -8,6 +8,8 @@
 // "N passed, N failed".
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -352,6 +354,7 @@ void test_every_code_maps_to_its_class() {
         {ErrorCode::unauthorized, typeid(UnauthorizedError)}, {ErrorCode::forbidden, typeid(ForbiddenError)},
         {ErrorCode::not_found, typeid(NotFoundError)},       {ErrorCode::rate_limited, typeid(RateLimitedError)},
         {ErrorCode::server, typeid(ServerError)},            {ErrorCode::tenant_unavailable, typeid(TenantUnavailableError)},
+        {ErrorCode::credentials, typeid(CredentialsError)},
         {ErrorCode::panic, typeid(PanicError)},              {static_cast<ErrorCode>(12345), typeid(Error)},
     };
     for (const Want &w : table) {
@@ -728,6 +731,57 @@ void test_two_translation_units() {
 
 }  // namespace
 
+// The test-only partner key of tests/keys (or $SO_KEYS_DIR), as text.
+std::string test_key(const char *name) {
+    const char *dir = std::getenv("SO_KEYS_DIR");
+    std::ifstream in(std::string(dir ? dir : "tests/keys") + "/" + name, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void test_system_user_and_credentials_error() {
+    using namespace superoffice;
+    const std::string key = test_key("partner.pkcs1.pem");
+    CHECK(!key.empty());
+    const std::string secret = "cpp-client-secret-4711";
+
+    // A key that cannot be read is refused when it is set, quoting none of it.
+    Options bad_key(Tenant("badkey").base);
+    auto e = CHECK_THROWS(ArgumentError, ErrorCode::invalid_argument,
+                          bad_key.system_user("Partner App-8k8Q7DmBgo", "not-a-key-SECRETKEYTEXT", secret));
+    CHECK(!contains(e.what(), "SECRETKEYTEXT") && !contains(e.what(), secret));
+
+    // The library signs, logs in once, checks the JWT and sends with the ticket it got.
+    Tenant ok("sysuser");
+    Options o(ok.base);
+    o.system_user("Partner App-8k8Q7DmBgo", key, secret)
+        .login_url(harness::stub_url + ok.prefix + "/login")
+        .context_identifier("Cust12345")
+        .timeouts(1000ms, 5000ms);
+    Client c(o);
+    c.send_cc_password_email(670, "from@example.com", "to@example.com", "Subject");
+    c.send_cc_password_email(670, std::nullopt, std::nullopt, std::nullopt);
+    CHECK(harness::stub_count(ok.prefix + "/login/api/PartnerSystemUser/Authenticate") == 1);
+    CHECK(harness::stub_count(ok.prefix + "/Cust12345") == 2);
+
+    // The login service refuses: CredentialsError with its message, no e-mail request sent.
+    Tenant refused("sysuser-refused", "login=refused");
+    const std::string under = refused.prefix + "/login=refused";  // where the directive applies
+    Options r(refused.base);
+    r.system_user("Partner App-8k8Q7DmBgo", key, secret)
+        .login_url(harness::stub_url + under + "/login")
+        .context_identifier(std::nullopt)
+        .timeouts(1000ms, 5000ms);
+    Client rc(r);
+    auto ce = CHECK_THROWS(CredentialsError, ErrorCode::credentials, rc.send_cc_password_email(670));
+    CHECK(!contains(ce.what(), secret) && !contains(ce.what(), "Partner App-8k8Q7DmBgo"));
+    CHECK(harness::stub_count(under + "/Cust12345") == 0);
+    CHECK(harness::stub_count(under + "/login/api/PartnerSystemUser/Authenticate") == 1);
+
+    // The OAuth refresh flow's setter takes its three strings (its wire is tested in C).
+    Options oauth(ok.base);
+    oauth.oauth_refresh("client-id", secret, "refresh-token").login_url(std::nullopt);
+}
+
 int main() {
     if (!harness::stub_from_env()) {
         std::printf("0 passed, 1 failed\n");
@@ -753,5 +807,6 @@ int main() {
     RUN(test_send_many);
     RUN(test_one_client_many_threads);
     RUN(test_two_translation_units);
+    RUN(test_system_user_and_credentials_error);
     return harness::summary();
 }
