@@ -26,16 +26,13 @@ import asyncio
 import ctypes
 import itertools
 import threading
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import _native
 from ._native import lib
 from .client import (
     Client,
-    CredentialsCallback,
     ItemLike,
-    LogCallback,
-    PathLike,
     SendResult,
     _encode,
     _item,
@@ -147,49 +144,10 @@ class AsyncClient:
     Use it with ``async with``, or call :meth:`aclose`.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        ticket: Optional[str] = None,
-        bearer_token: Optional[str] = None,
-        basic: Optional[Tuple[str, str]] = None,
-        app_token: Optional[str] = None,
-        xsrf_token: Optional[str] = None,
-        language: Optional[str] = None,
-        culture: Optional[str] = None,
-        timezone: Optional[str] = None,
-        select: Union[str, Iterable[str], None] = None,
-        connect_timeout: Optional[float] = 10.0,
-        timeout: Optional[float] = 30.0,
-        max_retries: int = 2,
-        ca_file: Optional[PathLike] = None,
-        proxy: Optional[str] = None,
-        credentials_callback: Optional[CredentialsCallback] = None,
-        log_callback: Optional[LogCallback] = None,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    ) -> None:
+    def __init__(self, base_url: str, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, **settings: Any) -> None:
+        # One keyword set: every other argument is Client's, checked there.
         self._max_in_flight = _uint32("max_in_flight", max_in_flight, minimum=1)
-        self._core = _Core(
-            base_url,
-            self._max_in_flight,
-            ticket=ticket,
-            bearer_token=bearer_token,
-            basic=basic,
-            app_token=app_token,
-            xsrf_token=xsrf_token,
-            language=language,
-            culture=culture,
-            timezone=timezone,
-            select=select,
-            connect_timeout=connect_timeout,
-            timeout=timeout,
-            max_retries=max_retries,
-            ca_file=ca_file,
-            proxy=proxy,
-            credentials_callback=credentials_callback,
-            log_callback=log_callback,
-        )
+        self._core = _Core(base_url, self._max_in_flight, **settings)
 
     @property
     def base_url(self) -> str:
