@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use superoffice::settings::Auth;
 use superoffice::Settings;
 
 /// Said under `--help`: where secrets show.
@@ -244,12 +243,12 @@ impl Connection {
                         password, from options or SO_* environment variables): give one"
                 .into());
         }
-        s.auth = if let Some(t) = ticket {
-            Auth::ticket(&t)
+        if let Some(t) = ticket {
+            s.set_ticket(&t)
         } else if let Some(t) = bearer {
-            Auth::bearer(&t)
+            s.set_bearer_token(&t)
         } else if let Some((user, password)) = basic {
-            Auth::basic(&user, &password)
+            s.set_basic_auth(&user, &password)
         } else {
             return Err("no credentials: set SO_TICKET, SO_BEARER_TOKEN or SO_USERNAME and SO_PASSWORD \
                         (or --ticket-file, --bearer-token-file, --user with --password-file)"
