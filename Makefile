@@ -16,10 +16,10 @@ WITH_STUB := $(ROOT)/tests/with-stub.sh
 # Inside `make test` the stub already runs; a target run alone starts its own.
 STUB_IF_NEEDED = $(if $(SO_STUB_URL),,$(WITH_STUB))
 
-.PHONY: all build header check-header demo demo-c demo-python demo-csharp test test-rust test-c test-c-valgrind \
+.PHONY: all build header check-header demo demo-c demo-cpp demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
         test-c-faults test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
-        test-c-async test-c-async-tsan bench-async cross cross-build wheels nuget test-cross
+        test-c-async test-c-async-tsan test-c-threads bench-async cross cross-build wheels nuget test-cross test-cpp
 
 all: build
 
@@ -55,19 +55,30 @@ header:
 check-header:
 	cargo test --release --test header
 
-## Send a password e-mail from C, Python and C# (to the stub unless SO_BASE_URL is set).
+## Send a password e-mail from C, C++, Python and C# (to the stub unless SO_BASE_URL is set).
 demo: build
 	@if [ -n "$$SO_BASE_URL" ]; then \
-		$(MAKE) --no-print-directory demo-c demo-python demo-csharp; \
+		$(MAKE) --no-print-directory demo-c demo-cpp demo-python demo-csharp; \
 	else \
 		echo "SO_BASE_URL is not set: using the bundled SuperOffice stub server on 127.0.0.1"; \
-		$(WITH_STUB) $(MAKE) --no-print-directory demo-c demo-python demo-csharp; \
+		$(WITH_STUB) $(MAKE) --no-print-directory demo-c demo-cpp demo-python demo-csharp; \
 	fi
 
 demo-c: $(BUILD)/c/send_password_email
 	@base="$${SO_BASE_URL:-$$SO_STUB_URL/Cust12345}"; \
 	if [ -z "$$SO_BASE_URL" ] && [ -z "$$SO_TICKET$$SO_BEARER_TOKEN$$SO_USERNAME" ]; then export SO_TICKET='7T:dGVzdA=='; fi; \
 	SO_BASE_URL="$$base" $(BUILD)/c/send_password_email
+
+$(BUILD)/cpp/send_password_email: bindings/cpp/send_password_email.cpp include/superoffice.hpp include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	@tests/ensure-cxx.sh $(CXX)
+	$(CXX) -std=c++17 -O0 -g -Wall -Wextra -Werror -pedantic -I$(ROOT)/include $< -o $@ $(LINK_LIB)
+
+## The same e-mail from C++ (bindings/cpp, over include/superoffice.hpp).
+demo-cpp: $(BUILD)/cpp/send_password_email
+	@base="$${SO_BASE_URL:-$$SO_STUB_URL/Cust12345}"; \
+	if [ -z "$$SO_BASE_URL" ] && [ -z "$$SO_TICKET$$SO_BEARER_TOKEN$$SO_USERNAME" ]; then export SO_TICKET='7T:dGVzdA=='; fi; \
+	SO_BASE_URL="$$base" $(BUILD)/cpp/send_password_email
 
 demo-python:
 	SUPEROFFICE_LIB=$(LIB) bindings/python/run-demo.sh
@@ -78,7 +89,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-soak test-c-valgrind test-install test-cli test-python test-csharp test-ts \
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-posix test-keepalive test-c-async test-c-async-tsan test-c-threads test-soak test-c-valgrind test-cpp test-install test-cli test-python test-csharp test-ts \
 		test-cross
 
 test-rust:
@@ -135,6 +146,17 @@ test-c-async: $(BUILD)/c/test_async
 test-c-async-tsan:
 	tests/c/tsan.sh 1000
 
+## Threads a send starts (counted where they are made, pthread_create): none for sequential
+## sends by IP literal, synchronous or asynchronous, nor by a host name whose answer is
+## kept; Linux only, under ASan and UBSan.
+test-c-threads: $(BUILD)/c/test_threads
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(STUB_IF_NEEDED) $(BUILD)/c/test_threads
+
+$(BUILD)/c/test_threads: tests/c/test_threads.c tests/c/harness.h include/superoffice.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB) -ldl
+
 $(BUILD)/c/test_async: tests/c/test_async.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
@@ -147,6 +169,11 @@ test-fuzz-smoke:
 ## Each fuzz target for FUZZ_SECONDS (default 180); see fuzz/run.sh.
 fuzz:
 	fuzz/run.sh $(or $(FUZZ_SECONDS),180)
+
+## The C++ wrapper (include/superoffice.hpp): tests/cpp built with g++ and clang++ (installed
+## when missing), -std=c++17 -Wall -Wextra -Werror -pedantic, under ASan and UBSan.
+test-cpp: $(LIB) $(STUB)
+	$(STUB_IF_NEEDED) tests/cpp/run.sh
 
 test-python:
 	SUPEROFFICE_LIB=$(LIB) bindings/python/run-tests.sh
@@ -214,8 +241,10 @@ test-cross: $(STUB)
 	$(STUB_IF_NEEDED) tests/cross/test.sh wheels nuget; \
 	echo "test-cross: $$((SECONDS - start)) s"
 
-## Side by side with libcurl, a raw socket and Python requests against a local nginx;
-## writes BENCHMARKS.md (installs nginx and libcurl's headers when missing).
+## Side by side with libcurl, a raw socket and Python requests against a local nginx:
+## requests per second, CPU, system calls by name and threads started per send, the load
+## average beside each row; writes BENCHMARKS.md (installs nginx, libcurl's headers and
+## strace when missing; the set-up is bench/common.sh, shared by every benchmark).
 bench: $(LIB)
 	bench/run.sh
 
@@ -226,7 +255,8 @@ bench-latency: $(LIB)
 	bench/latency.sh
 
 ## 10,000 asynchronous sends to the stub (delay_ms=20) from C callbacks, Python asyncio and
-## C# Tasks at 64 and 256 in flight, beside httpx.AsyncClient; see BENCHMARKS.md.
+## C# Tasks at 64 and 256 in flight, beside libcurl multi, aiohttp and httpx.AsyncClient:
+## ratio to the ideal and CPU per send, the load average beside each row; see BENCHMARKS.md.
 bench-async: $(LIB) $(STUB)
 	$(WITH_STUB) bench/async/run.sh
 

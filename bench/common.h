@@ -1,5 +1,6 @@
-/* Shared by the C peers of the benchmark: the request every peer sends, timing, output.
- * Each program prints "key value" lines on stdout that bench/run.sh collects. */
+/* Shared by the C peers of the benchmarks (bench/, bench/async/): the request every peer
+ * sends, clocks, CPU time, /proc readings, output. Most programs print "key value" lines
+ * on stdout that the scripts collect. */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
@@ -40,21 +41,25 @@ static inline long b_arg_long(int argc, char **argv, int i, long dflt) {
     return argc > i ? strtol(argv[i], NULL, 10) : dflt;
 }
 
-/* Resident memory of this process in KiB (VmRSS). */
-static inline long b_rss_kib(void) {
+/* A number field of /proc/self/status ("VmRSS:", "VmHWM:", "Threads:"); -1 when absent. */
+static inline long b_status_field(const char *name) {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
-    long kib = -1;
+    long v = -1;
+    size_t len = strlen(name);
     if (!f) return -1;
     while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kib = strtol(line + 6, NULL, 10);
+        if (strncmp(line, name, len) == 0) {
+            v = strtol(line + len, NULL, 10);
             break;
         }
     }
     fclose(f);
-    return kib;
+    return v;
 }
+
+/* Resident memory of this process in KiB (VmRSS). */
+static inline long b_rss_kib(void) { return b_status_field("VmRSS:"); }
 
 static inline void b_result(const char *key, double value) {
     printf("%s %.6f\n", key, value);

@@ -34,7 +34,10 @@
 # Timing never fails the run; lost or failed sends do.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH_NAME=bench-latency
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+root="$bench_root"
 bench="$root/bench"
 work="$root/build/bench-latency"
 lib="${SO_LIB:-$root/target/release/libsuperoffice.so}"
@@ -46,9 +49,6 @@ DNS_N=200
 DNS_FAST_N=2000
 report="${BENCH_OUT:-$root/BENCHMARKS.md}"
 SECTION="Latency-bound batch (stub, $DELAY ms per answer)"
-
-say() { printf 'bench-latency: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
 
 [ -f "$lib" ] || die "$lib is missing: run 'make build' (or 'make bench-latency') first"
 
@@ -63,17 +63,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy NO_PROXY
 
 # --- 1. Tools: libcurl's headers, python3-venv (Debian); httpx and requests (PyPI); the
 #        official TypeScript client (npm) --------------------------------------------------
-missing=()
-[ -f /usr/include/curl/curl.h ] || [ -f "/usr/include/$(gcc -dumpmachine 2>/dev/null)/curl/curl.h" ] ||
-    missing+=(libcurl4-openssl-dev)
-python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
-if [ "${#missing[@]}" -gt 0 ]; then
-    say "installing ${missing[*]}"
-    [ "$(id -u)" -eq 0 ] || die "need root to install ${missing[*]} (or install them first)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bench_need curl-dev venv
 
 mkdir -p "$work/bin"
 CFLAGS=(-std=c11 -O2 -Wall -Wextra -I"$root/include" -I"$bench")
@@ -81,15 +71,7 @@ gcc "${CFLAGS[@]}" "$bench/latency_so.c" -o "$work/bin/latency_so" \
     -L"$(dirname "$lib")" -lsuperoffice -Wl,-rpath,"$(dirname "$lib")" -lpthread
 gcc "${CFLAGS[@]}" "$bench/latency_curl.c" -o "$work/bin/latency_curl" -lcurl
 
-venv="$work/venv"
-if [ ! -f "$venv/.ready" ]; then
-    say "making the bench's Python venv (httpx, requests from PyPI)"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet httpx requests
-    touch "$venv/.ready"
-fi
-PY="$venv/bin/python"
+PY="$(bench_venv "$work/venv" httpx requests)"
 export PYTHONPATH="$root/bindings/python/src${PYTHONPATH:+:$PYTHONPATH}"
 export SUPEROFFICE_LIB="$lib"
 
@@ -194,7 +176,7 @@ measure() {
     say "$key: N=$n c=$c ${S[$key]:-INVALID ${WHY[$key]}} s (stub count $got)"
 }
 
-load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_start="$(bench_load)"
 say "stub $stub, delay $DELAY ms, ideal $IDEAL_S s per run; load average $load_start"
 declare -A N_OF
 declare -A ROUNDS_OF  # ROUNDS_OF[impl.c] = every round's seconds, in the order run
@@ -248,7 +230,7 @@ if command -v strace >/dev/null 2>&1; then
     clones_ip="$(clones 127.0.0.1)"
     clones_name="$(clones localhost)"
 fi
-load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_end="$(bench_load)"
 
 # --- 4. The report ----------------------------------------------------------------------------
 f() { awk -v v="$1" -v d="${2:-3}" 'BEGIN {printf "%.*f", d, v}'; }

@@ -12,6 +12,7 @@
 #   BENCH_PY_N      requests of the Python peers (default 20000; requests gets a quarter)
 #   BENCH_THREADS   threads of the threaded peers (default 8)
 #   BENCH_OUT       where the report goes (default BENCHMARKS.md at the repository root)
+#   BENCH_CG_N      sends under callgrind and strace (default 2000)
 #
 # Timing never fails the run: the exit status is non-zero only when something could not
 # be set up or a request failed.
@@ -28,35 +29,17 @@ REQ_N=$((PY_N / 4))
 T="${BENCH_THREADS:-8}"
 PER_THREAD=$((N / 2))
 WARM=1000
-CG_N=2000
+CG_N="${BENCH_CG_N:-2000}"
 report="${BENCH_OUT:-$root/BENCHMARKS.md}"
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
+BENCH_NAME=bench
+# shellcheck source=common.sh
+. "$bench/common.sh"
 
 [ -f "$lib" ] || die "$lib is missing: run 'make build' (or 'make bench') first"
 
-# --- 1. Tools: Debian's nginx, libcurl's headers, openssl, valgrind --------------------
-missing=()
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-[ -f /usr/include/curl/curl.h ] || [ -f "/usr/include/$(gcc -dumpmachine 2>/dev/null)/curl/curl.h" ] ||
-    missing+=(libcurl4-openssl-dev)
-command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
-command -v strip >/dev/null 2>&1 || missing+=(binutils)
-command -v strace >/dev/null 2>&1 || missing+=(strace)
-python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
-if [ "${#missing[@]}" -gt 0 ]; then
-    say "installing ${missing[*]}"
-    [ "$(id -u)" -eq 0 ] || die "need root to install ${missing[*]} (or install them first)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    if ! apt-get install -y -qq "${missing[@]}" >&2; then
-        # Releases without nginx-light have plain nginx.
-        apt-get install -y -qq "${missing[@]/nginx-light/nginx}" >&2
-    fi
-fi
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+# --- 1. Tools: Debian's nginx, libcurl's headers, openssl, valgrind, strace --------------
+bench_need nginx curl-dev openssl valgrind strip strace venv
 
 # --- 2. Build the peers -----------------------------------------------------------------
 mkdir -p "$work/lib" "$work/bin"
@@ -72,14 +55,7 @@ gcc "${CFLAGS[@]}" "$bench/bench_curl.c" -o "$work/bin/bench_curl" -lcurl -lpthr
 gcc "${CFLAGS[@]}" "$bench/bench_raw.c" -o "$work/bin/bench_raw"
 
 # The bench's own venv: requests from PyPI; the binding from its source, on the same library.
-venv="$work/venv"
-if [ ! -f "$venv/.ready" ]; then
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet requests
-    touch "$venv/.ready"
-fi
-PY=("$venv/bin/python")
+PY=("$(bench_venv "$work/venv" requests)")
 export PYTHONPATH="$root/bindings/python/src${PYTHONPATH:+:$PYTHONPATH}"
 export SUPEROFFICE_LIB="$work/lib/libsuperoffice.so"
 # No proxy for any peer: the library and requests read these variables.
@@ -87,40 +63,15 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy NO_PROXY
 
 # --- 3. nginx on 127.0.0.1, http and https, answering 204 -------------------------------
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/so-bench.XXXXXX")"
-nginx_pid=""
 cleanup() {
-    if [ -n "$nginx_pid" ]; then
-        kill "$nginx_pid" 2>/dev/null || true
-        wait "$nginx_pid" 2>/dev/null || true
-    fi
+    bench_stop_nginx
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A test CA and a server certificate for 127.0.0.1, made now.
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=superoffice-ffi bench CA" \
-    -keyout "$tmp/ca.key" -out "$tmp/ca.pem" >/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-    -keyout "$tmp/server.key" -out "$tmp/server.csr" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
-    >"$tmp/ext.cnf"
-openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
-    -days 2 -extfile "$tmp/ext.cnf" -out "$tmp/server.pem" >/dev/null 2>&1
-
-read -r http_port https_port < <(python3 - <<'EOF'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-EOF
-)
-user_line=""
-if [ "$(id -u)" -eq 0 ]; then
-    user_line="user $(id -un) $(id -gn);"
-fi
+bench_make_cert "$tmp"
 # Debian's nginx-light brings the echo module: a second tenant answers after 2 ms, as a
 # server over a network would, to show what threads sharing one client gain there.
 echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
@@ -130,56 +81,24 @@ if [ -f "$echo_module" ]; then
     load_line="load_module $echo_module;"
     slow_location="location = /Slow12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail { echo_status 204; echo_sleep 0.002; }"
 fi
-mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx.conf" <<EOF
-$load_line
-$user_line
-worker_processes auto;
-daemon off;
-master_process on;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 65;
-    client_body_temp_path $tmp/nginx/body;
-    proxy_temp_path $tmp/nginx/proxy;
-    fastcgi_temp_path $tmp/nginx/fastcgi;
-    uwsgi_temp_path $tmp/nginx/uwsgi;
-    scgi_temp_path $tmp/nginx/scgi;
-    ssl_certificate $tmp/server.pem;
-    ssl_certificate_key $tmp/server.key;
-    server {
-        listen 127.0.0.1:$http_port;
-        listen 127.0.0.1:$https_port ssl;
-        location = /Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail { return 204; }
-        $slow_location
-    }
-}
-EOF
-"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx.conf" -e "$tmp/error.log" &
-nginx_pid=$!
-for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null; then break; fi
-    kill -0 "$nginx_pid" 2>/dev/null || die "nginx did not start: $(cat "$tmp/error.log" 2>/dev/null)"
-    sleep 0.1
-done
+bench_start_nginx "$tmp" "$load_line" "$slow_location"
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 base="http://127.0.0.1:$http_port/Cust12345"
 sbase="https://127.0.0.1:$https_port/Cust12345"
 url="$base/api/v1/Agents/Person/SendCustomerCentrePasswordEmail"
 surl="$sbase/api/v1/Agents/Person/SendCustomerCentrePasswordEmail"
-load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_start="$(bench_load)"
 say "nginx on 127.0.0.1:$http_port (http) and :$https_port (https); load average $load_start"
 
 # --- 4. Measure ----------------------------------------------------------------------------
 declare -A R  # results: R[peer.key] = value
-# run PEER CMD...: runs CMD, keeps the best "rps" (and its "cpu_us") over calls for PEER.
+# run PEER CMD...: runs CMD, keeps the best "rps" (and its "cpu_us", and the 1-minute load
+# average when it started) over calls for PEER.
 run() {
     local peer="$1"
     shift
-    local out
+    local out load
+    load="$(bench_load | cut -d' ' -f1)"
     out="$("$@")" || die "$peer failed"
     local rps cpu
     rps="$(awk '$1 == "rps" {print $2}' <<<"$out")"
@@ -187,6 +106,7 @@ run() {
     if [ -z "${R[$peer.rps]:-}" ] || awk -v a="$rps" -v b="${R[$peer.rps]}" 'BEGIN {exit !(a > b)}'; then
         R[$peer.rps]="$rps"
         R[$peer.cpu]="${cpu:-}"
+        R[$peer.load]="$load"
     fi
     R[$peer.runs]="$(( ${R[$peer.runs]:-0} + 1 ))"
 }
@@ -252,40 +172,48 @@ profile_rows="$(callgrind_annotate "$tmp/cg.send" 2>/dev/null | awk -v n="$((CG_
         printf "| %d | %.1f%% | `%s` |\n", ir / n, 100 * ir / total, fn; shown++
     }')"
 
-# System calls per send: strace over CG_N sends minus a 0-send run.
-syscalls() {
-    local f="$tmp/strace.out"
-    strace -f -c -o "$f" "$@" >/dev/null 2>&1 || die "strace run failed: $*"
-    awk '$NF == "total" {print $4 + 0}' "$f"
+# System calls per send, by name: strace -f (every thread) over CG_N sends minus a 0-send
+# run; threads started per send are its clone and clone3 calls.
+sc() {  # sc KEY CMD... with N as its count argument replaced by {}
+    local key="$1"
+    shift
+    bench_strace "$tmp/sc.$key.with" "${@/\{\}/$CG_N}"
+    bench_strace "$tmp/sc.$key.without" "${@/\{\}/0}"
+    bench_per_send "$tmp/sc.$key.with" "$tmp/sc.$key.without" "$CG_N" >"$tmp/sc.$key"
 }
-sc() {  # sc CMD... with N as its count argument replaced by {}
-    local with without
-    with="$(syscalls "${@/\{\}/$CG_N}")"
-    without="$(syscalls "${@/\{\}/0}")"
-    awk -v a="$with" -v b="$without" -v n="$CG_N" 'BEGIN {printf "%.1f", (a - b) / n}'
-}
-sc_so="$(sc "$B/bench_so" count "$base" {} 10)"
-sc_curl="$(sc "$B/bench_curl" count "$url" {} 10)"
-sc_raw="$(sc "$B/bench_raw" 127.0.0.1 "$http_port" {} 10)"
+sc_total() { awk '{t += $2} END {printf "%.1f", t}' "$tmp/sc.$1"; }
+sc_threads() { awk '$1 == "clone" || $1 == "clone3" {t += $2} END {printf "%.2f", t}' "$tmp/sc.$1"; }
+sc so "$B/bench_so" count "$base" {} 10
+sc curl "$B/bench_curl" count "$url" {} 10
+sc raw "$B/bench_raw" 127.0.0.1 "$http_port" {} 10
+sc_so="$(sc_total so)"; sc_curl="$(sc_total curl)"; sc_raw="$(sc_total raw)"
+threads_so="$(sc_threads so)"; threads_curl="$(sc_threads curl)"
+# Every name either peer calls, by this library's count: "| name | so | curl |".
+syscall_rows="$(awk '
+    FILENAME ~ /sc\.so$/ {so[$1] = $2; names[$1] = 1; next}
+    {curl[$1] = $2; names[$1] = 1}
+    END {for (n in names) printf "%s %.2f %.2f\n", n, so[n] + 0, curl[n] + 0}
+' "$tmp/sc.so" "$tmp/sc.curl" | sort -k2,2nr -k3,3nr -k1,1 | awk '{printf "| `%s` | %s | %s |\n", $1, $2, $3}')"
 
 cp -f "$lib" "$tmp/stripped.so"
 strip "$tmp/stripped.so"
 size_stripped="$(stat -c %s "$tmp/stripped.so")"
 size_raw="$(stat -c %s "$lib")"
-load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_end="$(bench_load)"
 
 # --- 5. Report ----------------------------------------------------------------------------
 f() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, v}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}'; }
 mark() { if ge "$1" "$2"; then echo "yes"; else echo "**no**"; fi; }
+le() { if awk -v a="$1" -v b="$2" 'BEGIN {exit !(a <= b)}'; then echo "yes"; else echo "**no**"; fi; }
 lt() { if awk -v a="$1" -v b="$2" 'BEGIN {exit !(a < b)}'; then echo "yes"; else echo "**no**"; fi; }
 
 row() {  # row PEER LABEL REQUESTS
     local p="$1"
-    printf '| %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$p.rps]}")" \
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$p.rps]}")" \
         "$( [ -n "${R[$p.cpu]:-}" ] && f "${R[$p.cpu]}" 1 || echo "-")" \
-        "$(ratio "${R[$p.rps]}" "${R[curl.rps]}")" "$(ratio "${R[$p.rps]}" "${R[raw.rps]}")"
+        "$(ratio "${R[$p.rps]}" "${R[curl.rps]}")" "$(ratio "${R[$p.rps]}" "${R[raw.rps]}")" "${R[$p.load]}"
 }
 
 # With the echo module: a server answering after 2 ms, 1 and $T threads.
@@ -320,6 +248,7 @@ slow_note() {
 }
 
 so_vs_curl="$(ratio "${R[so.rps]}" "${R[curl.rps]}")"
+cpu_vs_curl="$(ratio "${R[so.cpu]}" "${R[curl.cpu]}")"
 so_vs_raw="$(ratio "${R[so.rps]}" "${R[raw.rps]}")"
 py_vs_requests="$(ratio "${R[py_so.rps]}" "${R[py_requests.rps]}")"
 mt_vs_one="$(ratio "${R[so_mt.rps]}" "${R[so.rps]}")"
@@ -349,8 +278,8 @@ The machine is shared: compare rows of one run, not runs; client CPU per request
 
 ## Requests per second
 
-| peer | requests | req/s | client CPU µs/req | vs libcurl | vs raw socket |
-| --- | ---: | ---: | ---: | ---: | ---: |
+| peer | requests | req/s | client CPU µs/req | vs libcurl | vs raw socket | load (1 min) |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
 $(row raw "raw keep-alive socket, fixed request (C) — the practical limit" "$N")
 $(row curl "libcurl, one reused easy handle (C)" "$N")
 $(row so "**superoffice from C**, one client" "$N")
@@ -360,6 +289,24 @@ $(row curl_mt "libcurl, $T threads, one handle each (C)" "$((T * PER_THREAD))")
 $(row so_mt "**superoffice, $T threads sharing one client** (C)" "$((T * PER_THREAD))")
 $(row curl_tls "https: libcurl, one handle (C)" "$N")
 $(row so_tls "**https: superoffice**, one client (C)" "$N")
+
+## Sequential sends beside libcurl (the steady figures)
+
+CPU is the best round's client CPU (user + system, \`getrusage\`) per request; system calls
+and threads are counted by \`strace -f -c\` over $CG_N sends minus a run of none.
+
+| per send, sequential, from C | this library | libcurl | ratio | target | holds |
+| --- | ---: | ---: | ---: | --- | :---: |
+| client CPU, µs | $(f "${R[so.cpu]}" 1) | $(f "${R[curl.cpu]}" 1) | ${cpu_vs_curl}x | at most 1.3x libcurl's | $(le "$cpu_vs_curl" 1.3) |
+| system calls | $sc_so | $sc_curl | $(ratio "$sc_so" "$sc_curl")x | at most 15 | $(le "$sc_so" 15) |
+| threads started | $threads_so | $threads_curl | | none | $(le "$threads_so" 0) |
+
+System calls per send by name (every name either makes; the raw socket loop makes $sc_raw
+in all):
+
+| system call | this library | libcurl |
+| --- | ---: | ---: |
+$syscall_rows
 
 ## Targets
 
@@ -378,7 +325,6 @@ $(row so_tls "**https: superoffice**, one client (C)" "$N")
 | what | this library | libcurl |
 | --- | ---: | ---: |
 | instructions per send (callgrind, $CG_N sends minus a 0-send run) | $cg_so | $cg_curl |
-| system calls per send (strace; the raw socket loop makes $sc_raw) | $sc_so | $sc_curl |
 | https keep-alive, req/s | $(f "${R[so_tls.rps]}") | $(f "${R[curl_tls.rps]}") (${tls_vs_curl}x) |
 $(slow_rows)
 

@@ -179,6 +179,22 @@ typedef int32_t so_result;
 typedef struct so_client so_client;
 
 /**
+ * A queue of completed asynchronous sends (opaque), for a program that would rather
+ * wait for completions on a thread of its own, in batches, than run code on the
+ * library's threads: a runtime with a global lock (Python's) then never has the
+ * library's threads enter it.
+ *
+ * Use: pass `so_completion_queue_push` as the callback of
+ * `so_send_cc_password_email_async` and the queue as its userdata; then one thread
+ * calls `so_completion_queue_wait`, which returns the operations that have ended (and
+ * their codes) in the order they ended. Thread-safe. Free it with
+ * `so_completion_queue_free` once no operation that uses it is outstanding (the
+ * clients that sent them are freed, or every such operation has ended) and no thread
+ * waits in it.
+ */
+typedef struct so_completion_queue so_completion_queue;
+
+/**
  * One asynchronous send (opaque), made by `so_send_cc_password_email_async`.
  *
  * It stays valid, and its readers (`so_operation_http_status`,
@@ -450,6 +466,10 @@ const char *so_version(void);
  * request interrupts that request alone; the synchronous send and the batch use the
  * client's shared pool.
  *
+ * `callback` may be `so_completion_queue_push` with a `so_completion_queue` as
+ * `userdata`: the operation then goes into that queue, for a thread of the caller to
+ * take with `so_completion_queue_wait`.
+ *
  * Free the operation with `so_operation_free`.
  */
 so_result so_send_cc_password_email_async(const struct so_client *c,
@@ -647,6 +667,53 @@ so_result so_options_set_log_callback(struct so_options *o,
  * no-op. `o` must not be used afterwards.
  */
 void so_options_free(struct so_options *o);
+
+/**
+ * A new, empty completion queue; NULL only when memory is exhausted (the last error
+ * says so).
+ */
+struct so_completion_queue *so_completion_queue_new(void);
+
+/**
+ * A `so_completion_callback` that puts the ended operation `op` and its `code` in the
+ * queue `queue` (a `so_completion_queue *` passed as the userdata of
+ * `so_send_cc_password_email_async`). It returns at once, and wakes a thread waiting in
+ * `so_completion_queue_wait`. NULL `queue` or `op`: nothing is queued. The operation
+ * stays the caller's: free it with `so_operation_free` once it was taken from the queue.
+ */
+void so_completion_queue_push(void *queue, struct so_operation *op, so_result code);
+
+/**
+ * Waits until at least one operation has ended, `so_completion_queue_close` is
+ * called, or `timeout_ms` milliseconds pass (0: does not wait); then writes up to
+ * `capacity` ended operations to `ops` and their result codes to `codes` (both arrays
+ * of at least `capacity` elements), in the order they ended, and their number to
+ * `*out_count` (0 after a timeout, or when the queue is closed and empty).
+ *
+ * Returns `SO_OK`, or `SO_ERR_NULL_ARGUMENT` (NULL `queue` or `out_count`, or NULL `ops`
+ * or `codes` with `capacity` above 0; nothing is taken then). Any number of threads may
+ * wait; each completion goes to one of them.
+ */
+so_result so_completion_queue_wait(const struct so_completion_queue *queue,
+                                   uint32_t timeout_ms,
+                                   struct so_operation **ops,
+                                   so_result *codes,
+                                   size_t capacity,
+                                   size_t *out_count);
+
+/**
+ * Wakes every thread waiting in `so_completion_queue_wait`; from now on it does not
+ * wait (it still returns what is queued, and completions are still queued). For a
+ * program that stops its waiting thread before `so_completion_queue_free`. NULL is a
+ * no-op.
+ */
+void so_completion_queue_close(const struct so_completion_queue *queue);
+
+/**
+ * Frees a completion queue (operations still in it are not freed: they remain the
+ * caller's). NULL is a no-op. See `so_completion_queue` for when it may be called.
+ */
+void so_completion_queue_free(struct so_completion_queue *queue);
 
 /**
  * Finds where an online tenant lives: calls `GET {state_endpoint}/api/state/{customer_id}`

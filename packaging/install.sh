@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the built library, header, pkg-config file and the `superoffice` program
-# under PREFIX.
+# Installs the built library, the headers (superoffice.h and the header-only C++ wrapper
+# superoffice.hpp), the pkg-config file and the `superoffice` program under PREFIX.
 # Usage: packaging/install.sh PREFIX  (run `cargo build --release` first)
 set -euo pipefail
 prefix="${1:?usage: $0 PREFIX}"
@@ -15,6 +15,7 @@ ln -sf "libsuperoffice.so.$version" "$prefix/lib/libsuperoffice.so.$major"
 ln -sf "libsuperoffice.so.$major" "$prefix/lib/libsuperoffice.so"
 install -m 0644 "$target/libsuperoffice.a" "$prefix/lib/libsuperoffice.a"
 install -m 0644 "$root/include/superoffice.h" "$prefix/include/superoffice.h"
+install -m 0644 "$root/include/superoffice.hpp" "$prefix/include/superoffice.hpp"
 sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" "$root/packaging/superoffice.pc.in" \
     > "$prefix/lib/pkgconfig/superoffice.pc"
 install -m 0755 "$target/superoffice" "$prefix/bin/superoffice"

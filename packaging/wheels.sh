@@ -30,7 +30,8 @@ if [ -f "$mac_arm64_dylib" ]; then wheel "$mac_arm64_dylib" macosx_11_0_arm64; f
 # auditwheel must find each manylinux wheel consistent with the tag it carries.
 for w in "$out"/*manylinux*.whl; do
     report="$("$cross_venv/bin/auditwheel" show "$w" 2>&1)" || { echo "$report" >&2; exit 1; }
-    if ! tr -s ' \n' '  ' <<<"$report" | grep -q 'consistent with the following platform tag: "manylinux_2_17_'; then
+    flat="$(tr -s ' \n' '  ' <<<"$report")"   # captured, then matched: no pipe into grep -q
+    if [[ "$flat" != *'consistent with the following platform tag: "manylinux_2_17_'* ]]; then
         echo "wheels: auditwheel does not give $(basename "$w") a manylinux_2_17 tag:" >&2
         echo "$report" >&2
         exit 1

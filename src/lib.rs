@@ -11,6 +11,7 @@ pub mod error_body;
 pub mod ffi;
 pub mod http;
 pub mod log;
+pub mod process;
 pub mod request;
 pub mod redact;
 pub mod retry;

@@ -1,5 +1,5 @@
 //! The contract's tables against their copies: the result codes of the generated header
-//! against the Python and C# enums; every export of `src/ffi` inside a panic guard.
+//! against the Python, C# and C++ enums; every export of `src/ffi` inside a panic guard.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -69,6 +69,25 @@ fn csharp_result_codes_are_the_headers() {
     let expected: BTreeMap<String, i64> = header_codes().into_iter().map(|(n, v)| (pascal(&short(&n)), v)).collect();
     let cs = assignments(&read("bindings/csharp/src/SuperOfficeResult.cs"), "public enum SuperOfficeResult", "}");
     assert_eq!(cs, expected, "bindings/csharp: SuperOfficeResult must have exactly the header's names and values");
+}
+
+/// The C++ enum defines each member as the header's constant (`not_found = SO_ERR_NOT_FOUND,`):
+/// every code of the header must be there, with its name in snake case.
+#[test]
+fn cpp_result_codes_are_the_headers() {
+    let expected: BTreeMap<String, String> =
+        header_codes().into_keys().map(|n| (short(&n).to_ascii_lowercase(), n)).collect();
+    let hpp = read("include/superoffice.hpp");
+    let marker = "enum class ErrorCode : std::int32_t {";
+    let start = hpp.find(marker).expect("enum class ErrorCode in include/superoffice.hpp");
+    let block = &hpp[start + marker.len()..];
+    let block = &block[..block.find("};").unwrap()];
+    let cpp: BTreeMap<String, String> = block
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').split_once(" = "))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    assert_eq!(cpp, expected, "include/superoffice.hpp: ErrorCode must have exactly the header's codes");
 }
 
 #[test]

@@ -66,7 +66,32 @@ version_line="$("$tmp/prefix/bin/superoffice" --version)" || fail "the installed
 SO_BASE_URL="$SO_STUB_URL/install-test/Cust12345" SO_TICKET='7T:dGVzdA==' "$tmp/prefix/bin/superoffice" \
     send-password-email --person-id 670 >/dev/null || fail "the installed superoffice program failed"
 
+# The C++ wrapper: the installed superoffice.hpp, found through the same Cflags as the C
+# header, compiled into the C++ sample, which sends to the stub.
+[ -f "$tmp/prefix/include/superoffice.hpp" ] || fail "superoffice.hpp is not installed"
+cmp -s "$root/include/superoffice.hpp" "$tmp/prefix/include/superoffice.hpp" || fail "the installed superoffice.hpp differs"
+"$root/tests/ensure-cxx.sh" g++
+# -H lists every header the compiler opened (on standard error): the installed one must be.
+if ! g++ -std=c++17 -Wall -Wextra -Werror -pedantic -H $(pkg-config --cflags superoffice) \
+        "$root/bindings/cpp/send_password_email.cpp" -o "$tmp/sample-cpp" $(pkg-config --libs superoffice) \
+        -Wl,-rpath,"$tmp/prefix/lib" 2>"$tmp/includes"; then
+    grep -v '^\.' "$tmp/includes" >&2 || true
+    fail "the C++ sample does not build against the installed headers"
+fi
+includes="$(cat "$tmp/includes")"
+case "$includes" in
+    *"$tmp/prefix/include/superoffice.hpp"*) ;;
+    *) fail "the C++ sample did not include the installed superoffice.hpp" ;;
+esac
+deps="$(ldd_of "$tmp/sample-cpp")"
+case "$deps" in
+    *"libsuperoffice.so.0 => $tmp/prefix/lib/libsuperoffice.so.0 "*) ;;
+    *) explain "$tmp/sample-cpp"; fail "C++ sample not linked to the installed library" ;;
+esac
+SO_BASE_URL="$SO_STUB_URL/install-test/Cust12345" SO_TICKET='7T:dGVzdA==' "$tmp/sample-cpp" >/dev/null \
+    || fail "C++ sample failed"
+
 count="$(curl -s "$SO_STUB_URL/_stub/count?prefix=/install-test")"
 count="${count//[^0-9]/}"
-[ "$count" -ge 3 ] || fail "the stub saw $count requests"
-echo "install test: 5 passed, 0 failed"
+[ "$count" -ge 4 ] || fail "the stub saw $count requests"
+echo "install test: 6 passed, 0 failed"

@@ -1,7 +1,8 @@
 // N sends from C# Tasks: SendCustomerCentrePasswordEmailAsync, all started at once, at most
 // IN_FLIGHT on the network (MaxInFlight), awaited with Task.WhenAll.
 // Usage: mono BenchAsync.exe BASE_URL N IN_FLIGHT
-// Prints: csharp <in-flight> <n> <seconds> <failures> <peak threads> <peak RSS KiB>
+// Prints: csharp <in-flight> <n> <seconds> <failures> <peak threads> <peak RSS KiB> <CPU s>
+// (CPU: user + system of the process over the sends)
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -36,6 +37,8 @@ internal static class BenchAsync
         };
         using (var client = new SuperOfficeClient(options))
         {
+            Process self = Process.GetCurrentProcess();
+            TimeSpan cpuStarted = self.TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             Task[] tasks = new Task[n];
             for (int i = 0; i < n; i++)
@@ -49,9 +52,12 @@ internal static class BenchAsync
                 peak = Math.Max(peak, StatusField("Threads:"));
             }
             double took = watch.Elapsed.TotalSeconds;
+            self.Refresh();
+            double cpu = (self.TotalProcessorTime - cpuStarted).TotalSeconds;
             int failures = tasks.Count(t => t.Status != TaskStatus.RanToCompletion);
             Console.WriteLine("csharp " + inFlight + " " + n + " " + took.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)
-                + " " + failures + " " + peak + " " + StatusField("VmHWM:"));
+                + " " + failures + " " + peak + " " + StatusField("VmHWM:")
+                + " " + cpu.ToString("F3", System.Globalization.CultureInfo.InvariantCulture));
         }
         return 0;
     }

@@ -2,15 +2,12 @@
  * N asynchronous sends from C: every send started at once, completed by the library's
  * callback (which frees the operation), the main thread waiting on a condition variable.
  * Usage: bench_async BASE_URL N MAX_IN_FLIGHT
- * Prints: c <in-flight> <n> <seconds> <failures> <peak threads> <peak RSS KiB>
+ * Prints: c <in-flight> <n> <seconds> <failures> <peak threads> <peak RSS KiB> <CPU s>
  */
-#define _GNU_SOURCE
+#include "common.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "superoffice.h"
@@ -27,23 +24,6 @@ static void on_done(void *userdata, so_operation *op, so_result code) {
     pthread_mutex_lock(&g_lock);
     if (++g_done == g_n) pthread_cond_signal(&g_done_cv);
     pthread_mutex_unlock(&g_lock);
-}
-
-static long status_field(const char *name) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    size_t len = strlen(name);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, name, len) == 0) v = atol(line + len);
-    if (f) fclose(f);
-    return v;
-}
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv) {
@@ -64,7 +44,7 @@ int main(int argc, char **argv) {
     so_client *c = so_client_new(o);
     so_options_free(o);
     if (!c) return 1;
-    double t0 = now_s();
+    double t0 = b_now(), c0 = b_cpu();
     for (long i = 0; i < g_n; i++) {
         so_operation *op;
         if (so_send_cc_password_email_async(c, 670, "support@example.com", "kari@example.com", "Your password",
@@ -84,13 +64,13 @@ int main(int argc, char **argv) {
             until.tv_nsec -= 1000000000;
         }
         pthread_cond_timedwait(&g_done_cv, &g_lock, &until);
-        long t = status_field("Threads:");
+        long t = b_status_field("Threads:");
         if (t > peak_threads) peak_threads = t;
     }
     pthread_mutex_unlock(&g_lock);
-    double took = now_s() - t0;
+    double took = b_now() - t0, cpu = b_cpu() - c0;
     so_client_free(c);
-    printf("c %u %ld %.3f %ld %ld %ld\n", in_flight, g_n, took, atomic_load(&g_failed), peak_threads,
-           status_field("VmHWM:"));
+    printf("c %u %ld %.3f %ld %ld %ld %.3f\n", in_flight, g_n, took, atomic_load(&g_failed), peak_threads,
+           b_status_field("VmHWM:"), cpu);
     return 0;
 }

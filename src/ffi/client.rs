@@ -27,6 +27,7 @@ pub extern "C" fn so_client_new(o: *const so_options) -> *mut so_client {
         |_| std::ptr::null_mut(),
         || {
             let options = try_ref(o, "options")?;
+            super::fork::watch();
             let inner = Arc::new(Client::new(&options.settings)?);
             let sends = Pool::new(Arc::clone(&inner));
             Ok(Box::into_raw(Box::new(so_client { inner, sends })))

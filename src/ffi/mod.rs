@@ -16,8 +16,10 @@
 pub mod batch;
 pub mod client;
 pub mod errors;
+mod fork;
 pub mod operation;
 pub mod options;
+pub mod queue;
 pub mod tenant;
 
 use std::ffi::{c_char, CStr};

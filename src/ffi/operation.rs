@@ -86,6 +86,10 @@ impl Job for so_operation {
 /// request interrupts that request alone; the synchronous send and the batch use the
 /// client's shared pool.
 ///
+/// `callback` may be `so_completion_queue_push` with a `so_completion_queue` as
+/// `userdata`: the operation then goes into that queue, for a thread of the caller to
+/// take with `so_completion_queue_wait`.
+///
 /// Free the operation with `so_operation_free`.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]

@@ -95,7 +95,7 @@ impl ClientAgent {
         let config = config(settings, pool_per_host)?;
         let resolver = CachingResolver::default();
         let own = with_resolver(config.clone(), &resolver);
-        Ok(ClientAgent { config, resolver, owner: std::process::id(), own, forked: Mutex::new(None) })
+        Ok(ClientAgent { config, resolver, owner: crate::process::id(), own, forked: Mutex::new(None) })
     }
 
     fn lock_forked(&self) -> std::sync::MutexGuard<'_, Option<(u32, Agent)>> {
@@ -105,7 +105,7 @@ impl ClientAgent {
     /// The agent of this process (a handle onto the shared pool): made afresh the first
     /// time a new process asks. No lock in the process that made the client.
     pub fn get(&self) -> Agent {
-        let pid = std::process::id();
+        let pid = crate::process::id();
         if pid == self.owner {
             return self.own.clone();
         }
@@ -130,7 +130,7 @@ impl ClientAgent {
     /// Closes the idle connections and interrupts every request in progress, when the
     /// agent belongs to this process; an inherited agent is left alone.
     pub fn shutdown(&self) {
-        let pid = std::process::id();
+        let pid = crate::process::id();
         if pid == self.owner {
             self.own.clone().shutdown();
         } else if let Some((p, agent)) = &*self.lock_forked() {
@@ -148,7 +148,7 @@ impl Drop for ClientAgent {
     /// processes still use.
     fn drop(&mut self) {
         self.shutdown();
-        let pid = std::process::id();
+        let pid = crate::process::id();
         if pid != self.owner {
             inherit(self.own.clone());
         }

@@ -108,7 +108,7 @@ impl Pool {
                     notifier: None,
                     closing: false,
                     workers_gone: false,
-                    pid: std::process::id(),
+                    pid: crate::process::id(),
                 }),
                 work: Condvar::new(),
                 notices: Condvar::new(),
@@ -138,7 +138,7 @@ impl Pool {
         job.operation().set_job(Arc::downgrade(&job));
         let shared = &self.shared;
         let mut state = shared.lock();
-        if state.pid != std::process::id() {
+        if state.pid != crate::process::id() {
             forget_parent_threads(&mut state);
         }
         if state.closing {
@@ -180,7 +180,10 @@ impl Pool {
                 }
                 Err(_) => shared.work.notify_one(), // the workers there will get to it
             }
-        } else {
+        } else if state.idle > 0 {
+            // A wake-up only for a worker that waits: the others take the queue's next
+            // operation when they finish theirs (a notify is a system call even when
+            // nobody waits).
             shared.work.notify_one();
         }
         Ok(())
@@ -193,7 +196,7 @@ impl Pool {
         let shared = &self.shared;
         let (queued, sending) = {
             let mut state = shared.lock();
-            if state.pid != std::process::id() {
+            if state.pid != crate::process::id() {
                 forget_parent_threads(&mut state);
             }
             if state.closing {
@@ -253,54 +256,52 @@ fn forget_parent_threads(state: &mut PoolState) {
     std::mem::forget(std::mem::take(&mut state.sending));
     state.workers = 0;
     state.idle = 0;
-    state.pid = std::process::id();
+    state.pid = crate::process::id();
 }
 
 /// A worker: takes the next queued operation, sends it through its own agent, delivers
-/// its completion; exits when the pool closes.
+/// its completion; exits when the pool closes. One lock of the pool per operation: the
+/// end of one send and the start of the next share it.
 fn worker(shared: &Arc<Shared>, index: usize) {
     let mut agent: Agent = shared.client.fresh_agent();
+    let mut state = shared.lock();
     loop {
-        let job = {
-            let mut state = shared.lock();
-            loop {
-                if let Some(job) = state.queue.pop_front() {
-                    break job;
-                }
-                if state.closing {
-                    state.workers -= 1;
-                    drop(state);
-                    agent.shutdown();
-                    return;
-                }
-                state.idle += 1;
-                state = shared.work.wait(state).unwrap_or_else(|p| p.into_inner());
-                state.idle -= 1;
+        state.sending[index] = None;
+        let job = loop {
+            if let Some(job) = state.queue.pop_front() {
+                break job;
             }
+            if state.closing {
+                state.workers -= 1;
+                drop(state);
+                agent.shutdown();
+                return;
+            }
+            state.idle += 1;
+            state = shared.work.wait(state).unwrap_or_else(|p| p.into_inner());
+            state.idle -= 1;
         };
         let op = job.operation();
         if !op.claim(&agent) {
             continue; // cancelled while queued: the notifier delivers it
         }
-        {
-            let mut state = shared.lock();
-            state.sending[index] = Some(Arc::clone(&job));
-            if state.closing {
-                // `close` took its list of operations to cancel before this one started.
-                drop(state);
-                op.cancel();
-            }
+        state.sending[index] = Some(Arc::clone(&job));
+        // `close` may have taken its list of operations to cancel before this one started.
+        let closing = state.closing;
+        drop(state);
+        if closing {
+            op.cancel();
         }
         let outcome: Result<Sent, Error> = catch_unwind(AssertUnwindSafe(|| {
             shared.client.send_body(op.body(), Some(&WorkerLane { agent: &agent, operation: op }))
         }))
         .unwrap_or_else(|_| Err(panic_error()));
-        shared.lock().sending[index] = None;
         if op.finish(outcome) {
             // The cancellation shut this agent down; later requests need a new one.
             agent = shared.client.fresh_agent();
         }
         deliver(job);
+        state = shared.lock();
     }
 }
 

@@ -3,7 +3,7 @@
  * against the stub server ($SO_STUB_URL): the callback comes exactly once, on a thread
  * of the library, across success, every error code the stub can produce, cancellation
  * before and during the send, so_operation_free before the end and so_client_free with
- * sends outstanding; then N sends (default 10,000; argv[1] or $SO_ASYNC_N) with random
+ * sends outstanding; the completion queue (so_completion_queue_*); then N sends (default 10,000; argv[1] or $SO_ASYNC_N) with random
  * cancels, every callback counted once and the stub's count matching the successes.
  * Built with -fsanitize=address,undefined (make test-c-async); under helgrind with a
  * N of 1,000 under ThreadSanitizer (make test-c-async-tsan, tests/c/tsan.sh). Prints
@@ -666,6 +666,130 @@ static void test_many_sends_with_random_cancels(void) {
 
 static void *warm_up(void *arg) { return arg; }
 
+/* ---------- the completion queue ---------- */
+
+static so_result send_to_queue(so_client *c, int32_t person_id, so_completion_queue *q, so_operation **op) {
+    return so_send_cc_password_email_async(c, person_id, NULL, NULL, NULL, so_completion_queue_push, q, op);
+}
+
+/* Takes completions until `want` arrived or 10 s passed; each must be one of `ops`,
+ * once. Returns how many arrived; `codes_out[i]` is the code of `ops[i]`. */
+static int take_all(so_completion_queue *q, so_operation **ops, int want, int *codes_out) {
+    int got = 0;
+    double until = now_ms() + 10000;
+    for (int i = 0; i < want; i++) codes_out[i] = -1;
+    while (got < want && now_ms() < until) {
+        so_operation *batch[16];
+        so_result codes[16];
+        size_t n = 99;
+        if (so_completion_queue_wait(q, 1000, batch, codes, 16, &n) != SO_OK) return -1;
+        for (size_t k = 0; k < n; k++) {
+            int found = 0;
+            for (int i = 0; i < want; i++) {
+                if (ops[i] == batch[k]) {
+                    if (codes_out[i] != -1) return -2; /* twice */
+                    codes_out[i] = (int)codes[k];
+                    found = 1;
+                }
+            }
+            if (!found) return -3;
+            got++;
+        }
+    }
+    return got;
+}
+
+static void test_completion_queue_collects_every_completion_once(void) {
+    TENANT("queue", "");
+    enum { N = 40 };
+    so_client *c = client_with(base, 8, 10000);
+    CHECK(c != NULL);
+    so_completion_queue *q = so_completion_queue_new();
+    CHECK(q != NULL);
+    so_operation *ops[N];
+    for (int i = 0; i < N; i++) CHECK_RC(send_to_queue(c, i == 7 ? 99999 : 670, q, &ops[i]), SO_OK);
+    int codes[N];
+    CHECK(take_all(q, ops, N, codes) == N);
+    for (int i = 0; i < N; i++) {
+        if (i == 7) {
+            CHECK(codes[i] == SO_ERR_NOT_FOUND);
+            CHECK(so_operation_http_status(ops[i]) == 404);
+            CHECK(strstr(so_operation_error_message(ops[i]), "404") != NULL);
+        } else {
+            CHECK(codes[i] == SO_OK);
+            CHECK(so_operation_http_status(ops[i]) == 204);
+        }
+        so_operation_free(ops[i]);
+    }
+    size_t n = 99;
+    so_operation *one[1];
+    so_result code[1];
+    CHECK_RC(so_completion_queue_wait(q, 0, one, code, 1, &n), SO_OK);
+    CHECK(n == 0); /* nothing more */
+    so_client_free(c);
+    so_completion_queue_free(q);
+    CHECK(stub_count(prefix) == N);
+}
+
+static void test_completion_queue_gets_the_cancelled_sends_of_a_freed_client(void) {
+    TENANT("queue-free", "hang");
+    enum { N = 12 };
+    so_client *c = client_with(base, 4, 0);
+    CHECK(c != NULL);
+    so_completion_queue *q = so_completion_queue_new();
+    CHECK(q != NULL);
+    so_operation *ops[N];
+    for (int i = 0; i < N; i++) CHECK_RC(send_to_queue(c, 670, q, &ops[i]), SO_OK);
+    usleep(200 * 1000);
+    so_client_free(c); /* every callback (a push) has run when it returns */
+    size_t n = 0;
+    so_operation *batch[N];
+    so_result got[N];
+    CHECK_RC(so_completion_queue_wait(q, 0, batch, got, N, &n), SO_OK);
+    CHECK(n == N);
+    for (size_t k = 0; k < n; k++) CHECK(got[k] == SO_ERR_CANCELLED);
+    for (int i = 0; i < N; i++) so_operation_free(ops[i]);
+    so_completion_queue_free(q);
+}
+
+static void *close_later(void *q) {
+    usleep(100 * 1000);
+    so_completion_queue_close(q);
+    return NULL;
+}
+
+static void test_completion_queue_arguments_timeout_and_close(void) {
+    so_completion_queue *q = so_completion_queue_new();
+    CHECK(q != NULL);
+    so_operation *ops[2];
+    so_result codes[2];
+    size_t n = 99;
+    CHECK_RC(so_completion_queue_wait(NULL, 0, ops, codes, 2, &n), SO_ERR_NULL_ARGUMENT);
+    CHECK(n == 0);
+    CHECK(strstr(so_last_error_message(), "queue") != NULL);
+    CHECK_RC(so_completion_queue_wait(q, 0, ops, codes, 2, NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_completion_queue_wait(q, 0, NULL, codes, 2, &n), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_completion_queue_wait(q, 0, ops, NULL, 2, &n), SO_ERR_NULL_ARGUMENT);
+    CHECK_RC(so_completion_queue_wait(q, 0, NULL, NULL, 0, &n), SO_OK);
+    CHECK(n == 0);
+    so_completion_queue_push(NULL, (so_operation *)ops, SO_OK); /* no-op */
+    so_completion_queue_push(q, NULL, SO_OK);                  /* no-op */
+    double t0 = now_ms();
+    CHECK_RC(so_completion_queue_wait(q, 80, ops, codes, 2, &n), SO_OK);
+    CHECK(n == 0);
+    CHECK(now_ms() - t0 >= 70); /* it waited */
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, close_later, q) == 0);
+    t0 = now_ms();
+    CHECK_RC(so_completion_queue_wait(q, 30000, ops, codes, 2, &n), SO_OK);
+    pthread_join(t, NULL);
+    CHECK(n == 0);
+    CHECK(now_ms() - t0 < 10000); /* woken by close, not the timeout */
+    so_completion_queue_close(NULL);
+    so_completion_queue_free(q);
+    so_completion_queue_free(NULL);
+}
+
 int main(int argc, char **argv) {
     if (!stub_from_env()) return 1;
     const char *env_n = getenv("SO_ASYNC_N");
@@ -690,6 +814,9 @@ int main(int argc, char **argv) {
     RUN(test_callback_may_start_new_sends);
     RUN(test_at_most_max_in_flight_on_the_network);
     RUN(test_fork_child_gets_its_own_workers);
+    RUN(test_completion_queue_collects_every_completion_once);
+    RUN(test_completion_queue_gets_the_cancelled_sends_of_a_freed_client);
+    RUN(test_completion_queue_arguments_timeout_and_close);
     RUN(test_many_sends_with_random_cancels);
     return summary();
 }

@@ -20,7 +20,9 @@ if [ ! -d "$sysroot/lib/rustlib/src/rust/library" ]; then
     echo "tsan: installing the rust-src component (for -Zbuild-std)" >&2
     rustup component add rust-src
 fi
-runtime="$(ls "$sysroot/lib/rustlib/$target/lib/"librustc-*_rt.tsan.a | head -n 1)"
+runtimes=("$sysroot/lib/rustlib/$target/lib/"librustc-*_rt.tsan.a)   # a glob, not ls | head
+runtime="${runtimes[0]}"
+[ -f "$runtime" ] || { echo "tsan: no ThreadSanitizer runtime under $sysroot/lib/rustlib/$target/lib" >&2; exit 1; }
 
 RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=thread" \
     cargo build -Zbuild-std --target "$target" --lib --target-dir "$tsan_dir"

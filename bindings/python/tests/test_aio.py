@@ -175,6 +175,56 @@ def test_the_event_loop_keeps_ticking_during_sends(stub: Stub, prefix: str) -> N
     assert len(ticks) >= 10  # a blocked loop would tick once or twice
 
 
+def test_completions_wake_the_loop_once_for_all_that_completed_meanwhile(stub: Stub, prefix: str) -> None:
+    """20 sends complete while the loop is busy (blocked here on purpose): the library's
+    threads put them in the loop's inbox, and the loop is woken once for all of them,
+    not once per send."""
+    n = 20
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        wakeups = 0
+        real = loop.call_soon_threadsafe
+
+        def counting(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal wakeups
+            wakeups += 1
+            return real(callback, *args, **kwargs)
+
+        loop.call_soon_threadsafe = counting  # type: ignore[method-assign]
+        async with AsyncClient(stub.tenant(prefix), ticket=STUB_TICKET, max_in_flight=n) as so:
+            tasks = [asyncio.create_task(so.send_customer_centre_password_email(670)) for _ in range(n)]
+            await asyncio.sleep(0)  # every task has started its native send
+            # The loop is blocked until every callback has run (each takes its send out
+            # of _pending and puts it in the inbox).
+            deadline = time.monotonic() + 10
+            while _pending and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert not _pending
+            assert not any(t.done() for t in tasks)
+            await asyncio.gather(*tasks)
+            woken = wakeups  # (aclose's executor wakes the loop too)
+        return woken
+
+    wakeups = asyncio.run(main())
+    assert len(stub.requests(prefix)) == n
+    assert wakeups == 1, f"{n} completions woke the loop {wakeups} times"
+
+
+def test_completions_after_the_loop_drained_wake_it_again(stub: Stub, prefix: str) -> None:
+    """Sends completing one after another, each awaited before the next starts: each
+    completion finds the inbox empty and wakes the loop; none is lost."""
+
+    async def main() -> None:
+        async with AsyncClient(stub.tenant(prefix), ticket=STUB_TICKET, max_in_flight=2) as so:
+            for _ in range(50):
+                await asyncio.wait_for(so.send_customer_centre_password_email(670), 10)
+
+    asyncio.run(main())
+    assert len(stub.requests(prefix)) == 50
+    assert not _pending
+
+
 def test_aclose_with_sends_outstanding(stub: Stub, prefix: str) -> None:
     async def main() -> None:
         so = AsyncClient(stub.tenant(prefix, "hang"), ticket=STUB_TICKET, timeout=None, max_in_flight=4)

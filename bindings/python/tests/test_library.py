@@ -47,6 +47,9 @@ C_TYPES = {
     "const so_operation *": c_void_p,
     "so_operation **": POINTER(c_void_p),
     "so_completion_callback": _native.so_completion_callback,
+    "so_completion_queue *": _native.so_completion_queue_p,
+    "const so_completion_queue *": _native.so_completion_queue_p,
+    "so_result *": POINTER(_native.so_result),
 }
 
 

@@ -100,3 +100,32 @@ def test_fork_each_process_sends_on_its_own_connections(children: int, stub: Stu
     client.close()
     assert (failed_here, failed_children) == (0, 0)
     assert stub.count(prefix) == 2 + (children + 1) * sends
+
+
+def test_async_client_in_a_forked_child(stub: Stub, prefix: str) -> None:
+    """A child forked after the parent used AsyncClient (whose completions thread does
+    not exist in the child) sends asynchronously too: it gets a completion queue and
+    thread of its own."""
+    import asyncio
+
+    async def send(n: int) -> None:
+        async with superoffice_ffi.AsyncClient(stub.tenant(prefix), ticket=STUB_TICKET) as so:
+            await asyncio.wait_for(
+                asyncio.gather(*(so.send_customer_centre_password_email(670) for _ in range(n))), 10
+            )
+
+    asyncio.run(send(5))
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            asyncio.run(send(20))
+            code = 0
+        except BaseException as e:  # noqa: BLE001 - reported by the exit status
+            print(f"[child {os.getpid()}] {e!r}", file=sys.stderr)
+        finally:
+            os._exit(code)
+    asyncio.run(send(5))
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert stub.count(prefix) == 30

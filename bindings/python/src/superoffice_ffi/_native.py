@@ -180,9 +180,14 @@ class so_operation(Structure):
     """Opaque ``so_operation``: one asynchronous send (only ever used through a pointer)."""
 
 
+class so_completion_queue(Structure):
+    """Opaque ``so_completion_queue``: completed asynchronous sends for one waiting thread."""
+
+
 so_options_p = POINTER(so_options)
 so_client_p = POINTER(so_client)
 so_operation_p = POINTER(so_operation)
+so_completion_queue_p = POINTER(so_completion_queue)
 so_result = c_int32
 
 
@@ -324,6 +329,14 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
     ("so_operation_error_message", c_char_p, [c_void_p], None),
     ("so_operation_error_type", c_char_p, [c_void_p], None),
     ("so_operation_free", None, [c_void_p], None),
+    # The completion queue (so_completion_queue_push is passed as a completion callback)
+    ("so_completion_queue_new", so_completion_queue_p, [], None),
+    ("so_completion_queue_push", None, [c_void_p, c_void_p, so_result], None),
+    ("so_completion_queue_wait", so_result,
+     [so_completion_queue_p, c_uint32, POINTER(c_void_p), POINTER(so_result), c_size_t, POINTER(c_size_t)],
+     _check_result),
+    ("so_completion_queue_close", None, [so_completion_queue_p], None),
+    ("so_completion_queue_free", None, [so_completion_queue_p], None),
     # Tenant lookup
     ("so_lookup_tenant_api_url_sized", so_result,
      [c_char_p, c_char_p, c_void_p, c_size_t, POINTER(c_size_t)], _check_result),

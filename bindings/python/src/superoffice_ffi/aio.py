@@ -8,10 +8,14 @@
         await so.send_customer_centre_password_email(670, recipient="kari@example.com")
 
 A send is ``so_send_cc_password_email_async``: the library does the waiting on its own
-worker threads (at most ``max_in_flight`` per client) and calls one ctypes callback when
-the send has ended; the callback hands the outcome to the event loop with
-``loop.call_soon_threadsafe``. No Python thread is held per call, and the event loop
-never blocks on the network. Cancelling the awaiting task (``task.cancel()``,
+worker threads (at most ``max_in_flight`` per client). Its completion callback is the
+library's own ``so_completion_queue_push``, so those threads never enter Python (no
+GIL taken, no Python thread state made per completion): one Python thread per process
+waits on the completion queue (``so_completion_queue_wait``, with the GIL released) and
+takes every send that ended meanwhile at once; it puts them in their event loop's inbox
+and wakes the loop (``loop.call_soon_threadsafe``) only when the inbox was empty, so one
+wake-up of the loop settles every send that completed meanwhile. No thread is held per
+call, and the event loop never blocks on the network. Cancelling the awaiting task (``task.cancel()``,
 ``asyncio.wait_for``, a ``TaskGroup``) cancels the native send at once
 (``so_operation_cancel``): one not sent yet is never sent; one on the network has its
 connection closed. :class:`asyncio.CancelledError` is raised at once.
@@ -23,9 +27,11 @@ a send ended by :meth:`AsyncClient.aclose` raises :class:`OperationCancelledErro
 from __future__ import annotations
 
 import asyncio
+import collections
 import ctypes
-import itertools
+import os
 import threading
+import weakref
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import _native
@@ -47,16 +53,97 @@ __all__ = ["AsyncClient", "DEFAULT_MAX_IN_FLIGHT"]
 DEFAULT_MAX_IN_FLIGHT = 16
 
 
+class _Inbox:
+    """Completed sends waiting for one event loop. The library's threads put them in;
+    the first put into an empty inbox schedules one :meth:`drain` on the loop, which
+    settles everything that arrived until it ran (and what arrives while it runs)."""
+
+    __slots__ = ("_loop", "items", "lock", "scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Weak: the inbox is kept in a dictionary keyed weakly by its loop.
+        self._loop = weakref.ref(loop)
+        self.items: "collections.deque[Tuple[_Pending, int, int]]" = collections.deque()
+        self.lock = threading.Lock()
+        self.scheduled = False
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop()
+        if loop is None:  # pragma: no cover - a pending send's future keeps its loop
+            raise RuntimeError("the event loop is gone")
+        return loop
+
+    def put(self, entry: "_Pending", op: int, code: int) -> None:
+        """Queue one outcome; wake the loop when no drain is scheduled yet."""
+        self.put_many(((entry, op, code),))
+
+    def put_many(self, items: "Iterable[Tuple[_Pending, int, int]]") -> None:
+        """Queue outcomes (from any thread); wake the loop when no drain is scheduled yet."""
+        self.items.extend(items)
+        with self.lock:
+            if self.scheduled:
+                return
+            self.scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self.drain)
+        except RuntimeError:  # the event loop is closed: nobody awaits these any more
+            with self.lock:
+                self.scheduled = False
+            self.discard()
+
+    def drain(self) -> None:
+        """On the event loop: settle every queued outcome. A put after the flag is reset
+        schedules the next drain; one before it is taken by this one."""
+        with self.lock:
+            self.scheduled = False
+        items = self.items
+        while True:
+            try:
+                entry, op, code = items.popleft()
+            except IndexError:
+                return
+            try:
+                _settle(entry, op, code)
+            except BaseException as e:  # pragma: no cover - _settle does not raise
+                self.loop.call_exception_handler({"message": "superoffice_ffi: settling a send failed", "exception": e})
+
+    def discard(self) -> None:
+        """Frees the operations of a closed loop's inbox."""
+        while True:
+            try:
+                _, op, _ = self.items.popleft()
+            except IndexError:
+                return
+            lib.so_operation_free(op)
+
+
+#: One inbox per event loop (kept while the loop lives).
+_inboxes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Inbox]" = weakref.WeakKeyDictionary()
+_inboxes_lock = threading.Lock()
+
+
+def _inbox_of(loop: asyncio.AbstractEventLoop) -> _Inbox:
+    inbox = _inboxes.get(loop)
+    if inbox is not None:
+        return inbox
+    with _inboxes_lock:
+        inbox = _inboxes.get(loop)
+        if inbox is None:
+            inbox = _inboxes[loop] = _Inbox(loop)
+        return inbox
+
+
 class _Pending:
     """One send awaiting its callback. ``op`` is the native operation's address; it is
     freed on the event loop's thread, in :func:`_settle`, so that a cancellation (also
     on that thread) never reaches a freed operation."""
 
-    __slots__ = ("loop", "future", "op", "settled")
+    __slots__ = ("inbox", "future", "op", "settled")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.future: "asyncio.Future[int]" = loop.create_future()
+    def __init__(self, inbox: _Inbox) -> None:
+        self.inbox = inbox
+        self.future: "asyncio.Future[int]" = inbox.loop.create_future()
         self.op: Optional[int] = None
         self.settled = False
 
@@ -69,9 +156,11 @@ class _Pending:
                 pass
 
 
+#: Sends awaiting their completion, by the address of their operation.
 _pending: Dict[int, _Pending] = {}
+#: Completions taken before their send was registered in _pending (by address).
+_early: Dict[int, int] = {}
 _pending_lock = threading.Lock()
-_keys = itertools.count(1)
 
 
 def _text(raw: Optional[bytes]) -> str:
@@ -100,27 +189,90 @@ def _settle(entry: _Pending, op: int, code: int) -> None:
     )
 
 
-def _on_complete(userdata: Optional[int], op: Optional[int], code: int) -> None:
-    """The native callback, on a thread of the library: hand the operation to the event
-    loop. Never raises into the library."""
-    try:
-        with _pending_lock:
-            entry = _pending.pop(int(userdata or 0), None)
-        if entry is None or not op:  # pragma: no cover - every send registers itself
-            if op:
-                lib.so_operation_free(op)
-            return
-        try:
-            entry.loop.call_soon_threadsafe(_settle, entry, op, int(code))
-        except RuntimeError:  # the event loop is closed: nobody awaits it any more
-            lib.so_operation_free(op)
-    except BaseException:  # pragma: no cover - never unwind into the library
-        pass
+class _Completions:
+    """The process's completion queue and the Python thread that waits on it. Made with
+    the first :class:`AsyncClient` of a process (a child after ``fork()`` makes its own);
+    both live as long as the process."""
+
+    BATCH = 256
+
+    def __init__(self) -> None:
+        queue = lib.so_completion_queue_new()
+        if not queue:  # pragma: no cover - only when memory is exhausted
+            raise MemoryError("so_completion_queue_new failed")
+        self.queue = queue
+        #: The userdata of every send: the queue's address.
+        self.userdata = ctypes.cast(queue, ctypes.c_void_p).value
+        #: The callback of every send: the library's so_completion_queue_push.
+        self.callback = _native.so_completion_callback(
+            int(ctypes.cast(lib.so_completion_queue_push, ctypes.c_void_p).value or 0)
+        )
+        self.thread = threading.Thread(target=self._run, name="superoffice-completions", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        ops = (ctypes.c_void_p * self.BATCH)()
+        codes = (_native.so_result * self.BATCH)()
+        count = ctypes.c_size_t()
+        while True:
+            try:
+                lib.so_completion_queue_wait(self.queue, 60000, ops, codes, self.BATCH, ctypes.byref(count))
+                n = count.value
+                if n:
+                    _deliver([(int(ops[i] or 0), int(codes[i])) for i in range(n)])
+            except BaseException:  # pragma: no cover - keep waiting whatever happens
+                pass
 
 
-#: One callback for every send, alive for the whole process (the library may call it
-#: until the last client is closed).
-_CALLBACK = _native.so_completion_callback(_on_complete)
+def _deliver(done: List[Tuple[int, int]]) -> None:
+    """On the completions thread: hand every ended send to its event loop's inbox, one
+    batch (and at most one wake-up) per loop."""
+    by_inbox: Dict[int, Tuple[_Inbox, List[Tuple[_Pending, int, int]]]] = {}
+    with _pending_lock:
+        for op, code in done:
+            entry = _pending.pop(op, None)
+            if entry is None:
+                _early[op] = code  # its send has not registered yet: it will find it
+                continue
+            by_inbox.setdefault(id(entry.inbox), (entry.inbox, []))[1].append((entry, op, code))
+    for inbox, items in by_inbox.values():
+        inbox.put_many(items)
+
+
+_completions_of_process: Optional[_Completions] = None
+_completions_lock = threading.Lock()
+
+
+def _completions() -> _Completions:
+    """This process's completion queue and thread (made on first use; a child after
+    ``fork()`` makes its own, see :func:`_forget_completions`)."""
+    global _completions_of_process
+    current = _completions_of_process
+    if current is not None:
+        return current
+    with _completions_lock:
+        if _completions_of_process is None:
+            _completions_of_process = _Completions()
+        return _completions_of_process
+
+
+def _forget_completions() -> None:
+    """In a child after ``fork()``: the parent's completions thread does not exist here,
+    and its queue is the parent's. Both are left alone (never waited on or freed); the
+    next send makes new ones."""
+    global _completions_of_process, _completions_lock, _pending_lock, _inboxes_lock
+    # A lock held by a parent's thread at the fork stays held in the child: new ones.
+    _completions_of_process = None
+    _completions_lock = threading.Lock()
+    _pending_lock = threading.Lock()
+    _inboxes_lock = threading.Lock()
+    _pending.clear()  # the parent's sends: never completed here
+    _early.clear()
+    _inboxes.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_completions)
 
 
 class _Core(Client):
@@ -147,6 +299,7 @@ class AsyncClient:
     def __init__(self, base_url: str, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, **settings: Any) -> None:
         # One keyword set: every other argument is Client's, checked there.
         self._max_in_flight = _uint32("max_in_flight", max_in_flight, minimum=1)
+        _completions()  # the process's completion thread, started before the first send
         self._core = _Core(base_url, self._max_in_flight, **settings)
 
     @property
@@ -167,25 +320,25 @@ class AsyncClient:
     async def _send(
         self, person_id: int, sender: Optional[bytes], recipient: Optional[bytes], subject: Optional[bytes]
     ) -> int:
-        loop = asyncio.get_running_loop()
-        entry = _Pending(loop)
-        key = next(_keys)
-        with _pending_lock:
-            _pending[key] = entry
+        entry = _Pending(_inbox_of(asyncio.get_running_loop()))
+        completions = _completions()
         op = ctypes.c_void_p()
+        handle = self._core._acquire()
         try:
-            handle = self._core._acquire()
-            try:
-                lib.so_send_cc_password_email_async(
-                    handle, person_id, sender, recipient, subject, _CALLBACK, key, ctypes.byref(op)
-                )
-            finally:
-                self._core._release()
-        except BaseException:
-            with _pending_lock:
-                _pending.pop(key, None)
-            raise
-        entry.op = op.value
+            lib.so_send_cc_password_email_async(
+                handle, person_id, sender, recipient, subject, completions.callback, completions.userdata,
+                ctypes.byref(op),
+            )
+        finally:
+            self._core._release()
+        address = int(op.value or 0)
+        entry.op = address
+        with _pending_lock:
+            code = _early.pop(address, None)
+            if code is None:
+                _pending[address] = entry
+        if code is not None:  # it ended before it was registered
+            entry.inbox.put(entry, address, code)
         entry.future.add_done_callback(entry.cancel_native)
         return await entry.future
 
