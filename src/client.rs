@@ -521,6 +521,7 @@ impl Client {
         let mut e = Error::new(ErrorKind::from_status(answer.status.as_u16()), message);
         e.http_status = answer.status.as_u16();
         e.error_type = parsed.and_then(|p| p.error_type);
+        e.retry_after = answer.retry_after;
         e
     }
 }

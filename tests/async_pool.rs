@@ -11,7 +11,6 @@ use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use superoffice::send::operation::{Job, Operation};
-use superoffice::settings::Auth;
 use superoffice::send::workers::Pool;
 use superoffice::{Client, ErrorKind, PasswordEmail, Settings};
 
@@ -44,7 +43,7 @@ fn pool_for(s: &stub::Stub, name: &str, directives: &str, max_in_flight: u32) ->
     let prefix = format!("/rs-async-{}-{name}", UNIQUE.fetch_add(1, Ordering::Relaxed));
     let base = format!("{}{prefix}/{directives}/Cust12345", s.url());
     let mut settings = Settings::new(&base).unwrap();
-    settings.auth = Auth::ticket("7T:dGVzdA==").unwrap();
+    settings.set_ticket("7T:dGVzdA==").unwrap();
     settings.set_timeouts_ms(2000, 0);
     settings.set_max_in_flight(max_in_flight).unwrap();
     (prefix, Pool::new(Arc::new(Client::new(&settings).unwrap())))

@@ -23,7 +23,7 @@ fn tenant_url(s: &stub::Stub, name: &str, directives: &str) -> (String, String) 
 
 fn ticket_settings(base: &str) -> Settings {
     let mut settings = Settings::new(base).unwrap();
-    settings.auth = Auth::ticket("7T:dGVzdA==").unwrap();
+    settings.set_ticket("7T:dGVzdA==").unwrap();
     settings.set_timeouts_ms(2000, 5000);
     settings
 }
@@ -135,7 +135,7 @@ fn wrong_credentials_are_401_without_the_secret() {
     let s = stub::Stub::start();
     let (_, base) = tenant_url(&s, "wrong", "");
     let mut settings = Settings::new(&base).unwrap();
-    settings.auth = Auth::basic("tje0", "not-the-Password-xyz").unwrap();
+    settings.set_basic_auth("tje0", "not-the-Password-xyz").unwrap();
     let e = Client::new(&settings).unwrap().send_cc_password_email(&email(1)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unauthorized);
     assert_eq!(e.error_type.as_deref(), Some("UnauthorizedAccessException"));
@@ -184,7 +184,7 @@ fn a_401_refreshes_credentials_once_for_many_threads() {
     let s = stub::Stub::start();
     let (prefix, base) = tenant_url(&s, "refresh", "");
     let mut settings = Settings::new(&base).unwrap();
-    settings.auth = Auth::bearer("8A:expired").unwrap();
+    settings.set_bearer_token("8A:expired").unwrap();
     let counter = Arc::new(Counter { calls: AtomicUsize::new(0) });
     settings.credentials = Some(counter.clone());
     let client = Client::new(&settings).unwrap();

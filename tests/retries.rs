@@ -80,6 +80,7 @@ fn rate_limited_after_the_retries_allowed_is_rate_limited() {
     let (c, _) = client(&base(&stub, &prefix, "status=429/retry_after=0"), 1000, 10_000, 2);
     let e = expect_err(send(&c), "429");
     assert_error(&e, ErrorKind::RateLimited, 429, &["429 Too Many Requests", "after 2 retries"], "429");
+    assert_eq!(e.retry_after, Some(Duration::ZERO));
     assert_eq!(stub.count(&prefix), 3);
 }
 
@@ -222,11 +223,16 @@ fn retry_after_longer_than_the_time_left_fails_at_once_and_says_so() {
         ("status=503/retry_after=31".to_string(), ErrorKind::Server, 503, "retry after 31 s"),
         (format!("status=503/retry_after={far}"), ErrorKind::Server, 503, "retry after"),
     ] {
+        let asked_for = if asked.ends_with(" s") { asked["retry after ".len()..asked.len() - 2].parse().ok() } else { None };
         let prefix = unique("ra-long");
         let (c, lines) = client(&base(&stub, &prefix, &directives), 1000, 30_000, 2);
         let (r, took) = timed_send(&c);
         let e = expect_err(r, &directives);
         assert_error(&e, kind, status, &[asked, "longer than the", "left of the total timeout"], &directives);
+        match asked_for {
+            Some(secs) => assert_eq!(e.retry_after, Some(Duration::from_secs(secs)), "{directives}"),
+            None => assert!(e.retry_after.is_some_and(|w| w > Duration::from_secs(3000)), "{directives}"),
+        }
         assert!(took < Duration::from_millis(500), "{directives}: did not wait: {took:?}");
         assert!(lines.retry_waits().is_empty());
         assert_eq!(stub.count(&prefix), 1, "{directives}");

@@ -1,6 +1,7 @@
 //! The one error type of the core, and the kinds it maps onto the C ABI's codes.
 
 use std::fmt;
+use std::time::Duration;
 
 /// Longest message kept, in bytes (the C ABI promises at most 4 KiB with its NUL).
 pub const MAX_MESSAGE_LEN: usize = 4095;
@@ -82,6 +83,8 @@ pub struct Error {
     pub http_status: u16,
     /// The `ErrorType` of the server's SuperOffice error body, if any.
     pub error_type: Option<String>,
+    /// The wait the server's `Retry-After` asked for, when it sent a readable one.
+    pub retry_after: Option<Duration>,
 }
 
 impl Error {
@@ -92,6 +95,7 @@ impl Error {
             message: bound_message(message.into()),
             http_status: 0,
             error_type: None,
+            retry_after: None,
         }
     }
 

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::{free_box, guard, guard_result, opt_str_arg, so_result, str_arg, try_mut};
 use crate::error::Error;
 use crate::log::{Level, Logger};
-use crate::settings::{Auth, CredentialsProvider, Secret, Settings};
+use crate::settings::{CredentialsProvider, Secret, Settings};
 
 /// Opaque builder for a client's settings. Not thread-safe: one thread fills it in,
 /// then hands it to `so_client_new` (which copies what it needs). Free it with
@@ -117,8 +117,7 @@ pub extern "C" fn so_options_set_basic_auth(
     with_options(o, |s| {
         let user = str_arg(username, "username")?;
         let password = str_arg(password, "password")?;
-        s.set_auth(Auth::basic(user, password)?);
-        Ok(())
+        s.set_basic_auth(user, password)
     })
 }
 
@@ -126,20 +125,14 @@ pub extern "C" fn so_options_set_basic_auth(
 /// Replaces any other scheme set before.
 #[no_mangle]
 pub extern "C" fn so_options_set_ticket(o: *mut so_options, ticket: *const c_char) -> so_result {
-    with_options(o, |s| {
-        s.set_auth(Auth::ticket(str_arg(ticket, "ticket")?)?);
-        Ok(())
-    })
+    with_options(o, |s| s.set_ticket(str_arg(ticket, "ticket")?))
 }
 
 /// Authenticates with `Authorization: Bearer <access_token>` (SuperOffice Online).
 /// Replaces any other scheme set before.
 #[no_mangle]
 pub extern "C" fn so_options_set_bearer_token(o: *mut so_options, access_token: *const c_char) -> so_result {
-    with_options(o, |s| {
-        s.set_auth(Auth::bearer(str_arg(access_token, "access_token")?)?);
-        Ok(())
-    })
+    with_options(o, |s| s.set_bearer_token(str_arg(access_token, "access_token")?))
 }
 
 /// SuperOffice Online system user: the library signs, exchanges, validates and renews.

@@ -64,10 +64,18 @@ fn with_resolver(config: Config, resolver: &CachingResolver) -> Agent {
 }
 
 /// A client's agent, remade in each new process.
+///
+/// The process that made the client reads its agent without a lock: the check is one
+/// comparison of the process id with the one recorded at creation. Only a forked
+/// process, whose id differs, takes the lock that holds its own agent.
 pub struct ClientAgent {
     config: Config,
     resolver: CachingResolver,
-    current: Mutex<(u32, Agent)>,
+    /// The process that made the client, and its agent.
+    owner: u32,
+    own: Agent,
+    /// The agent of a forked process, made the first time that process sends.
+    forked: Mutex<Option<(u32, Agent)>>,
 }
 
 impl std::fmt::Debug for ClientAgent {
@@ -76,34 +84,42 @@ impl std::fmt::Debug for ClientAgent {
     }
 }
 
+/// Keeps an agent of another process reachable for good (see [`INHERITED`]).
+fn inherit(agent: Agent) {
+    INHERITED.lock().unwrap_or_else(|p| p.into_inner()).push(agent);
+}
+
 impl ClientAgent {
     /// An agent for these settings, owned by this process.
     pub fn new(settings: &Settings, pool_per_host: usize) -> Result<ClientAgent, Error> {
         let config = config(settings, pool_per_host)?;
         let resolver = CachingResolver::default();
-        let agent = with_resolver(config.clone(), &resolver);
-        Ok(ClientAgent {
-            config,
-            resolver,
-            current: Mutex::new((crate::process::id(), agent)),
-        })
+        let own = with_resolver(config.clone(), &resolver);
+        Ok(ClientAgent { config, resolver, owner: crate::process::id(), own, forked: Mutex::new(None) })
+    }
+
+    fn lock_forked(&self) -> std::sync::MutexGuard<'_, Option<(u32, Agent)>> {
+        self.forked.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The agent of this process (a handle onto the shared pool): made afresh the first
-    /// time a new process asks.
+    /// time a new process asks. No lock in the process that made the client.
     pub fn get(&self) -> Agent {
         let pid = crate::process::id();
-        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if current.0 != pid {
-            let fresh = with_resolver(self.config.clone(), &self.resolver);
-            let inherited = std::mem::replace(&mut current.1, fresh);
-            INHERITED
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(inherited);
-            current.0 = pid;
+        if pid == self.owner {
+            return self.own.clone();
         }
-        current.1.clone()
+        let mut forked = self.lock_forked();
+        match &*forked {
+            Some((p, agent)) if *p == pid => agent.clone(),
+            _ => {
+                let fresh = with_resolver(self.config.clone(), &self.resolver);
+                if let Some((_, inherited)) = forked.replace((pid, fresh.clone())) {
+                    inherit(inherited);
+                }
+                fresh
+            }
+        }
     }
 
     /// A new agent with the same configuration and a pool of its own, for this process.
@@ -114,17 +130,32 @@ impl ClientAgent {
     /// Closes the idle connections and interrupts every request in progress, when the
     /// agent belongs to this process; an inherited agent is left alone.
     pub fn shutdown(&self) {
-        let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if current.0 == crate::process::id() {
-            current.1.clone().shutdown();
+        let pid = crate::process::id();
+        if pid == self.owner {
+            self.own.clone().shutdown();
+        } else if let Some((p, agent)) = &*self.lock_forked() {
+            if *p == pid {
+                agent.clone().shutdown();
+            }
         }
     }
 }
 
 impl Drop for ClientAgent {
     /// A freed client closes its idle connections at once (ureq would otherwise keep
-    /// them until the last clone of the agent is gone).
+    /// them until the last clone of the agent is gone). In a forked process, the agents
+    /// of other processes stay reachable: dropping them could close connections those
+    /// processes still use.
     fn drop(&mut self) {
         self.shutdown();
+        let pid = crate::process::id();
+        if pid != self.owner {
+            inherit(self.own.clone());
+        }
+        if let Some((p, agent)) = &*self.lock_forked() {
+            if *p != pid {
+                inherit(agent.clone());
+            }
+        }
     }
 }

@@ -124,6 +124,24 @@ impl Settings {
         })
     }
 
+    /// `Authorization: Basic`, checked; replaces any scheme set before.
+    pub fn set_basic_auth(&mut self, user: &str, password: &str) -> Result<(), Error> {
+        self.set_auth(Auth::basic(user, password)?);
+        Ok(())
+    }
+
+    /// `Authorization: SOTicket`, checked; replaces any scheme set before.
+    pub fn set_ticket(&mut self, ticket: &str) -> Result<(), Error> {
+        self.set_auth(Auth::ticket(ticket)?);
+        Ok(())
+    }
+
+    /// `Authorization: Bearer`, checked; replaces any scheme set before.
+    pub fn set_bearer_token(&mut self, token: &str) -> Result<(), Error> {
+        self.set_auth(Auth::bearer(token)?);
+        Ok(())
+    }
+
     /// Sets an optional header-valued setting; `None` clears it.
     fn header_setting(what: &str, value: Option<&str>) -> Result<Option<String>, Error> {
         match value {

@@ -64,6 +64,28 @@ static int wait_for(rec_t *r, int ms) {
     return 1;
 }
 
+/* Starts the send of `person_id` (no e-mail fields), its callback recorded in `r`. */
+static so_result start_send(so_client *c, int32_t person_id, rec_t *r, so_operation **op) {
+    return so_send_cc_password_email_async(c, person_id, NULL, NULL, NULL, on_done, r, op);
+}
+
+/* Starts the send and waits up to `ms` for its callback: 1 when it started and came. */
+static int send_and_wait(so_client *c, int32_t person_id, rec_t *r, so_operation **op, int ms) {
+    return start_send(c, person_id, r, op) == SO_OK && wait_for(r, ms);
+}
+
+/* Starts `n` sends, of persons `first_id` on, each recorded in `recs[i]` (cleared
+   first, its callback sleeping `sleep_ms`): 1 when every one started. */
+static int start_sends(so_client *c, int32_t first_id, rec_t *recs, so_operation **ops, int n, int sleep_ms) {
+    int ok = 1;
+    for (int i = 0; i < n; i++) {
+        rec_init(&recs[i]);
+        recs[i].sleep_ms_in_callback = sleep_ms;
+        ok &= start_send(c, first_id + i, &recs[i], &ops[i]) == SO_OK;
+    }
+    return ok;
+}
+
 static void tenant(char *prefix, size_t plen, char *base, size_t blen, const char *name, const char *directives) {
     snprintf(prefix, plen, "/ca-%d-%ld-%s", ++g_unique, (long)getpid(), name);
     snprintf(base, blen, "%s%s%s%s/Cust12345", g_stub, prefix, directives && *directives ? "/" : "",
@@ -194,8 +216,7 @@ static void test_free_from_the_callback(void) {
     rec_init(&r);
     r.free_in_callback = 1;
     so_operation *op = NULL;
-    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
-    CHECK(wait_for(&r, 5000));
+    CHECK(send_and_wait(c, 670, &r, &op, 5000));
     CHECK(atomic_load(&r.code) == SO_OK);
     so_client_free(c);
     CHECK(atomic_load(&r.calls) == 1);
@@ -245,7 +266,7 @@ static void test_every_error_code_calls_back_once(void) {
         rec_t r;
         rec_init(&r);
         so_operation *op = NULL;
-        CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
+        CHECK_RC(start_send(c, 670, &r, &op), SO_OK);
         if (!wait_for(&r, 10000)) {
             fprintf(stderr, "    case %s: no callback\n", k->directives);
             CHECK(0);
@@ -279,8 +300,8 @@ static void test_cancel_before_the_send_never_sends(void) {
     rec_init(&first);
     rec_init(&second);
     so_operation *op1 = NULL, *op2 = NULL;
-    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &first, &op1), SO_OK);
-    CHECK_RC(so_send_cc_password_email_async(c, 671, NULL, NULL, NULL, on_done, &second, &op2), SO_OK);
+    CHECK_RC(start_send(c, 670, &first, &op1), SO_OK);
+    CHECK_RC(start_send(c, 671, &second, &op2), SO_OK);
     for (int i = 0; i < 2500 && stub_count(prefix) < 1; i++) usleep(2000);
     CHECK(stub_count(prefix) == 1); /* the first is on the network, the second queued */
     double t0 = now_ms();
@@ -322,7 +343,7 @@ static void test_cancel_during_the_send_of_a_hanging_request(void) {
     rec_t r;
     rec_init(&r);
     so_operation *op = NULL;
-    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
+    CHECK_RC(start_send(c, 670, &r, &op), SO_OK);
     for (int i = 0; i < 500 && stub_count(prefix) < 1; i++) usleep(2000);
     CHECK(stub_count(prefix) == 1); /* the server has the request */
     usleep(50 * 1000);
@@ -345,11 +366,9 @@ static void test_cancel_during_the_send_of_a_hanging_request(void) {
     rec_init(&a);
     rec_init(&b);
     so_operation *opa = NULL, *opb = NULL;
-    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &a, &opa), SO_OK);
-    CHECK(wait_for(&a, 5000));
+    CHECK(send_and_wait(c, 670, &a, &opa, 5000));
     CHECK_RC(so_operation_cancel(opa), SO_OK); /* ended: no-op, the agent stays */
-    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &b, &opb), SO_OK);
-    CHECK(wait_for(&b, 5000));
+    CHECK(send_and_wait(c, 670, &b, &opb, 5000));
     CHECK(atomic_load(&a.code) == SO_OK && atomic_load(&b.code) == SO_OK);
     so_operation_free(opa);
     so_operation_free(opb);
@@ -364,7 +383,7 @@ static void test_cancel_during_a_retry_wait(void) {
     rec_t r;
     rec_init(&r);
     so_operation *op = NULL;
-    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
+    CHECK_RC(start_send(c, 670, &r, &op), SO_OK);
     for (int i = 0; i < 500 && stub_count(prefix) < 1; i++) usleep(2000);
     usleep(100 * 1000);
     double t0 = now_ms();
@@ -385,8 +404,8 @@ static void test_free_before_completion_cancels_and_still_calls_back(void) {
     rec_init(&r1);
     rec_init(&r2);
     so_operation *op1 = NULL, *op2 = NULL;
-    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r1, &op1), SO_OK);
-    CHECK_RC(so_send_cc_password_email_async(c, 671, NULL, NULL, NULL, on_done, &r2, &op2), SO_OK);
+    CHECK_RC(start_send(c, 670, &r1, &op1), SO_OK);
+    CHECK_RC(start_send(c, 671, &r2, &op2), SO_OK);
     usleep(100 * 1000);
     so_operation_free(op2); /* queued */
     so_operation_free(op1); /* on the network */
@@ -407,11 +426,7 @@ static void test_client_free_with_sends_outstanding(void) {
     enum { N = 24 };
     static rec_t recs[N];
     so_operation *ops[N];
-    for (int i = 0; i < N; i++) {
-        rec_init(&recs[i]);
-        recs[i].sleep_ms_in_callback = 20; /* so_client_free must wait for these */
-        CHECK_RC(so_send_cc_password_email_async(c, 670 + i, NULL, NULL, NULL, on_done, &recs[i], &ops[i]), SO_OK);
-    }
+    CHECK(start_sends(c, 670, recs, ops, N, 20)); /* so_client_free must wait for these */
     for (int i = 0; i < 500 && stub_count(prefix) < 4; i++) usleep(2000);
     CHECK(stub_count(prefix) == 4); /* four on the network, twenty queued */
     int threads_during = thread_count();
@@ -487,10 +502,7 @@ static void test_at_most_max_in_flight_on_the_network(void) {
     enum { N = 9 };
     static rec_t recs[N];
     so_operation *ops[N];
-    for (int i = 0; i < N; i++) {
-        rec_init(&recs[i]);
-        CHECK_RC(so_send_cc_password_email_async(c, 670 + i, NULL, NULL, NULL, on_done, &recs[i], &ops[i]), SO_OK);
-    }
+    CHECK(start_sends(c, 670, recs, ops, N, 0));
     for (int i = 0; i < 1000 && stub_count(prefix) < 3; i++) usleep(2000);
     CHECK(stub_count(prefix) == 3); /* the others wait for one of these 300 ms answers */
     CHECK(thread_count() - threads_before <= 4);
@@ -517,8 +529,7 @@ static void test_fork_child_gets_its_own_workers(void) {
     rec_t r;
     rec_init(&r);
     so_operation *op = NULL;
-    CHECK_RC(so_send_cc_password_email_async(c, 670, NULL, NULL, NULL, on_done, &r, &op), SO_OK);
-    CHECK(wait_for(&r, 5000));
+    CHECK(send_and_wait(c, 670, &r, &op, 5000));
     so_operation_free(op);
     fflush(NULL);
     pid_t pid = fork();
@@ -526,7 +537,7 @@ static void test_fork_child_gets_its_own_workers(void) {
         rec_t rc;
         rec_init(&rc);
         so_operation *cop = NULL;
-        int ok = so_send_cc_password_email_async(c, 671, NULL, NULL, NULL, on_done, &rc, &cop) == SO_OK &&
+        int ok = start_send(c, 671, &rc, &cop) == SO_OK &&
                  wait_for(&rc, 5000) && atomic_load(&rc.code) == SO_OK;
         so_operation_free(cop);
         so_client_free(c);
@@ -538,8 +549,7 @@ static void test_fork_child_gets_its_own_workers(void) {
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     rec_t again;
     rec_init(&again);
-    CHECK_RC(so_send_cc_password_email_async(c, 672, NULL, NULL, NULL, on_done, &again, &op), SO_OK);
-    CHECK(wait_for(&again, 5000));
+    CHECK(send_and_wait(c, 672, &again, &op, 5000));
     CHECK(atomic_load(&again.code) == SO_OK);
     so_operation_free(op);
     so_client_free(c);

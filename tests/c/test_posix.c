@@ -83,6 +83,21 @@ static int silent_server(int *port) {
     return s;
 }
 
+/* Sends person 670 while another thread signals this one (pester_thread), counting the
+   signals caught afresh; `*took` is the send's time in ms. */
+static so_result send_while_pestered(so_client *c, double *took) {
+    struct pester ps = {pthread_self(), 0, 0};
+    pthread_t t;
+    g_signals_caught = 0;
+    pthread_create(&t, NULL, pester_thread, &ps);
+    double t0 = now_ms();
+    so_result rc = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
+    *took = now_ms() - t0;
+    ps.stop = 1;
+    pthread_join(t, NULL);
+    return rc;
+}
+
 static void test_total_timeout_holds_under_signals(void) {
     install_interrupting_handler();
     int port = 0;
@@ -92,15 +107,8 @@ static void test_total_timeout_holds_under_signals(void) {
     snprintf(base, sizeof base, "http://127.0.0.1:%d/Cust12345", port);
     so_client *c = client_with_timeouts(base, 1000, 2000);
     CHECK(c != NULL);
-    struct pester ps = {pthread_self(), 0, 0};
-    pthread_t t;
-    g_signals_caught = 0;
-    pthread_create(&t, NULL, pester_thread, &ps);
-    double t0 = now_ms();
-    so_result rc = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
-    double took = now_ms() - t0;
-    ps.stop = 1;
-    pthread_join(t, NULL);
+    double took = 0;
+    so_result rc = send_while_pestered(c, &took);
     printf("    2 s total timeout, SIGUSR1 every 0.3 s: %s after %.0f ms, %d signals caught\n",
            so_result_str(rc), took, (int)g_signals_caught);
     so_client_free(c);
@@ -117,15 +125,8 @@ static void test_no_timeout_survives_signals(void) {
     tenant(prefix, sizeof prefix, base, sizeof base, "slow", "delay_ms=1000");
     so_client *c = client_with_timeouts(base, 0, 0); /* 0: no limit */
     CHECK(c != NULL);
-    struct pester ps = {pthread_self(), 0, 0};
-    pthread_t t;
-    g_signals_caught = 0;
-    pthread_create(&t, NULL, pester_thread, &ps);
-    double t0 = now_ms();
-    so_result rc = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
-    double took = now_ms() - t0;
-    ps.stop = 1;
-    pthread_join(t, NULL);
+    double took = 0;
+    so_result rc = send_while_pestered(c, &took);
     printf("    no timeout, answer after 1 s, SIGUSR1 every 0.3 s: %s after %.0f ms, %d signals caught\n",
            so_result_str(rc), took, (int)g_signals_caught);
     so_client_free(c);

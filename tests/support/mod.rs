@@ -15,7 +15,6 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use superoffice::log::{Level, Logger};
-use superoffice::settings::{Auth, ProxySetting};
 use superoffice::{Client, Error, ErrorKind, PasswordEmail, Sent, Settings};
 
 /// The stub's valid ticket.
@@ -31,8 +30,8 @@ pub fn unique(name: &str) -> String {
 /// caller's environment) and the given timeouts.
 pub fn settings(base: &str, connect_ms: u32, total_ms: u32) -> Settings {
     let mut s = Settings::new(base).expect("base URL");
-    s.auth = Auth::ticket(TICKET).unwrap();
-    s.proxy = ProxySetting::Direct;
+    s.set_ticket(TICKET).unwrap();
+    s.set_proxy(Some("")).unwrap(); // no proxy
     s.set_timeouts_ms(connect_ms, total_ms);
     s
 }

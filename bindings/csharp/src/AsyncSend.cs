@@ -107,6 +107,10 @@ namespace SuperOffice.Ffi
             return StartSend(personId, from, to, subject, cancellationToken);
         }
 
+        /// <summary>The library's range for a batch's concurrency is 1 to this
+        /// (<c>so_send_cc_password_email_batch</c>); <see cref="SendManyAsync"/> applies it too.</summary>
+        public const int MaxBatchConcurrency = 64;
+
         /// <summary>
         /// Sends many e-mails concurrently through the asynchronous send, at most
         /// <paramref name="maxConcurrency"/> started at once (and at most
@@ -119,17 +123,18 @@ namespace SuperOffice.Ffi
         /// <returns>One result per item, in the items' order.</returns>
         /// <exception cref="ObjectDisposedException">The client was disposed (thrown at once).</exception>
         /// <exception cref="ArgumentNullException"><paramref name="items"/> or one of them is <c>null</c> (thrown at once).</exception>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxConcurrency"/> is 0 or negative (thrown at once).</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxConcurrency"/> is outside 1 to 64, the library's range for a batch (thrown at once).</exception>
         public Task<IReadOnlyList<SendResult>> SendManyAsync(IReadOnlyList<SendItem> items, int maxConcurrency = 8,
             IProgress<BatchProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             ThrowIfDisposed();
             CheckBatchArguments(items, maxConcurrency);
-            if (maxConcurrency <= 0)
+            if (maxConcurrency < 1 || maxConcurrency > MaxBatchConcurrency)
             {
                 // This method's own throttle (it starts asynchronous sends, not the library's
-                // batch): a gate of 0 would never open.
-                throw new ArgumentOutOfRangeException("maxConcurrency", maxConcurrency, "maxConcurrency must be positive.");
+                // batch), held to the library's rule for a batch's concurrency.
+                throw new ArgumentOutOfRangeException("maxConcurrency", maxConcurrency,
+                    "max_concurrency " + maxConcurrency + " is out of range (1 to " + MaxBatchConcurrency + ")");
             }
             return SendManyCore(items, maxConcurrency, progress, cancellationToken);
         }

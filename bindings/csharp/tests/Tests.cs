@@ -568,6 +568,7 @@ namespace SuperOffice.Ffi.Tests
                 Assert.Throws<SuperOfficeArgumentException>(() => client.SendCustomerCentrePasswordEmailAsync(0, "a", "b", "c").GetAwaiter().GetResult());
                 // SendManyAsync throttles its own asynchronous sends: its bound is its own check.
                 Assert.Throws<ArgumentOutOfRangeException>(() => client.SendManyAsync(new[] { new SendItem(670, "a", "b", "c") }, 0));
+                Assert.Throws<ArgumentOutOfRangeException>(() => client.SendManyAsync(new[] { new SendItem(670, "a", "b", "c") }, SuperOfficeClient.MaxBatchConcurrency + 1));
                 Assert.Throws<SuperOfficeArgumentException>(() => client.SendMany(new[] { new SendItem(670, "a", "b", "c") }, -1));
                 Assert.Throws<ArgumentNullException>(() => client.SendManyAsync(null));
                 Assert.Throws<ArgumentNullException>(() => client.SendManyAsync(new SendItem[] { null }));

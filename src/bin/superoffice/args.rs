@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use superoffice::settings::Auth;
 use superoffice::Settings;
 
 /// Said under `--help`: where secrets show.
@@ -280,7 +279,7 @@ impl Connection {
                         password, from options or SO_* environment variables): give one"
                 .into());
         }
-        s.auth = if let Some(token) = system_user {
+        if let Some(token) = system_user {
             let key_path = self
                 .private_key_file
                 .as_ref()
@@ -294,13 +293,13 @@ impl Connection {
             s.set_system_user(&token, &key, &client_secret).map_err(|e| e.message)?;
             s.set_login_url(self.login_url.as_deref()).map_err(|e| e.message)?;
             s.set_context_identifier(self.context_identifier.as_deref()).map_err(|e| e.message)?;
-            Ok(Auth::None)
+            Ok(())
         } else if let Some(t) = ticket {
-            Auth::ticket(&t)
+            s.set_ticket(&t)
         } else if let Some(t) = bearer {
-            Auth::bearer(&t)
+            s.set_bearer_token(&t)
         } else if let Some((user, password)) = basic {
-            Auth::basic(&user, &password)
+            s.set_basic_auth(&user, &password)
         } else {
             return Err("no credentials: set SO_TICKET, SO_BEARER_TOKEN, SO_USERNAME and SO_PASSWORD, or \
                         SO_SYSTEM_USER_TOKEN with SO_PRIVATE_KEY_FILE and SO_CLIENT_SECRET (or --ticket-file, \

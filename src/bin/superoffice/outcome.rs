@@ -103,7 +103,7 @@ pub fn judge(result: Result<Sent, Error>) -> Verdict {
         Err(e) => e,
     };
     match (e.http_status, e.kind) {
-        (429 | 503, _) => Verdict::Again { retry_after: retry_after(&e), outcome: outcome_of(State::Failed, &e) },
+        (429 | 503, _) => Verdict::Again { retry_after: e.retry_after, outcome: outcome_of(State::Failed, &e) },
         (1.., _) => Verdict::Done(outcome_of(State::Failed, &e)),
         (0, ErrorKind::Connect) => Verdict::Again { retry_after: None, outcome: outcome_of(State::Failed, &e) },
         (0, ErrorKind::InvalidArgument | ErrorKind::NullArgument | ErrorKind::BufferTooSmall) => {
@@ -111,21 +111,6 @@ pub fn judge(result: Result<Sent, Error>) -> Verdict {
         }
         (0, _) => Verdict::Done(outcome_of(State::Unknown, &e)),
     }
-}
-
-/// The server's `Retry-After`, as the core's message states it: `... (Retry-After 2 s)`.
-///
-/// The core's `Error` carries no field for it (a public `retry_after` there would
-/// replace this); when the text is not found the caller backs off on its own.
-pub fn retry_after(e: &Error) -> Option<Duration> {
-    let start = e.message.rfind("(Retry-After ")? + "(Retry-After ".len();
-    let rest = &e.message[start..];
-    let value = &rest[..rest.find(')')?];
-    if let Some(ms) = value.strip_suffix(" ms") {
-        return ms.parse().ok().map(Duration::from_millis);
-    }
-    let secs: f64 = value.strip_suffix(" s")?.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
 }
 
 #[cfg(test)]
@@ -138,6 +123,12 @@ mod tests {
         e
     }
 
+    fn asking(code: u16, wait: Duration) -> Error {
+        let mut e = status(code, "x");
+        e.retry_after = Some(wait);
+        e
+    }
+
     #[test]
     fn answers_are_judged() {
         let sent = Sent { http_status: 204, retries: 0 };
@@ -145,7 +136,7 @@ mod tests {
         assert!(matches!(judge(Err(status(404, "x"))), Verdict::Done(Outcome { state: State::Failed, .. })));
         assert!(matches!(judge(Err(status(500, "x"))), Verdict::Done(Outcome { state: State::Failed, .. })));
         assert!(matches!(
-            judge(Err(status(429, "POST u: 429 Too Many Requests (Retry-After 2 s)"))),
+            judge(Err(asking(429, Duration::from_secs(2)))),
             Verdict::Again { retry_after: Some(d), .. } if d == Duration::from_secs(2)
         ));
         assert!(matches!(judge(Err(status(503, "x"))), Verdict::Again { retry_after: None, .. }));
@@ -158,12 +149,13 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_from_the_message() {
-        let at = |m: &str| retry_after(&status(429, m));
-        assert_eq!(at("a (Retry-After 250 ms)"), Some(Duration::from_millis(250)));
-        assert_eq!(at("a (Retry-After 1.5 s)"), Some(Duration::from_millis(1500)));
-        assert_eq!(at("a (Retry-After 30 s)"), Some(Duration::from_secs(30)));
-        assert_eq!(at("a 429"), None);
-        assert_eq!(at("a (Retry-After soon)"), None);
+    fn the_server_s_wait_is_the_core_s_field_not_the_message_text() {
+        let again = |e: Error| match judge(Err(e)) {
+            Verdict::Again { retry_after, .. } => retry_after,
+            Verdict::Done(_) => panic!("not retried"),
+        };
+        assert_eq!(again(asking(503, Duration::from_millis(250))), Some(Duration::from_millis(250)));
+        assert_eq!(again(asking(429, Duration::from_millis(1500))), Some(Duration::from_millis(1500)));
+        assert_eq!(again(status(429, "a (Retry-After 30 s)")), None);
     }
 }

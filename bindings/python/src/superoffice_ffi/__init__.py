@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _native, errors
+from . import _native, client, errors
 from .aio import AsyncClient
 from .client import (
     LOG_DEBUG,
@@ -84,50 +84,17 @@ def library_source() -> str:
     return str(_native.LIBRARY_SOURCE)
 
 
+# The public names: the client module's, the error classes (not their lookup helpers),
+# and what this package adds.
 __all__ = [
-    "Client",
     "AsyncClient",
-    "SystemUser",
-    "OAuthRefresh",
-    "SendItem",
-    "SendResult",
-    "lookup_tenant_api_url",
     "version",
     "library_path",
     "library_source",
-    "logging_log_callback",
-    "CredentialsCallback",
-    "LogCallback",
-    "ProgressCallback",
-    "LOG_ERROR",
-    "LOG_WARN",
-    "LOG_INFO",
-    "LOG_DEBUG",
     "REQUIRED_LIBRARY_VERSION",
-    "ResultCode",
-    "SuperOfficeError",
-    "InvalidArgumentError",
-    "NullArgumentError",
-    "BufferTooSmallError",
-    "SuperOfficeConnectionError",
-    "TLSError",
-    "SuperOfficeTimeoutError",
-    "TransportError",
-    "OperationCancelledError",
-    "HTTPStatusError",
-    "BadRequestError",
-    "UnauthorizedError",
-    "ForbiddenError",
-    "NotFoundError",
-    "RateLimitedError",
-    "ServerError",
-    "TenantUnavailableError",
-    "CredentialsError",
-    "PanicError",
-    "ClientClosedError",
-    "LibraryLoadError",
-    "LibraryVersionError",
 ]
+__all__ += client.__all__
+__all__ += [n for n in errors.__all__ if n not in ("EXCEPTION_BY_CODE", "exception_class_for")]
 
 
 def __getattr__(name: str) -> Any:

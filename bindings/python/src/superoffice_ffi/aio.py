@@ -32,19 +32,14 @@ import ctypes
 import os
 import threading
 import weakref
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import _native
 from ._native import lib
 from .client import (
     Client,
-    CredentialsCallback,
     ItemLike,
-    LogCallback,
-    OAuthRefresh,
-    PathLike,
     SendResult,
-    SystemUser,
     _encode,
     _item,
     _person_id,
@@ -301,58 +296,11 @@ class AsyncClient:
     Use it with ``async with``, or call :meth:`aclose`.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        ticket: Optional[str] = None,
-        bearer_token: Optional[str] = None,
-        basic: Optional[Tuple[str, str]] = None,
-        system_user: Optional[SystemUser] = None,
-        oauth: Optional[OAuthRefresh] = None,
-        login_url: Optional[str] = None,
-        context_identifier: Optional[str] = None,
-        app_token: Optional[str] = None,
-        xsrf_token: Optional[str] = None,
-        language: Optional[str] = None,
-        culture: Optional[str] = None,
-        timezone: Optional[str] = None,
-        select: Union[str, Iterable[str], None] = None,
-        connect_timeout: Optional[float] = 10.0,
-        timeout: Optional[float] = 30.0,
-        max_retries: int = 2,
-        ca_file: Optional[PathLike] = None,
-        proxy: Optional[str] = None,
-        credentials_callback: Optional[CredentialsCallback] = None,
-        log_callback: Optional[LogCallback] = None,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    ) -> None:
+    def __init__(self, base_url: str, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, **settings: Any) -> None:
+        # One keyword set: every other argument is Client's, checked there.
         self._max_in_flight = _uint32("max_in_flight", max_in_flight, minimum=1)
         _completions()  # the process's completion thread, started before the first send
-        self._core = _Core(
-            base_url,
-            self._max_in_flight,
-            ticket=ticket,
-            bearer_token=bearer_token,
-            basic=basic,
-            system_user=system_user,
-            oauth=oauth,
-            login_url=login_url,
-            context_identifier=context_identifier,
-            app_token=app_token,
-            xsrf_token=xsrf_token,
-            language=language,
-            culture=culture,
-            timezone=timezone,
-            select=select,
-            connect_timeout=connect_timeout,
-            timeout=timeout,
-            max_retries=max_retries,
-            ca_file=ca_file,
-            proxy=proxy,
-            credentials_callback=credentials_callback,
-            log_callback=log_callback,
-        )
+        self._core = _Core(base_url, self._max_in_flight, **settings)
 
     @property
     def base_url(self) -> str:

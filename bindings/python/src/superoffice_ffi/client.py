@@ -41,6 +41,8 @@ from .errors import (
 
 __all__ = [
     "Client",
+    "SystemUser",
+    "OAuthRefresh",
     "SendItem",
     "SendResult",
     "lookup_tenant_api_url",
