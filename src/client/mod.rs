@@ -1,15 +1,14 @@
 //! Sending: one ureq `Agent` per client, shared by every thread that uses the client.
 
-use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use ureq::http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
 use ureq::http::{HeaderValue, Method, Request, StatusCode};
-use ureq::{Agent, Body};
+use ureq::Agent;
 
-use crate::credentials::{self, Provider};
+use crate::credentials::{self as login, Provider};
 use crate::error::{Error, ErrorKind};
 use crate::error_body;
 use crate::log::Level;
@@ -17,7 +16,9 @@ use crate::redact::Secrets;
 use crate::request::{secret_header_value, PasswordEmail, PreparedRequest};
 use crate::retry;
 use crate::settings::{Auth, Settings};
-use crate::http::{self, ClientAgent};
+use crate::http::{self, read_bounded, status_line, ClientAgent};
+
+mod credentials;
 
 /// Most bytes of an error answer read (the message keeps less).
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -101,7 +102,7 @@ impl Client {
             Some(scheme) => {
                 let login_url = match &settings.login_url {
                     Some(u) => u.clone(),
-                    None => credentials::derive_login_url(&settings.base).ok_or_else(|| {
+                    None => login::derive_login_url(&settings.base).ok_or_else(|| {
                         Error::invalid(format!(
                             "no login service is known for {}: set it with so_options_set_login_url",
                             settings.base.shown_root()
@@ -110,7 +111,7 @@ impl Client {
                 };
                 let context = match &settings.context_identifier {
                     Some(c) => c.clone(),
-                    None => credentials::derive_context_identifier(&settings.base).ok_or_else(|| {
+                    None => login::derive_context_identifier(&settings.base).ok_or_else(|| {
                         Error::invalid(format!(
                             "the base URL {} names no tenant: set it with so_options_set_context_identifier",
                             settings.base.shown_root()
@@ -136,63 +137,6 @@ impl Client {
         self.prepared.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// How many exchanges with the login service this client made (0 without a system
-    /// user or OAuth refresh token).
-    pub fn login_exchanges(&self) -> u64 {
-        self.provider.as_ref().map_or(0, Provider::exchanges)
-    }
-
-    /// A credential from the provider for the next attempt: `Authorization` and its
-    /// generation. A new generation's secrets join the redaction list, and its
-    /// `webapi_url` is followed when it names another host.
-    fn provided_auth(&self, provider: &Provider, agent: &Agent) -> Result<(HeaderValue, u64), Error> {
-        let issued = provider.credential(agent).map_err(|e| {
-            Error::new(ErrorKind::Credentials, crate::error::bound_message(self.hide(&e.0)))
-        })?;
-        if self.provider_seen.swap(issued.generation, Ordering::AcqRel) != issued.generation {
-            {
-                let mut secrets = self.secrets.write().unwrap_or_else(|p| p.into_inner());
-                for secret in &issued.secrets {
-                    secrets.add(secret.expose());
-                }
-            }
-            if let Some(url) = &issued.webapi_url {
-                self.follow(url);
-            }
-            let what = if issued.generation == 1 { "obtained" } else { "renewed" };
-            self.log(Level::Info, || format!("credential {what} from the login service at {}", provider.login_url()));
-        }
-        let header = secret_header_value(zeroize::Zeroizing::new(issued.authorization.expose().to_string()))?;
-        Ok((header, issued.generation))
-    }
-
-    /// Sends requests to the tenant's API where the login service says it lives now,
-    /// when that is another host (tenants move; the old host answers 421).
-    fn follow(&self, webapi_url: &str) {
-        let Ok(target) = crate::settings::BaseUrl::parse(webapi_url) else {
-            self.log(Level::Warn, || "the login service's webapi_url is not a valid URL; kept the base URL".into());
-            return;
-        };
-        let current = self.prepared();
-        let base = &self.settings.base;
-        if target.scheme == base.scheme && target.authority == base.authority {
-            return;
-        }
-        let mut moved = self.settings.clone();
-        moved.base = target;
-        match PreparedRequest::new(&moved) {
-            Ok(p) if p.uri != current.uri => {
-                let shown = p.shown_url.clone();
-                *self.prepared.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(p);
-                self.log(Level::Warn, || format!(
-                    "the tenant's API lives at another host now (the login service's webapi_url): requests go to {shown}"
-                ));
-            }
-            Ok(_) => {}
-            Err(_) => self.log(Level::Warn, || "the login service's webapi_url cannot be used; kept the base URL".into()),
-        }
-    }
-
     /// The settings this client was built with.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -215,51 +159,6 @@ impl Client {
     /// connections alone.
     pub fn shutdown(&self) {
         self.agent.shutdown();
-    }
-
-    fn current_auth(&self) -> (Option<HeaderValue>, u64) {
-        let state = self.auth.read().unwrap_or_else(|p| p.into_inner());
-        (state.header.clone(), state.generation)
-    }
-
-    /// After a 401: asks for a fresh credential once per generation, however many threads
-    /// saw the 401. True when a fresh credential is in place to retry with.
-    fn refresh_credentials(&self, seen_generation: u64) -> bool {
-        let Some(provider) = &self.settings.credentials else { return false };
-        let _one_at_a_time = self.refresh.lock().unwrap_or_else(|p| p.into_inner());
-        {
-            let state = self.auth.read().unwrap_or_else(|p| p.into_inner());
-            if state.generation != seen_generation {
-                return true; // another thread refreshed while this one waited
-            }
-            if !matches!(state.auth, Auth::Ticket(_) | Auth::Bearer(_)) {
-                return false;
-            }
-        }
-        let Some(fresh) = provider.fresh_credential() else {
-            self.log(Level::Warn, || "the credentials callback gave no fresh credential".into());
-            return false;
-        };
-        self.secrets.write().unwrap_or_else(|p| p.into_inner()).add(fresh.expose());
-        let mut state = self.auth.write().unwrap_or_else(|p| p.into_inner());
-        let refreshed = match state.auth.refreshed(fresh.expose()) {
-            Some(Ok(a)) => a,
-            _ => {
-                drop(state);
-                self.log(Level::Warn, || "the credentials callback gave an unusable credential".into());
-                return false;
-            }
-        };
-        let header = match refreshed.header_value().map(secret_header_value) {
-            Some(Ok(h)) => h,
-            _ => return false,
-        };
-        state.auth = refreshed;
-        state.header = Some(header);
-        state.generation += 1;
-        drop(state);
-        self.log(Level::Warn, || "credentials refreshed after 401 Unauthorized".into());
-        true
     }
 
     /// Sends one Customer Centre password e-mail, with the retries the settings allow.
@@ -523,33 +422,5 @@ impl Client {
         e.error_type = parsed.and_then(|p| p.error_type);
         e.retry_after = answer.retry_after;
         e
-    }
-}
-
-/// `404 Not Found`.
-fn status_line(status: StatusCode) -> String {
-    match status.canonical_reason() {
-        Some(reason) => format!("{} {}", status.as_u16(), reason),
-        None => status.as_u16().to_string(),
-    }
-}
-
-/// Reads at most `limit` bytes of a body. The bytes are kept when `keep`, else dropped.
-/// A body longer than the limit is left unread (its connection is then closed).
-fn read_bounded(body: &mut Body, limit: u64, keep: bool) -> Vec<u8> {
-    let mut reader = body.as_reader().take(limit);
-    if keep {
-        let mut out = Vec::new();
-        let _ = reader.read_to_end(&mut out);
-        out
-    } else {
-        // Not `io::copy`: it clears an 8 KiB buffer on every call, for bodies mostly empty.
-        let mut buf = [0u8; 512];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-        }
-        Vec::new()
     }
 }
