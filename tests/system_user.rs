@@ -261,6 +261,27 @@ fn oauth_renews_before_expiry_with_the_new_refresh_token() {
 }
 
 #[test]
+fn oauth_renews_on_a_401_and_sends_once_more_never_twice() {
+    let case = Case::new("oauth-revoked", "revoke_first=1");
+    let client = Client::new(&oauth_settings(&case)).unwrap();
+    assert_eq!(send(&client).unwrap().http_status, 204);
+    assert_eq!(token_requests(&case).len(), 2);
+    let api = case.api_requests();
+    assert_eq!(api.len(), 2);
+    assert_ne!(api[0].header("authorization"), api[1].header("authorization"));
+    // The renewed token is kept.
+    send(&client).unwrap();
+    assert_eq!(token_requests(&case).len(), 2);
+
+    let always = Case::new("oauth-always-revoked", "revoke_first=100");
+    let client = Client::new(&oauth_settings(&always)).unwrap();
+    let e = expect_err(send(&client), "revoked");
+    assert_error(&e, ErrorKind::Unauthorized, 401, &[], "oauth revoked twice");
+    assert_eq!(token_requests(&always).len(), 2);
+    assert_eq!(always.api_requests().len(), 2);
+}
+
+#[test]
 fn oauth_invalid_grant_is_a_credentials_error() {
     let case = Case::new("oauth-bad", "oauth=invalid_grant");
     let e = expect_err(send(&Client::new(&oauth_settings(&case)).unwrap()), "invalid_grant");

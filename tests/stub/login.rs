@@ -248,7 +248,7 @@ pub(super) fn serve(sh: &Shared, c: &mut Conn, ctx: &Ctx, head: &Head, prefix: &
             }
         }
         "api/PartnerSystemUser/Authenticate" if method_is("POST") => authenticate(sh, c, ctx, head, prefix, &d, body),
-        "common/oauth/tokens" if method_is("POST") => oauth_tokens(sh, c, ctx, &d, body),
+        "common/oauth/tokens" if method_is("POST") => oauth_tokens(sh, c, ctx, prefix, &d, body),
         _ => respond_error(c, ctx, BodyStyle::Json, 404, "NotFound", &format!("stub: no such login endpoint: {rest}"), false, &[]),
     }
 }
@@ -314,7 +314,7 @@ fn authenticate(sh: &Shared, c: &mut Conn, ctx: &Ctx, head: &Head, prefix: &str,
     json_answer(c, ctx, 200, &json!({ "IsSuccessful": true, "ErrorMessage": "", "Token": token }))
 }
 
-fn oauth_tokens(sh: &Shared, c: &mut Conn, ctx: &Ctx, d: &LoginDirectives, body: &[u8]) -> io::Result<Flow> {
+fn oauth_tokens(sh: &Shared, c: &mut Conn, ctx: &Ctx, prefix: &str, d: &LoginDirectives, body: &[u8]) -> io::Result<Flow> {
     let form = String::from_utf8_lossy(body).into_owned();
     let field = |k: &str| form_field(&form, k).unwrap_or_default();
     let invalid = |c: &mut Conn, error: &str, why: &str| json_answer(c, ctx, 400, &json!({ "error": error, "error_description": why }));
@@ -331,7 +331,8 @@ fn oauth_tokens(sh: &Shared, c: &mut Conn, ctx: &Ctx, d: &LoginDirectives, body:
     }
     let n = sh.next_ticket.fetch_add(1, Ordering::SeqCst) + 1;
     let access = format!("8A:stub-access-{n}");
-    lock(&sh.issued).insert(access.clone(), IssuedCredential { app_token: client_secret, revoked: false });
+    let revoked = d.revoke_first.is_some_and(|k| sh.fail_first_active(&format!("revoke:{prefix}"), k));
+    lock(&sh.issued).insert(access.clone(), IssuedCredential { app_token: client_secret, revoked });
     let mut answer = json!({
         "token_type": "Bearer",
         "access_token": access,
