@@ -16,10 +16,12 @@ pub mod process;
 pub mod request;
 pub mod redact;
 pub mod retry;
+pub mod secret;
 pub mod send;
 pub mod settings;
 pub mod tenant;
 pub mod tls;
+pub mod url;
 
 pub use client::{Client, Sent};
 pub use error::{Error, ErrorKind};

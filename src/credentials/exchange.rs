@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use super::key::PartnerKey;
 use super::CredentialsError;
-use crate::settings::auth::Secret;
+use crate::secret::Secret;
 
 /// Most bytes of a login service answer read.
 const ANSWER_LIMIT: u64 = 1024 * 1024;

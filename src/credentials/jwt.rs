@@ -10,7 +10,7 @@ pub use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
-use crate::settings::auth::Secret;
+use crate::secret::Secret;
 
 /// The prefix of SuperOffice's claim names.
 pub const CLAIM_PREFIX: &str = "http://schemes.superoffice.net/identity/";

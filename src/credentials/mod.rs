@@ -14,8 +14,8 @@ pub mod provider;
 
 use std::sync::Arc;
 
-use crate::settings::auth::Secret;
-use crate::settings::url::BaseUrl;
+use crate::secret::Secret;
+use crate::url::BaseUrl;
 use key::PartnerKey;
 
 pub use provider::{Issued, Provider};

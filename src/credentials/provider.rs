@@ -17,7 +17,7 @@ use ureq::Agent;
 use super::exchange;
 use super::jwt::{self, JwtRefusal};
 use super::{CredentialsError, Scheme};
-use crate::settings::auth::Secret;
+use crate::secret::Secret;
 
 /// How long before `expires_in` runs out an OAuth access token is renewed.
 pub const OAUTH_MARGIN: Duration = Duration::from_secs(60);

@@ -1,8 +1,6 @@
-//! Authentication: the secret string type, the schemes and their `Authorization`
-//! header, the provider of fresh credentials, and the secrets they add to a client's
-//! [`Secrets`].
-
-use std::fmt;
+//! Authentication: the schemes and their `Authorization` header, the provider of fresh
+//! credentials, and the secrets they add to a client's [`Secrets`]. The secret string type
+//! itself is [`crate::secret::Secret`].
 
 use base64::Engine as _;
 use zeroize::Zeroizing;
@@ -10,27 +8,7 @@ use zeroize::Zeroizing;
 use crate::error::Error;
 use crate::redact::Secrets;
 
-/// A secret string: wiped from memory when dropped, never shown by `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(Zeroizing::new(value.into()))
-    }
-
-    /// The secret itself, for building the request.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use crate::secret::Secret;
 
 /// Checks a value that goes into an HTTP header: not empty, no control characters.
 pub fn check_header_value(what: &str, value: &str) -> Result<(), Error> {

@@ -18,7 +18,8 @@ use crate::redact::Secrets;
 pub mod auth;
 pub mod limits;
 pub mod proxy;
-pub mod url;
+/// The base URL and host names (IDNA); a module of its own below the settings.
+pub use crate::url;
 
 pub use auth::{check_header_value, Auth, CredentialsProvider, Secret};
 pub use limits::{
