@@ -70,13 +70,7 @@ int main(int argc, char **argv) {
     }
     const char *mode = argv[1], *url = argv[2];
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    headers = curl_slist_append(headers, "Authorization: SOTicket " B_TICKET);
-    headers = curl_slist_append(headers, "SO-AppToken: " B_APP_TOKEN);
-    headers = curl_slist_append(headers, "Accept: application/json");
-    headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
-    headers = curl_slist_append(headers, "Accept-Language: " B_LANGUAGE);
-    headers = curl_slist_append(headers, "SO-Language: " B_LANGUAGE);
-    headers = curl_slist_append(headers, "Expect:");
+    for (const char *const *line = B_HEADER_LINES; *line; line++) headers = curl_slist_append(headers, *line);
 
     if (strcmp(mode, "seq") == 0 || strcmp(mode, "count") == 0 || strcmp(mode, "https") == 0) {
         int https = strcmp(mode, "https") == 0;
@@ -87,11 +81,7 @@ int main(int argc, char **argv) {
         send_n(h, warm);
         double t0 = b_now(), c0 = b_cpu();
         send_n(h, n);
-        double t = b_now() - t0;
-        if (strcmp(mode, "count") != 0) {
-            b_result("rps", n / t);
-            b_result("cpu_us", (b_cpu() - c0) / n * 1e6);
-        }
+        if (strcmp(mode, "count") != 0) b_rates(n, t0, c0);
         curl_easy_cleanup(h);
     } else if (strcmp(mode, "threads") == 0) {
         long t = b_arg_long(argc, argv, 3, 8), n = b_arg_long(argc, argv, 4, 5000),
@@ -109,13 +99,11 @@ int main(int argc, char **argv) {
         pthread_barrier_wait(&start);
         double t0 = b_now(), c0 = b_cpu();
         for (long i = 0; i < t; i++) pthread_join(th[i], NULL);
-        b_result("rps", (double)(n * t) / (b_now() - t0));
-        b_result("cpu_us", (b_cpu() - c0) / (double)(n * t) * 1e6);
+        b_rates((double)(n * t), t0, c0);
         free(th);
         free(ws);
     } else {
-        fprintf(stderr, "bench_curl: unknown mode %s\n", mode);
-        return 2;
+        return b_unknown_mode("bench_curl", mode);
     }
     curl_slist_free_all(headers);
     curl_global_cleanup();

@@ -8,44 +8,20 @@ send fails.
 import sys
 import time
 
-TICKET = "7T:dGVzdA=="
-APP_TOKEN = "bench-app-token-0123456789abcdef"
-ENDPOINT = "/api/v1/Agents/Person/SendCustomerCentrePasswordEmail"
-FROM, TO, SUBJECT = "support@example.com", "kari@example.com", "Your password"
-BODY = (
-    '{"PersonId":670,"From":"support@example.com","To":"kari@example.com",'
-    '"Subject":"Your password"}'
-).encode()
+from common import BODY, ENDPOINT, HEADERS, send_one, so_client
 
 
 def with_superoffice(base):
-    from superoffice_ffi import Client
-
-    client = Client(base, ticket=TICKET, app_token=APP_TOKEN, language="sv")
-
-    def send():
-        client.send_customer_centre_password_email(670, sender=FROM, recipient=TO, subject=SUBJECT)
-
-    return send
+    client = so_client(base)
+    return lambda: send_one(client)
 
 
 def with_requests(base):
     import requests
 
     session = requests.Session()
-    # Only the headers every peer sends (requests adds Host and Content-Length).
     session.headers.clear()
-    session.headers.update(
-        {
-            "Authorization": "SOTicket " + TICKET,
-            "SO-AppToken": APP_TOKEN,
-            "Accept": "application/json",
-            "Content-Type": "application/json; charset=utf-8",
-            "Accept-Language": "sv",
-            "SO-Language": "sv",
-            "User-Agent": "superoffice-ffi/0.1.0",
-        }
-    )
+    session.headers.update(HEADERS)
     url = base + ENDPOINT
 
     def send():

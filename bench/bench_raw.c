@@ -82,8 +82,7 @@ int main(int argc, char **argv) {
     send_n(fd, warm);
     double t0 = b_now(), c0 = b_cpu();
     send_n(fd, n);
-    b_result("rps", n / (b_now() - t0));
-    b_result("cpu_us", (b_cpu() - c0) / n * 1e6);
+    b_rates(n, t0, c0);
     close(fd);
     return 0;
 }

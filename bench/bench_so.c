@@ -7,24 +7,7 @@
 #include "superoffice.h"
 
 static so_client *make_client(const char *base, const char *ca_file) {
-    so_options *o = so_options_new(base);
-    if (!o) {
-        fprintf(stderr, "bench_so: so_options_new: %s\n", so_last_error_message());
-        exit(1);
-    }
-    if (so_options_set_ticket(o, B_TICKET) != SO_OK || so_options_set_app_token(o, B_APP_TOKEN) != SO_OK ||
-        so_options_set_language(o, B_LANGUAGE) != SO_OK ||
-        (ca_file && so_options_set_ca_file(o, ca_file) != SO_OK)) {
-        fprintf(stderr, "bench_so: options: %s\n", so_last_error_message());
-        exit(1);
-    }
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    if (!c) {
-        fprintf(stderr, "bench_so: so_client_new: %s\n", so_last_error_message());
-        exit(1);
-    }
-    return c;
+    return b_so_client("bench_so", base, ca_file);
 }
 
 static void send_n(const so_client *c, long n) {
@@ -65,11 +48,7 @@ int main(int argc, char **argv) {
         send_n(c, warm);
         double t0 = b_now(), c0 = b_cpu();
         send_n(c, n);
-        double t = b_now() - t0;
-        if (strcmp(mode, "seq") == 0) {
-            b_result("rps", n / t);
-            b_result("cpu_us", (b_cpu() - c0) / n * 1e6);
-        }
+        if (strcmp(mode, "seq") == 0) b_rates(n, t0, c0);
         so_client_free(c);
     } else if (strcmp(mode, "https") == 0) {
         const char *ca = argc > 3 ? argv[3] : NULL;
@@ -78,8 +57,7 @@ int main(int argc, char **argv) {
         send_n(c, warm);
         double t0 = b_now(), c0 = b_cpu();
         send_n(c, n);
-        b_result("rps", n / (b_now() - t0));
-        b_result("cpu_us", (b_cpu() - c0) / n * 1e6);
+        b_rates(n, t0, c0);
         so_client_free(c);
     } else if (strcmp(mode, "threads") == 0) {
         long t = b_arg_long(argc, argv, 3, 8), n = b_arg_long(argc, argv, 4, 5000),
@@ -179,8 +157,7 @@ int main(int argc, char **argv) {
         free(items);
         free(results);
     } else {
-        fprintf(stderr, "bench_so: unknown mode %s\n", mode);
-        return 2;
+        return b_unknown_mode("bench_so", mode);
     }
     return 0;
 }

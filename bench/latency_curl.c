@@ -45,13 +45,7 @@ int main(int argc, char **argv) {
     if (conc > n) conc = n;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    headers = curl_slist_append(headers, "Authorization: SOTicket " B_TICKET);
-    headers = curl_slist_append(headers, "SO-AppToken: " B_APP_TOKEN);
-    headers = curl_slist_append(headers, "Accept: application/json");
-    headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
-    headers = curl_slist_append(headers, "Accept-Language: " B_LANGUAGE);
-    headers = curl_slist_append(headers, "SO-Language: " B_LANGUAGE);
-    headers = curl_slist_append(headers, "Expect:");
+    for (const char *const *line = B_HEADER_LINES; *line; line++) headers = curl_slist_append(headers, *line);
 
     CURLM *m = curl_multi_init();
     curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, conc);

@@ -15,23 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-TICKET = "7T:dGVzdA=="
-APP_TOKEN = "bench-app-token-0123456789abcdef"
-ENDPOINT = "/api/v1/Agents/Person/SendCustomerCentrePasswordEmail"
-PERSON, FROM, TO, SUBJECT = 670, "support@example.com", "kari@example.com", "Your password"
-BODY = (
-    '{"PersonId":670,"From":"support@example.com","To":"kari@example.com",'
-    '"Subject":"Your password"}'
-).encode()
-HEADERS = {
-    "Authorization": "SOTicket " + TICKET,
-    "SO-AppToken": APP_TOKEN,
-    "Accept": "application/json",
-    "Content-Type": "application/json; charset=utf-8",
-    "Accept-Language": "sv",
-    "SO-Language": "sv",
-    "User-Agent": "superoffice-ffi/0.1.0",
-}
+from common import BODY, ENDPOINT, FROM, HEADERS, PERSON, SUBJECT, TO, send_one, so_client
 
 
 def run_httpx(base, n, conc):
@@ -78,6 +62,11 @@ def run_requests(base, n, conc):
         if r.status_code // 100 != 2:
             raise RuntimeError(f"requests: HTTP {r.status_code}")
 
+    return timed_in_pool(one, n, conc)
+
+
+def timed_in_pool(one, n, conc):
+    """Seconds that `one(i)` for i in range(n) takes in a pool of `conc` threads."""
     with ThreadPoolExecutor(max_workers=conc) as pool:
         t0 = time.perf_counter()
         list(pool.map(one, range(n)))
@@ -85,25 +74,12 @@ def run_requests(base, n, conc):
 
 
 def run_so(base, n, conc):
-    from superoffice_ffi import Client
-
-    with Client(base, ticket=TICKET, app_token=APP_TOKEN, language="sv") as client:
-
-        def one(_):
-            client.send_customer_centre_password_email(
-                PERSON, sender=FROM, recipient=TO, subject=SUBJECT
-            )
-
-        with ThreadPoolExecutor(max_workers=conc) as pool:
-            t0 = time.perf_counter()
-            list(pool.map(one, range(n)))
-            return time.perf_counter() - t0
+    with so_client(base) as client:
+        return timed_in_pool(lambda _: send_one(client), n, conc)
 
 
 def run_so_many(base, n, conc):
-    from superoffice_ffi import Client
-
-    with Client(base, ticket=TICKET, app_token=APP_TOKEN, language="sv") as client:
+    with so_client(base) as client:
         if not hasattr(client, "send_many"):
             print("unavailable Client.send_many")
             sys.exit(3)

@@ -18,26 +18,6 @@
 
 #include "superoffice.h"
 
-static so_client *make_client(const char *base) {
-    so_options *o = so_options_new(base);
-    if (!o) {
-        fprintf(stderr, "latency_so: so_options_new: %s\n", so_last_error_message());
-        exit(1);
-    }
-    if (so_options_set_ticket(o, B_TICKET) != SO_OK || so_options_set_app_token(o, B_APP_TOKEN) != SO_OK ||
-        so_options_set_language(o, B_LANGUAGE) != SO_OK) {
-        fprintf(stderr, "latency_so: options: %s\n", so_last_error_message());
-        exit(1);
-    }
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    if (!c) {
-        fprintf(stderr, "latency_so: so_client_new: %s\n", so_last_error_message());
-        exit(1);
-    }
-    return c;
-}
-
 struct worker {
     const so_client *c;
     long n;
@@ -117,7 +97,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "latency_so: N and CONCURRENCY must be positive\n");
         return 2;
     }
-    so_client *c = make_client(base);
+    so_client *c = b_so_client("latency_so", base, NULL);
     long failed = 0;
     double t = 0;
 
@@ -172,8 +152,7 @@ int main(int argc, char **argv) {
         free(tids);
         free(ws);
     } else {
-        fprintf(stderr, "latency_so: unknown mode %s\n", mode);
-        return 2;
+        return b_unknown_mode("latency_so", mode);
     }
     so_client_free(c);
     if (failed) {
