@@ -24,6 +24,7 @@
 #else
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -166,6 +167,20 @@ static inline double now_ms(void) {
 #endif
 }
 
+#ifndef _WIN32
+/* Threads of this process now (/proc/self/task), -1 when unknown. */
+static inline int thread_count(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+#endif
+
 /* UTC broken-down time (gmtime_r, gmtime_s). */
 static inline void utc_time(time_t when, struct tm *out) {
 #ifdef _WIN32
@@ -287,6 +302,17 @@ static inline int unused_port(void) {
     return ntohs(a.sin_port);
 }
 
+/* Whether `host` resolves to an IPv4 address here. */
+static inline int resolves(const char *host) {
+    harness_init();
+    struct addrinfo hints, *found = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_INET;
+    if (getaddrinfo(host, NULL, &hints, &found) != 0) return 0;
+    freeaddrinfo(found);
+    return 1;
+}
+
 /* Starts a non-blocking connect to 127.0.0.1:port. *done is 1 when it completed at once,
    0 when it is in progress; SOCK_INVALID on failure. */
 static inline sock_t connect_nonblocking(int port, int *done) {
@@ -326,6 +352,29 @@ static inline int stub_from_env(void) {
     snprintf(g_stub, sizeof g_stub, "%s", stub);
     g_stub_port = atoi(stub + 17);
     return 1;
+}
+
+/* Options for `base` with the stub's ticket and these timeouts in ms (0: no limit); NULL
+   when `base` is refused (the last error says why). */
+static inline so_options *ticket_options(const char *base, uint32_t connect_ms, uint32_t total_ms) {
+    so_options *o = so_options_new(base);
+    if (!o) return NULL;
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    so_options_set_timeout_ms(o, connect_ms, total_ms);
+    return o;
+}
+
+/* The client of `o`, which it frees; NULL when `o` is NULL or the client cannot be made. */
+static inline so_client *client_of(so_options *o) {
+    if (!o) return NULL;
+    so_client *c = so_client_new(o);
+    so_options_free(o);
+    return c;
+}
+
+/* A client for `base` with the stub's ticket and these timeouts in ms (0: no limit). */
+static inline so_client *ticket_client(const char *base, uint32_t connect_ms, uint32_t total_ms) {
+    return client_of(ticket_options(base, connect_ms, total_ms));
 }
 
 /* GET path on the stub; the answer's body (caller frees), NULL on failure. */

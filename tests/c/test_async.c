@@ -11,7 +11,6 @@
  */
 #include "harness.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -97,26 +96,9 @@ static void tenant(char *prefix, size_t plen, char *base, size_t blen, const cha
     tenant(prefix, sizeof prefix, base, sizeof base, name, directives)
 
 static so_client *client_with(const char *base, uint32_t max_in_flight, uint32_t total_ms) {
-    so_options *o = so_options_new(base);
-    if (!o) return NULL;
-    so_options_set_ticket(o, "7T:dGVzdA==");
-    so_options_set_timeout_ms(o, 2000, total_ms);
-    if (max_in_flight) so_options_set_max_in_flight(o, max_in_flight);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    return c;
-}
-
-/* Threads of this process now. */
-static int thread_count(void) {
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
+    so_options *o = ticket_options(base, 2000, total_ms);
+    if (o && max_in_flight) so_options_set_max_in_flight(o, max_in_flight);
+    return client_of(o);
 }
 
 /* ---------- arguments ---------- */

@@ -16,15 +16,11 @@ static so_client *tenant_client(char *prefix, size_t plen, const char *name, con
     char base[1024];
     snprintf(prefix, plen, "/cf-%d-%ld-%s", ++g_unique, process_id(), name);
     snprintf(base, sizeof base, "%s%s%s%s/Cust12345", g_stub, prefix, *directives ? "/" : "", directives);
-    so_options *o = so_options_new(base);
+    so_options *o = ticket_options(base, connect_ms, total_ms);
     if (!o) return NULL;
-    so_options_set_ticket(o, "7T:dGVzdA==");
     so_options_set_proxy(o, "");
-    so_options_set_timeout_ms(o, connect_ms, total_ms);
     so_options_set_max_retries(o, retries);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    return c;
+    return client_of(o);
 }
 
 static so_result send1(so_client *c) {

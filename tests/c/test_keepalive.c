@@ -40,15 +40,7 @@ static int log_lines_settled(const char *path, int at_least) {
     return log_lines(path);
 }
 
-static so_client *client_for(const char *base) {
-    so_options *o = so_options_new(base);
-    if (!o) return NULL;
-    so_options_set_ticket(o, "7T:dGVzdA==");
-    so_options_set_timeout_ms(o, 2000, 10000);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    return c;
-}
+static so_client *client_for(const char *base) { return ticket_client(base, 2000, 10000); }
 
 #define EVERY3_SENDS 3000
 

@@ -20,14 +20,9 @@ static void tenant(char *prefix, size_t plen, char *base, size_t blen, const cha
 }
 
 static so_client *client_with_timeouts(const char *base, uint32_t connect_ms, uint32_t total_ms) {
-    so_options *o = so_options_new(base);
-    if (!o) return NULL;
-    so_options_set_ticket(o, "7T:dGVzdA==");
-    so_options_set_timeout_ms(o, connect_ms, total_ms);
-    so_options_set_max_retries(o, 0);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    return c;
+    so_options *o = ticket_options(base, connect_ms, total_ms);
+    if (o) so_options_set_max_retries(o, 0);
+    return client_of(o);
 }
 
 /* ---------- signals ---------- */
@@ -68,51 +63,42 @@ static void install_interrupting_handler(void) {
     sigaction(SIGUSR1, &sa, NULL);
 }
 
-/* A listening socket on 127.0.0.1 that never accepts: the kernel completes the
-   handshake, the request is written, and no answer ever comes. */
-static int silent_server(int *port) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 16) != 0) return -1;
-    socklen_t len = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &len);
-    *port = ntohs(a.sin_port);
-    return s;
-}
-
-/* Sends person 670 while another thread signals this one (pester_thread), counting the
-   signals caught afresh; `*took` is the send's time in ms. */
-static so_result send_while_pestered(so_client *c, double *took) {
+/* Sends person 670 with a client for `base` (these timeouts, no retries) while another
+   thread signals this one (pester_thread) through a handler that interrupts system calls,
+   counting the signals caught afresh; prints the outcome after `what` and frees the client.
+   `*took` is the send's time in ms; a client that cannot be made gives its error code. */
+static so_result send_while_pestered(const char *what, const char *base, uint32_t connect_ms, uint32_t total_ms,
+                                     double *took) {
+    install_interrupting_handler();
+    g_signals_caught = 0;
+    *took = 0;
+    so_client *c = client_with_timeouts(base, connect_ms, total_ms);
+    if (!c) return so_last_error_code();
     struct pester ps = {pthread_self(), 0, 0};
     pthread_t t;
-    g_signals_caught = 0;
     pthread_create(&t, NULL, pester_thread, &ps);
     double t0 = now_ms();
     so_result rc = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
     *took = now_ms() - t0;
     ps.stop = 1;
     pthread_join(t, NULL);
+    printf("    %s, SIGUSR1 every 0.3 s: %s after %.0f ms, %d signals caught\n", what, so_result_str(rc), *took,
+           (int)g_signals_caught);
+    so_client_free(c);
     return rc;
 }
 
 static void test_total_timeout_holds_under_signals(void) {
-    install_interrupting_handler();
+    /* A listening socket that never accepts: the kernel completes the handshake, the
+       request is written, and no answer ever comes. */
     int port = 0;
-    int s = silent_server(&port);
-    CHECK(s >= 0);
+    sock_t s = listen_loopback(16, &port);
+    CHECK(s != SOCK_INVALID);
     char base[128];
     snprintf(base, sizeof base, "http://127.0.0.1:%d/Cust12345", port);
-    so_client *c = client_with_timeouts(base, 1000, 2000);
-    CHECK(c != NULL);
     double took = 0;
-    so_result rc = send_while_pestered(c, &took);
-    printf("    2 s total timeout, SIGUSR1 every 0.3 s: %s after %.0f ms, %d signals caught\n",
-           so_result_str(rc), took, (int)g_signals_caught);
-    so_client_free(c);
-    close(s);
+    so_result rc = send_while_pestered("2 s total timeout", base, 1000, 2000, &took);
+    sock_close(s);
     CHECK(g_signals_caught >= 3);
     CHECK_RC(rc, SO_ERR_TIMEOUT);
     /* The limit plus a margin for a busy machine; it never ends early. */
@@ -120,16 +106,10 @@ static void test_total_timeout_holds_under_signals(void) {
 }
 
 static void test_no_timeout_survives_signals(void) {
-    install_interrupting_handler();
     char prefix[256], base[512];
     tenant(prefix, sizeof prefix, base, sizeof base, "slow", "delay_ms=1000");
-    so_client *c = client_with_timeouts(base, 0, 0); /* 0: no limit */
-    CHECK(c != NULL);
     double took = 0;
-    so_result rc = send_while_pestered(c, &took);
-    printf("    no timeout, answer after 1 s, SIGUSR1 every 0.3 s: %s after %.0f ms, %d signals caught\n",
-           so_result_str(rc), took, (int)g_signals_caught);
-    so_client_free(c);
+    so_result rc = send_while_pestered("no timeout, answer after 1 s", base, 0, 0, &took); /* 0: no limit */
     CHECK(g_signals_caught >= 2);
     CHECK_RC(rc, SO_OK);
     CHECK(stub_count(prefix) == 1);

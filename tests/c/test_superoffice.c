@@ -24,14 +24,44 @@ static void tenant(char *prefix, size_t plen, char *base, size_t blen, const cha
              directives ? directives : "");
 }
 
-static so_client *client_for(const char *base) {
-    so_options *o = so_options_new(base);
-    if (!o) return NULL;
-    so_options_set_ticket(o, "7T:dGVzdA==");
-    so_options_set_timeout_ms(o, 2000, 5000);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    return c;
+static so_options *options_for(const char *base) { return ticket_options(base, 2000, 5000); }
+static so_client *client_for(const char *base) { return client_of(options_for(base)); }
+
+/* Sends person 670 with these e-mail fields through a client of `o` (freed here): the
+   stub's log of `prefix` afterwards (caller frees), NULL when the send failed (said on stderr). */
+static char *sent_log(so_options *o, const char *prefix, const char *from, const char *to, const char *subject) {
+    so_client *c = client_of(o);
+    so_result rc = c ? so_send_cc_password_email(c, 670, from, to, subject) : so_last_error_code();
+    so_client_free(c);
+    if (rc == SO_OK) return stub_log(prefix);
+    fprintf(stderr, "    send to %s: %s: %s\n", prefix, so_result_str(rc), so_last_error_message());
+    return NULL;
+}
+
+/* `ok`, a check of the stub log `log`: prints the log when it failed, frees it. */
+static int log_ok(char *log, int ok) {
+    if (!ok) fprintf(stderr, "    log: %s\n", log ? log : "(none)");
+    free(log);
+    return ok;
+}
+
+/* One send of person 670 (no e-mail fields) by a client of `o` (freed here) to the tenant
+   `prefix`: its code must be `want`, its message hold `in_message` (unless NULL), and the
+   stub must have counted `sent` requests (unless negative). */
+static void check_send(so_options *o, const char *prefix, so_result want, const char *in_message, int sent) {
+    so_client *c = client_of(o);
+    so_result rc = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
+    char message[1024];
+    snprintf(message, sizeof message, "%s", so_last_error_message());
+    so_client_free(c);
+    int count = stub_count(prefix);
+    int message_ok = !in_message || strstr(message, in_message) != NULL;
+    if (rc != want || !message_ok || (sent >= 0 && count != sent))
+        fprintf(stderr, "    %s: %s (want %s), message [%s], %d requests (want %d)\n", prefix, so_result_str(rc),
+                so_result_str(want), message, count, sent);
+    CHECK_RC(rc, want);
+    CHECK(message_ok);
+    CHECK(sent < 0 || count == sent);
 }
 
 #define RETENANT(name, directives) tenant(prefix, sizeof prefix, base, sizeof base, name, directives)
@@ -207,85 +237,52 @@ static void test_wire_ticket_app_token_language(void) {
     CHECK_RC(so_options_set_language(o, "sv"), SO_OK);
     CHECK_RC(so_options_set_culture(o, "sv-SE"), SO_OK);
     CHECK_RC(so_options_set_timezone(o, "UTC"), SO_OK);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    CHECK(c != NULL);
-    CHECK_RC(so_send_cc_password_email(c, 670, "autem", "et", "eos"), SO_OK);
-    so_client_free(c);
-    char *log = stub_log(prefix);
+    char *log = sent_log(o, prefix, "autem", "et", "eos");
     CHECK(log != NULL);
-    int ok = count_of(log, "\"method\":\"POST\"") == 1 &&
-             find_nocase(log, "/Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail\"") != NULL &&
-             find_nocase(log, "[\"authorization\",\"SOTicket 7T:dGVzdA==\"]") != NULL &&
-             find_nocase(log, "[\"so-apptoken\",\"app-secret-123\"]") != NULL &&
-             find_nocase(log, "[\"accept-language\",\"sv\"]") != NULL &&
-             find_nocase(log, "[\"so-language\",\"sv\"]") != NULL &&
-             find_nocase(log, "[\"so-culture\",\"sv-SE\"]") != NULL &&
-             find_nocase(log, "[\"so-timezone\",\"UTC\"]") != NULL &&
-             find_nocase(log, "[\"content-type\",\"application/json; charset=utf-8\"]") != NULL &&
-             find_nocase(log, "[\"accept\",\"application/json\"]") != NULL &&
-             strstr(log, "\\\"PersonId\\\":670,\\\"From\\\":\\\"autem\\\",\\\"To\\\":\\\"et\\\",\\\"Subject\\\":\\\"eos\\\"") != NULL &&
-             find_nocase(log, "x-xsrf-token") == NULL;
-    if (!ok) fprintf(stderr, "    log: %s\n", log);
-    free(log);
-    CHECK(ok);
+    CHECK(log_ok(log, count_of(log, "\"method\":\"POST\"") == 1 &&
+                      find_nocase(log, "/Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail\"") != NULL &&
+                      find_nocase(log, "[\"authorization\",\"SOTicket 7T:dGVzdA==\"]") != NULL &&
+                      find_nocase(log, "[\"so-apptoken\",\"app-secret-123\"]") != NULL &&
+                      find_nocase(log, "[\"accept-language\",\"sv\"]") != NULL &&
+                      find_nocase(log, "[\"so-language\",\"sv\"]") != NULL &&
+                      find_nocase(log, "[\"so-culture\",\"sv-SE\"]") != NULL &&
+                      find_nocase(log, "[\"so-timezone\",\"UTC\"]") != NULL &&
+                      find_nocase(log, "[\"content-type\",\"application/json; charset=utf-8\"]") != NULL &&
+                      find_nocase(log, "[\"accept\",\"application/json\"]") != NULL &&
+                      strstr(log, "\\\"PersonId\\\":670,\\\"From\\\":\\\"autem\\\",\\\"To\\\":\\\"et\\\",\\\"Subject\\\":\\\"eos\\\"") != NULL &&
+                      find_nocase(log, "x-xsrf-token") == NULL));
 }
 
 static void test_wire_bearer(void) {
     TENANT("bearer", "auth=bearer");
     so_options *o = so_options_new(base);
     CHECK_RC(so_options_set_bearer_token(o, "8A:Cust12345.token"), SO_OK);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
-    so_client_free(c);
-    char *log = stub_log(prefix);
-    int ok = log && find_nocase(log, "[\"authorization\",\"Bearer 8A:Cust12345.token\"]") &&
-             strstr(log, "\\\"PersonId\\\":670,\\\"From\\\":null,\\\"To\\\":null,\\\"Subject\\\":null");
-    if (!ok) fprintf(stderr, "    log: %s\n", log ? log : "(none)");
-    free(log);
-    CHECK(ok);
+    char *log = sent_log(o, prefix, NULL, NULL, NULL);
+    CHECK(log_ok(log, log && find_nocase(log, "[\"authorization\",\"Bearer 8A:Cust12345.token\"]") &&
+                 strstr(log, "\\\"PersonId\\\":670,\\\"From\\\":null,\\\"To\\\":null,\\\"Subject\\\":null")));
 }
 
 static void test_wire_basic_matches_reference_sample(void) {
     TENANT("basic", "auth=basic");
     so_options *o = so_options_new(base);
     CHECK_RC(so_options_set_basic_auth(o, "tje0", "Tje0"), SO_OK);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    CHECK_RC(so_send_cc_password_email(c, 670, "autem", "et", "eos"), SO_OK);
-    so_client_free(c);
-    char *log = stub_log(prefix);
-    int ok = log && find_nocase(log, "[\"authorization\",\"Basic dGplMDpUamUw\"]");
-    free(log);
-    CHECK(ok);
+    char *log = sent_log(o, prefix, "autem", "et", "eos");
+    CHECK(log_ok(log, log && find_nocase(log, "[\"authorization\",\"Basic dGplMDpUamUw\"]")));
 }
 
 static void test_wire_xsrf_alone_and_beside_auth(void) {
     TENANT("xsrf", "auth=xsrf");
     so_options *o = so_options_new(base);
     CHECK_RC(so_options_set_xsrf_token(o, "xsrf-123"), SO_OK);
-    so_client *c = so_client_new(o);
-    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
-    so_client_free(c);
-    char *log = stub_log(prefix);
-    int ok = log && find_nocase(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && !find_nocase(log, "authorization");
-    free(log);
-    CHECK(ok);
+    char *log = sent_log(o, prefix, NULL, NULL, NULL);
+    CHECK(log_ok(log, log && find_nocase(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && !find_nocase(log, "authorization")));
     /* beside a ticket, both headers go */
     RETENANT("xsrf2", "");
-    so_options *o2 = so_options_new(base);
-    so_options_set_xsrf_token(o2, "xsrf-123");
-    so_options_set_ticket(o2, "7T:dGVzdA==");
-    c = so_client_new(o2);
-    so_options_free(o2);
-    so_options_free(o);
-    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
-    so_client_free(c);
-    log = stub_log(prefix);
-    ok = log && find_nocase(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && find_nocase(log, "SOTicket 7T:dGVzdA==");
-    free(log);
-    CHECK(ok);
+    o = so_options_new(base);
+    so_options_set_xsrf_token(o, "xsrf-123");
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    log = sent_log(o, prefix, NULL, NULL, NULL);
+    CHECK(log_ok(log, log && find_nocase(log, "[\"x-xsrf-token\",\"xsrf-123\"]") && find_nocase(log, "SOTicket 7T:dGVzdA==")));
 }
 
 static void test_later_auth_scheme_replaces_earlier(void) {
@@ -294,15 +291,9 @@ static void test_later_auth_scheme_replaces_earlier(void) {
     so_options_set_basic_auth(o, "tje0", "Tje0");
     so_options_set_bearer_token(o, "8A:Cust12345.token");
     so_options_set_ticket(o, "7T:dGVzdA==");
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
-    so_client_free(c);
-    char *log = stub_log(prefix);
-    int ok = log && count_of(log, "uthorization") == 1 && strstr(log, "SOTicket") && !strstr(log, "Basic") &&
-             !strstr(log, "Bearer");
-    free(log);
-    CHECK(ok);
+    char *log = sent_log(o, prefix, NULL, NULL, NULL);
+    CHECK(log_ok(log, log && count_of(log, "uthorization") == 1 && strstr(log, "SOTicket") && !strstr(log, "Basic") &&
+                 !strstr(log, "Bearer")));
 }
 
 static void test_base_url_forms_and_select(void) {
@@ -315,11 +306,7 @@ static void test_base_url_forms_and_select(void) {
         CHECK(o != NULL);
         so_options_set_ticket(o, "7T:dGVzdA==");
         CHECK_RC(so_options_set_select(o, "name,department,category/id"), SO_OK);
-        so_client *c = so_client_new(o);
-        so_options_free(o);
-        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
-        so_client_free(c);
-        char *log = stub_log(prefix);
+        char *log = sent_log(o, prefix, NULL, NULL, NULL);
         int ok = log && strstr(log, "/Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail\"") &&
                  strstr(log, "\"query\":\"$select=name,department,category/id\"");
         if (!ok) fprintf(stderr, "    %s -> %s\n", url, log ? log : "(none)");
@@ -330,14 +317,8 @@ static void test_base_url_forms_and_select(void) {
     so_options *o = so_options_new(base);
     so_options_set_ticket(o, "7T:dGVzdA==");
     so_options_set_select(o, "a b&c");
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
-    so_client_free(c);
-    char *log = stub_log(prefix);
-    int ok = log && strstr(log, "\"query\":\"$select=a%20b%26c\"");
-    free(log);
-    CHECK(ok);
+    char *log = sent_log(o, prefix, NULL, NULL, NULL);
+    CHECK(log_ok(log, log && strstr(log, "\"query\":\"$select=a%20b%26c\"")));
 }
 
 static void test_204_with_a_null_body_is_success(void) {
@@ -355,10 +336,7 @@ static void test_unicode_and_escaping_in_body(void) {
     CHECK_RC(so_send_cc_password_email(c, 670, "støtte@example.no", "kari\"quoted\"@example.com", "Ditt passord\n"), SO_OK);
     so_client_free(c);
     char *log = stub_log(prefix);
-    int ok = log && strstr(log, "støtte@example.no") && strstr(log, "kari\\\\\\\"quoted") && strstr(log, "passord\\\\n");
-    if (!ok) fprintf(stderr, "    log: %s\n", log ? log : "(none)");
-    free(log);
-    CHECK(ok);
+    CHECK(log_ok(log, log && strstr(log, "støtte@example.no") && strstr(log, "kari\\\\\\\"quoted") && strstr(log, "passord\\\\n")));
 }
 
 /* ---------- errors ---------- */
@@ -454,42 +432,23 @@ static void test_transport_failures(void) {
     CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_CONNECT);
     so_client_free(c);
 
-    {
-        TENANT("garbage", "garbage");
-        c = client_for(base);
-        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_IO);
-        so_client_free(c);
-    }
-    {
-        TENANT("dropafter", "drop=after");
-        c = client_for(base);
-        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_IO);
-        so_client_free(c);
-        CHECK(stub_count(prefix) == 1); /* may have been processed: never resent */
-    }
-    {
-        TENANT("dropduring", "drop=during");
-        c = client_for(base);
-        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_IO);
-        so_client_free(c);
-    }
-    {
-        TENANT("truncate", "truncate");
-        c = client_for(base);
-        so_result r = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
-        /* a 200 whose body is cut short: the status arrived, so the send counts as done */
-        CHECK(r == SO_OK || r == SO_ERR_IO);
-        so_client_free(c);
-    }
+    TENANT("garbage", "garbage");
+    check_send(options_for(base), prefix, SO_ERR_IO, NULL, -1);
+    RETENANT("dropafter", "drop=after");
+    check_send(options_for(base), prefix, SO_ERR_IO, NULL, 1); /* may have been processed: never resent */
+    RETENANT("dropduring", "drop=during");
+    check_send(options_for(base), prefix, SO_ERR_IO, NULL, -1);
+    RETENANT("truncate", "truncate");
+    c = client_for(base);
+    so_result r = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
+    /* a 200 whose body is cut short: the status arrived, so the send counts as done */
+    CHECK(r == SO_OK || r == SO_ERR_IO);
+    so_client_free(c);
 }
 
 static void test_timeouts(void) {
     TENANT("slow", "delay_ms=3000");
-    so_options *o = so_options_new(base);
-    so_options_set_ticket(o, "7T:dGVzdA==");
-    so_options_set_timeout_ms(o, 1000, 300);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
+    so_client *c = ticket_client(base, 1000, 300);
     double t0 = now_ms();
     CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_TIMEOUT);
     double ms = now_ms() - t0;
@@ -499,61 +458,28 @@ static void test_timeouts(void) {
     CHECK(stub_count(prefix) == 1); /* a timeout waiting for the answer is never resent */
 
     RETENANT("hang", "hang");
-    o = so_options_new(base);
-    so_options_set_ticket(o, "7T:dGVzdA==");
-    so_options_set_timeout_ms(o, 1000, 300);
-    c = so_client_new(o);
-    so_options_free(o);
-    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_TIMEOUT);
-    so_client_free(c);
+    check_send(ticket_options(base, 1000, 300), prefix, SO_ERR_TIMEOUT, NULL, -1);
 }
 
 /* ---------- retries ---------- */
 
 static void test_retries_only_what_was_not_processed(void) {
-    {
-        TENANT("retry503", "status=503/fail_first=2/retry_after=0");
-        so_client *c = client_for(base);
-        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
-        so_client_free(c);
-        CHECK(stub_count(prefix) == 3);
-    }
-    {
-        TENANT("retry429", "status=429/fail_first=1");
-        so_client *c = client_for(base);
-        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
-        so_client_free(c);
-        CHECK(stub_count(prefix) == 2);
-    }
-    {
-        TENANT("noretry500", "status=500/fail_first=1");
-        so_client *c = client_for(base);
-        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_SERVER);
-        so_client_free(c);
-        CHECK(stub_count(prefix) == 1);
-    }
-    {
-        TENANT("exhausted", "status=503/retry_after=0");
-        so_client *c = client_for(base);
-        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_SERVER);
-        CHECK(strstr(so_last_error_message(), "after 2 retries") != NULL);
-        so_client_free(c);
-        CHECK(stub_count(prefix) == 3);
-    }
-    {
-        TENANT("disabled", "status=429/retry_after=0");
-        so_options *o = so_options_new(base);
-        so_options_set_ticket(o, "7T:dGVzdA==");
-        so_options_set_max_retries(o, 0);
-        so_client *c = so_client_new(o);
-        so_options_free(o);
-        CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_RATE_LIMITED);
-        so_client_free(c);
-        CHECK(stub_count(prefix) == 1);
-    }
+    TENANT("retry503", "status=503/fail_first=2/retry_after=0");
+    check_send(options_for(base), prefix, SO_OK, NULL, 3);
+    RETENANT("retry429", "status=429/fail_first=1");
+    check_send(options_for(base), prefix, SO_OK, NULL, 2);
+    RETENANT("noretry500", "status=500/fail_first=1");
+    check_send(options_for(base), prefix, SO_ERR_SERVER, NULL, 1);
+    RETENANT("exhausted", "status=503/retry_after=0");
+    check_send(options_for(base), prefix, SO_ERR_SERVER, "after 2 retries", 3);
+    RETENANT("disabled", "status=429/retry_after=0");
+    so_options *o = so_options_new(base);
+    so_options_set_ticket(o, "7T:dGVzdA==");
+    so_options_set_max_retries(o, 0);
+    check_send(o, prefix, SO_ERR_RATE_LIMITED, NULL, 1);
     {
         /* the server asks for longer than the time left: fail at once and say so */
-        TENANT("toolong", "status=429/retry_after=120");
+        RETENANT("toolong", "status=429/retry_after=120");
         so_client *c = client_for(base);
         double t0 = now_ms();
         CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_RATE_LIMITED);
@@ -579,20 +505,28 @@ static void *sender(void *p) {
     return NULL;
 }
 
-static void test_one_client_shared_by_threads(void) {
-    TENANT("threads", "");
-    so_client *c = client_for(base);
+/* Eight threads send `sends` times each through `c`: the sends that succeeded, -1 when a
+   thread could not start. */
+static int send_from_eight_threads(const so_client *c, int sends) {
     test_thread t[8];
     struct thread_arg args[8];
+    int started = 0, ok = 0;
     for (int i = 0; i < 8; i++) {
-        args[i] = (struct thread_arg){c, 0, 50};
-        CHECK(thread_start(&t[i], sender, &args[i]) == 0);
+        args[i] = (struct thread_arg){c, 0, sends};
+        if (thread_start(&t[i], sender, &args[i]) != 0) break;
+        started++;
     }
-    int ok = 0;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < started; i++) {
         thread_join(t[i]);
         ok += args[i].ok;
     }
+    return started == 8 ? ok : -1;
+}
+
+static void test_one_client_shared_by_threads(void) {
+    TENANT("threads", "");
+    so_client *c = client_for(base);
+    int ok = send_from_eight_threads(c, 50);
     so_client_free(c);
     CHECK(ok == 400);
     CHECK(stub_count(prefix) == 400);
@@ -692,18 +626,7 @@ static void test_credentials_refresh_once_then_resend(void) {
     so_client *c = so_client_new(o);
     so_options_free(o);
     g_refreshes = 0;
-    test_thread t[8];
-    struct thread_arg args[8];
-    for (int i = 0; i < 8; i++) {
-        args[i] = (struct thread_arg){c, 0, 1};
-        CHECK(thread_start(&t[i], sender, &args[i]) == 0);
-    }
-    int ok = 0;
-    for (int i = 0; i < 8; i++) {
-        thread_join(t[i]);
-        ok += args[i].ok;
-    }
-    CHECK(ok == 8);
+    CHECK(send_from_eight_threads(c, 1) == 8);
     CHECK(g_refreshes == 1);
     CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_OK);
     CHECK(g_refreshes == 1);
@@ -893,13 +816,10 @@ static void test_international_host_name(void) {
     CHECK(so_options_new("https://ok.xn--zz-.no/x") == NULL);
     CHECK(so_last_error_code() == SO_ERR_INVALID_ARGUMENT);
     CHECK(strstr(so_last_error_message(), "not valid under IDNA") && strstr(so_last_error_message(), "'xn--zz-'"));
-    struct addrinfo hints = {0}, *found = NULL;
-    hints.ai_family = AF_INET;
-    if (getaddrinfo("so-stub.xn--bk-1ia.test", NULL, &hints, &found) != 0) {
+    if (!resolves("so-stub.xn--bk-1ia.test")) {
         printf("     so-stub.xn--bk-1ia.test does not resolve: conversion tested alone\n");
         return;
     }
-    freeaddrinfo(found);
     char prefix[64], base[256], shown[256];
     snprintf(prefix, sizeof prefix, "/c-%d-%ld-idna", ++g_unique, process_id());
     snprintf(base, sizeof base, "http://so-stub.b\xc3\xa6k.test:%d%s/status=404/Cust1", g_stub_port, prefix);

@@ -13,7 +13,6 @@
  */
 #include "harness.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -33,18 +32,6 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 
 static long threads_started(void) { return atomic_load(&g_threads_started); }
 
-/* Threads of this process now. */
-static int thread_count(void) {
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
-}
-
 /* ---------- helpers ---------- */
 
 #define SENDS 200
@@ -59,16 +46,12 @@ static void tenant(char *prefix, size_t plen, char *base, size_t blen, const cha
 /* A client with a connect and a total timeout (the case in which ureq's resolver starts
  * a thread per lookup), no retries. */
 static so_client *client_for(const char *base, uint32_t max_in_flight) {
-    so_options *o = so_options_new(base);
+    so_options *o = ticket_options(base, 5000, 10000);
     if (!o) return NULL;
-    so_options_set_ticket(o, "7T:dGVzdA==");
     so_options_set_proxy(o, "");
-    so_options_set_timeout_ms(o, 5000, 10000);
     so_options_set_max_retries(o, 0);
     if (max_in_flight) so_options_set_max_in_flight(o, max_in_flight);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    return c;
+    return client_of(o);
 }
 
 static so_result send_one(so_client *c) {
@@ -159,13 +142,10 @@ static void test_asynchronous_sends_by_ip_literal_start_only_the_pools_threads(v
 
 static void test_sends_by_host_name_resolve_it_once(void) {
     char prefix[128], base[256];
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_INET;
-    if (getaddrinfo("localhost", NULL, &hints, &res) != 0) {
+    if (!resolves("localhost")) {
         skip("localhost does not resolve here");
         return;
     }
-    freeaddrinfo(res);
     tenant(prefix, sizeof prefix, base, sizeof base, "localhost", "name");
     so_client *c = client_for(base, 0);
     CHECK(c != NULL);
