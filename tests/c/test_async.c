@@ -53,6 +53,12 @@ static void rec_init(rec_t *r) {
     r->starter = pthread_self();
 }
 
+/* A cleared record `r` and an operation handle `op` (NULL) for one send. */
+#define REC(r, op) \
+    rec_t r;       \
+    rec_init(&r);  \
+    so_operation *op = NULL
+
 /* Waits until the callback has come (1) or `ms` passed (0). */
 static int wait_for(rec_t *r, int ms) {
     double until = now_ms() + ms;
@@ -85,6 +91,32 @@ static int start_sends(so_client *c, int32_t first_id, rec_t *recs, so_operation
     return ok;
 }
 
+/* Cancels `op` and waits up to 1 s for its callback, recorded in `r`: the milliseconds
+   from the cancel to the callback, printed after `what`; -1 when the cancel failed or no
+   callback came. */
+static double cancel_and_time(so_operation *op, rec_t *r, const char *what) {
+    double t0 = now_ms();
+    so_result rc = so_operation_cancel(op);
+    if (rc != SO_OK || !wait_for(r, 1000)) {
+        fprintf(stderr, "    %s: cancel gave %s, callbacks %d\n", what, so_result_str(rc), atomic_load(&r->calls));
+        return -1;
+    }
+    double took = r->ended_ms - t0;
+    printf("    %s: callback after %.2f ms\n", what, took);
+    return took;
+}
+
+/* Polls the stub, every 2 ms for up to `tries` times, until it counted `n` requests under
+   `prefix`: the count then. */
+static int wait_for_count(const char *prefix, int n, int tries) {
+    int count = stub_count(prefix);
+    for (int i = 0; i < tries && count < n; i++) {
+        usleep(2000);
+        count = stub_count(prefix);
+    }
+    return count;
+}
+
 static void tenant(char *prefix, size_t plen, char *base, size_t blen, const char *name, const char *directives) {
     snprintf(prefix, plen, "/ca-%d-%ld-%s", ++g_unique, (long)getpid(), name);
     snprintf(base, blen, "%s%s%s%s/Cust12345", g_stub, prefix, directives && *directives ? "/" : "",
@@ -101,12 +133,17 @@ static so_client *client_with(const char *base, uint32_t max_in_flight, uint32_t
     return client_of(o);
 }
 
+/* A fresh tenant (prefix, base) and a client `c` for it (see client_with); the test fails
+   when the client cannot be made. */
+#define TENANT_CLIENT(name, directives, max_in_flight, total_ms) \
+    TENANT(name, directives);                                    \
+    so_client *c = client_with(base, max_in_flight, total_ms);   \
+    CHECK(c != NULL)
+
 /* ---------- arguments ---------- */
 
 static void test_bad_arguments_fail_at_once_without_a_callback(void) {
-    TENANT("args", "");
-    so_client *c = client_with(base, 0, 5000);
-    CHECK(c != NULL);
+    TENANT_CLIENT("args", "", 0, 5000);
     rec_t r;
     rec_init(&r);
     so_operation *op = (so_operation *)&r; /* must be overwritten with NULL */
@@ -156,14 +193,10 @@ static void test_max_in_flight_range(void) {
 /* ---------- exactly once, success and every error ---------- */
 
 static void test_success_calls_back_once_on_a_library_thread(void) {
-    TENANT("ok", "");
     int threads_before = thread_count();
-    so_client *c = client_with(base, 4, 5000);
-    CHECK(c != NULL);
+    TENANT_CLIENT("ok", "", 4, 5000);
     CHECK(thread_count() == threads_before); /* no thread before the first async send */
-    rec_t r;
-    rec_init(&r);
-    so_operation *op = NULL;
+    REC(r, op);
     double t0 = now_ms();
     CHECK_RC(so_send_cc_password_email_async(c, 670, "a@example.com", "b@example.com", "Hi", on_done, &r, &op), SO_OK);
     CHECK(op != NULL);
@@ -191,9 +224,7 @@ static void test_success_calls_back_once_on_a_library_thread(void) {
 }
 
 static void test_free_from_the_callback(void) {
-    TENANT("free-in-cb", "");
-    so_client *c = client_with(base, 2, 5000);
-    CHECK(c != NULL);
+    TENANT_CLIENT("free-in-cb", "", 2, 5000);
     rec_t r;
     rec_init(&r);
     r.free_in_callback = 1;
@@ -245,9 +276,7 @@ static void test_every_error_code_calls_back_once(void) {
             snprintf(url, sizeof url, "%s", base);
         so_client *c = client_with(url, 4, k->total_ms);
         CHECK(c != NULL);
-        rec_t r;
-        rec_init(&r);
-        so_operation *op = NULL;
+        REC(r, op);
         CHECK_RC(start_send(c, 670, &r, &op), SO_OK);
         if (!wait_for(&r, 10000)) {
             fprintf(stderr, "    case %s: no callback\n", k->directives);
@@ -278,31 +307,20 @@ static void test_cancel_before_the_send_never_sends(void) {
     tenant(prefix2, sizeof prefix2, base2, sizeof base2, "queued", "");
     so_client *c = client_with(base, 1, 5000);
     CHECK(c != NULL);
-    rec_t first, second;
-    rec_init(&first);
-    rec_init(&second);
-    so_operation *op1 = NULL, *op2 = NULL;
+    REC(first, op1);
+    REC(second, op2);
     CHECK_RC(start_send(c, 670, &first, &op1), SO_OK);
     CHECK_RC(start_send(c, 671, &second, &op2), SO_OK);
-    for (int i = 0; i < 2500 && stub_count(prefix) < 1; i++) usleep(2000);
-    CHECK(stub_count(prefix) == 1); /* the first is on the network, the second queued */
-    double t0 = now_ms();
-    CHECK_RC(so_operation_cancel(op2), SO_OK);
-    CHECK(wait_for(&second, 1000));
-    double took = second.ended_ms - t0;
-    printf("    cancel before the send: callback after %.2f ms\n", took);
-    CHECK(took < 1000);
+    CHECK(wait_for_count(prefix, 1, 2500) == 1); /* the first is on the network, the second queued */
+    double took = cancel_and_time(op2, &second, "cancel before the send");
+    CHECK(took >= 0 && took < 1000);
     CHECK(atomic_load(&second.code) == SO_ERR_CANCELLED);
     CHECK(strstr(second.message, "before it was sent") != NULL);
     CHECK(atomic_load(&second.on_starter_thread) == 0);
     CHECK(atomic_load(&first.calls) == 0); /* the first is still on the network */
     /* the first, on the network: cancelled promptly */
-    t0 = now_ms();
-    CHECK_RC(so_operation_cancel(op1), SO_OK);
-    CHECK(wait_for(&first, 1000));
-    took = first.ended_ms - t0;
-    printf("    cancel during the send: callback after %.2f ms\n", took);
-    CHECK(took < 1000);
+    took = cancel_and_time(op1, &first, "cancel during the send");
+    CHECK(took >= 0 && took < 1000);
     CHECK(atomic_load(&first.code) == SO_ERR_CANCELLED);
     CHECK(strstr(first.message, "may already have received") != NULL);
     CHECK(so_operation_http_status(op1) == 0);
@@ -319,22 +337,13 @@ static void test_cancel_before_the_send_never_sends(void) {
 }
 
 static void test_cancel_during_the_send_of_a_hanging_request(void) {
-    TENANT("hang", "hang");
-    so_client *c = client_with(base, 2, 0); /* no total timeout: only the cancel ends it */
-    CHECK(c != NULL);
-    rec_t r;
-    rec_init(&r);
-    so_operation *op = NULL;
+    TENANT_CLIENT("hang", "hang", 2, 0); /* no total timeout: only the cancel ends it */
+    REC(r, op);
     CHECK_RC(start_send(c, 670, &r, &op), SO_OK);
-    for (int i = 0; i < 500 && stub_count(prefix) < 1; i++) usleep(2000);
-    CHECK(stub_count(prefix) == 1); /* the server has the request */
+    CHECK(wait_for_count(prefix, 1, 500) == 1); /* the server has the request */
     usleep(50 * 1000);
-    double t0 = now_ms();
-    CHECK_RC(so_operation_cancel(op), SO_OK);
-    CHECK(wait_for(&r, 1000));
-    double took = r.ended_ms - t0;
-    printf("    cancel of a request awaiting its answer: callback after %.2f ms\n", took);
-    CHECK(took < 1000);
+    double took = cancel_and_time(op, &r, "cancel of a request awaiting its answer");
+    CHECK(took >= 0 && took < 1000);
     CHECK(atomic_load(&r.code) == SO_ERR_CANCELLED);
     CHECK(strstr(r.message, "may already have received") != NULL);
     /* the worker goes on with a fresh agent */
@@ -344,10 +353,8 @@ static void test_cancel_during_the_send_of_a_hanging_request(void) {
     so_client_free(c);
     c = client_with(base2, 1, 5000);
     CHECK(c != NULL);
-    rec_t a, b;
-    rec_init(&a);
-    rec_init(&b);
-    so_operation *opa = NULL, *opb = NULL;
+    REC(a, opa);
+    REC(b, opb);
     CHECK(send_and_wait(c, 670, &a, &opa, 5000));
     CHECK_RC(so_operation_cancel(opa), SO_OK); /* ended: no-op, the agent stays */
     CHECK(send_and_wait(c, 670, &b, &opb, 5000));
@@ -359,19 +366,12 @@ static void test_cancel_during_the_send_of_a_hanging_request(void) {
 
 static void test_cancel_during_a_retry_wait(void) {
     /* 503 with Retry-After 2 s: the client waits before its retry; the cancel ends the wait */
-    TENANT("retry-wait", "status=503/retry_after=2");
-    so_client *c = client_with(base, 1, 10000);
-    CHECK(c != NULL);
-    rec_t r;
-    rec_init(&r);
-    so_operation *op = NULL;
+    TENANT_CLIENT("retry-wait", "status=503/retry_after=2", 1, 10000);
+    REC(r, op);
     CHECK_RC(start_send(c, 670, &r, &op), SO_OK);
-    for (int i = 0; i < 500 && stub_count(prefix) < 1; i++) usleep(2000);
+    wait_for_count(prefix, 1, 500);
     usleep(100 * 1000);
-    double t0 = now_ms();
-    CHECK_RC(so_operation_cancel(op), SO_OK);
-    CHECK(wait_for(&r, 1000));
-    printf("    cancel during a Retry-After wait: callback after %.2f ms\n", r.ended_ms - t0);
+    CHECK(cancel_and_time(op, &r, "cancel during a Retry-After wait") >= 0);
     CHECK(atomic_load(&r.code) == SO_ERR_CANCELLED);
     CHECK(stub_count(prefix) == 1); /* never sent again */
     so_operation_free(op);
@@ -379,13 +379,9 @@ static void test_cancel_during_a_retry_wait(void) {
 }
 
 static void test_free_before_completion_cancels_and_still_calls_back(void) {
-    TENANT("free-early", "delay_ms=2000");
-    so_client *c = client_with(base, 1, 5000);
-    CHECK(c != NULL);
-    rec_t r1, r2;
-    rec_init(&r1);
-    rec_init(&r2);
-    so_operation *op1 = NULL, *op2 = NULL;
+    TENANT_CLIENT("free-early", "delay_ms=2000", 1, 5000);
+    REC(r1, op1);
+    REC(r2, op2);
     CHECK_RC(start_send(c, 670, &r1, &op1), SO_OK);
     CHECK_RC(start_send(c, 671, &r2, &op2), SO_OK);
     usleep(100 * 1000);
@@ -401,16 +397,13 @@ static void test_free_before_completion_cancels_and_still_calls_back(void) {
 }
 
 static void test_client_free_with_sends_outstanding(void) {
-    TENANT("outstanding", "hang");
     int threads_before = thread_count();
-    so_client *c = client_with(base, 4, 0);
-    CHECK(c != NULL);
+    TENANT_CLIENT("outstanding", "hang", 4, 0);
     enum { N = 24 };
     static rec_t recs[N];
     so_operation *ops[N];
     CHECK(start_sends(c, 670, recs, ops, N, 20)); /* so_client_free must wait for these */
-    for (int i = 0; i < 500 && stub_count(prefix) < 4; i++) usleep(2000);
-    CHECK(stub_count(prefix) == 4); /* four on the network, twenty queued */
+    CHECK(wait_for_count(prefix, 4, 500) == 4); /* four on the network, twenty queued */
     int threads_during = thread_count();
     printf("    threads: %d before, %d with 4 in flight (4 workers and the notifier)\n", threads_before,
            threads_during);
@@ -458,9 +451,7 @@ static void on_chain(void *userdata, so_operation *op, so_result code) {
 }
 
 static void test_callback_may_start_new_sends(void) {
-    TENANT("chain", "");
-    so_client *c = client_with(base, 1, 5000);
-    CHECK(c != NULL);
+    TENANT_CLIENT("chain", "", 1, 5000);
     chain_t ch;
     ch.client = c;
     atomic_init(&ch.left, 20);
@@ -477,16 +468,13 @@ static void test_callback_may_start_new_sends(void) {
 }
 
 static void test_at_most_max_in_flight_on_the_network(void) {
-    TENANT("bound", "delay_ms=300");
     int threads_before = thread_count();
-    so_client *c = client_with(base, 3, 5000);
-    CHECK(c != NULL);
+    TENANT_CLIENT("bound", "delay_ms=300", 3, 5000);
     enum { N = 9 };
     static rec_t recs[N];
     so_operation *ops[N];
     CHECK(start_sends(c, 670, recs, ops, N, 0));
-    for (int i = 0; i < 1000 && stub_count(prefix) < 3; i++) usleep(2000);
-    CHECK(stub_count(prefix) == 3); /* the others wait for one of these 300 ms answers */
+    CHECK(wait_for_count(prefix, 3, 1000) == 3); /* the others wait for one of these 300 ms answers */
     CHECK(thread_count() - threads_before <= 4);
     for (int i = 0; i < N; i++) CHECK(wait_for(&recs[i], 5000));
     /* first in, first out: the first three ended before the last three started */
@@ -505,20 +493,14 @@ static void test_fork_child_gets_its_own_workers(void) {
         skip("SO_ASYNC_SKIP_FORK: ThreadSanitizer does not follow a multithreaded fork(); the ASan run covers it");
         return;
     }
-    TENANT("fork", "");
-    so_client *c = client_with(base, 2, 5000);
-    CHECK(c != NULL);
-    rec_t r;
-    rec_init(&r);
-    so_operation *op = NULL;
+    TENANT_CLIENT("fork", "", 2, 5000);
+    REC(r, op);
     CHECK(send_and_wait(c, 670, &r, &op, 5000));
     so_operation_free(op);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        rec_t rc;
-        rec_init(&rc);
-        so_operation *cop = NULL;
+        REC(rc, cop);
         int ok = start_send(c, 671, &rc, &cop) == SO_OK &&
                  wait_for(&rc, 5000) && atomic_load(&rc.code) == SO_OK;
         so_operation_free(cop);
@@ -578,9 +560,7 @@ static void *cancel_randomly(void *arg) {
 }
 
 static void test_many_sends_with_random_cancels(void) {
-    TENANT("stress", "");
-    so_client *c = client_with(base, 64, 30000);
-    CHECK(c != NULL);
+    TENANT_CLIENT("stress", "", 64, 30000);
     long n = g_stress_n;
     g_slots = calloc((size_t)n, sizeof *g_slots);
     so_operation **ops = calloc((size_t)n, sizeof *ops);
@@ -682,10 +662,8 @@ static int take_all(so_completion_queue *q, so_operation **ops, int want, int *c
 }
 
 static void test_completion_queue_collects_every_completion_once(void) {
-    TENANT("queue", "");
     enum { N = 40 };
-    so_client *c = client_with(base, 8, 10000);
-    CHECK(c != NULL);
+    TENANT_CLIENT("queue", "", 8, 10000);
     so_completion_queue *q = so_completion_queue_new();
     CHECK(q != NULL);
     so_operation *ops[N];
@@ -714,10 +692,8 @@ static void test_completion_queue_collects_every_completion_once(void) {
 }
 
 static void test_completion_queue_gets_the_cancelled_sends_of_a_freed_client(void) {
-    TENANT("queue-free", "hang");
     enum { N = 12 };
-    so_client *c = client_with(base, 4, 0);
-    CHECK(c != NULL);
+    TENANT_CLIENT("queue-free", "hang", 4, 0);
     so_completion_queue *q = so_completion_queue_new();
     CHECK(q != NULL);
     so_operation *ops[N];

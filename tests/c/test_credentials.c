@@ -73,8 +73,43 @@ static so_options *options(char *prefix, size_t plen, const char *name, const ch
     return o;
 }
 
+/* The same options with the system user of this key; NULL when either fails. */
+static so_options *system_user(char *prefix, size_t plen, const char *name, const char *login_directives,
+                               const char *tenant_directives, const char *key) {
+    so_options *o = options(prefix, plen, name, login_directives, tenant_directives);
+    if (o && so_options_set_system_user(o, TOKEN, key, CLIENT_SECRET) != SO_OK) {
+        so_options_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The same options with an OAuth refresh token; NULL when either fails. */
+static so_options *oauth(char *prefix, size_t plen, const char *name, const char *login_directives) {
+    so_options *o = options(prefix, plen, name, login_directives, "");
+    if (o && so_options_set_oauth_refresh(o, "client-id", CLIENT_SECRET, "stub-refresh-token") != SO_OK) {
+        so_options_free(o);
+        return NULL;
+    }
+    return o;
+}
+
 static so_result send1(const so_client *c) {
     return so_send_cc_password_email(c, 670, "from@example.com", "to@example.com", "Subject");
+}
+
+/* One send1 through a client of `o` (freed here; NULL gives SO_ERR_NULL_ARGUMENT, the last
+   error left as it was), its log lines kept in `lines` unless NULL, the last error message
+   copied to `message` unless NULL. */
+static so_result send_once(so_options *o, log_lines *lines, char *message, size_t mlen) {
+    if (!o) return SO_ERR_NULL_ARGUMENT;
+    so_result rc = lines ? so_options_set_log_callback(o, keep_line, lines) : SO_OK;
+    so_client *c = rc == SO_OK ? so_client_new(o) : NULL;
+    so_options_free(o);
+    if (rc == SO_OK) rc = c ? send1(c) : so_last_error_code();
+    if (message) snprintf(message, mlen, "%s", so_last_error_message());
+    so_client_free(c);
+    return rc;
 }
 
 static int count_under(const char *prefix, const char *suffix) {
@@ -160,11 +195,7 @@ static void test_each_key_form_logs_in_once(void) {
     const char *keys[] = {g_pkcs1, g_pkcs8, g_xml};
     for (int i = 0; i < 3; i++) {
         char prefix[512];
-        so_options *o = options(prefix, sizeof prefix, "forms", "", "");
-        CHECK(o);
-        CHECK_RC(so_options_set_system_user(o, TOKEN, keys[i], CLIENT_SECRET), SO_OK);
-        so_client *c = so_client_new(o);
-        so_options_free(o);
+        so_client *c = client_of(system_user(prefix, sizeof prefix, "forms", "", "", keys[i]));
         CHECK(c);
         so_result a = send1(c), b = send1(c);
         so_client_free(c);
@@ -193,11 +224,7 @@ static void *send_thread(void *arg) {
 
 static void test_thirty_two_threads_make_one_login(void) {
     char prefix[512];
-    so_options *o = options(prefix, sizeof prefix, "flight", "login_delay_ms=300", "");
-    CHECK(o);
-    CHECK_RC(so_options_set_system_user(o, TOKEN, g_xml, CLIENT_SECRET), SO_OK);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
+    so_client *c = client_of(system_user(prefix, sizeof prefix, "flight", "login_delay_ms=300", "", g_xml));
     CHECK(c);
     test_thread threads[32];
     sender senders[32];
@@ -215,27 +242,13 @@ static void test_thirty_two_threads_make_one_login(void) {
 
 static void test_a_401_renews_the_ticket_once_and_resends_once(void) {
     char prefix[512];
-    so_options *o = options(prefix, sizeof prefix, "revoked", "revoke_first=1", "");
-    CHECK(o);
-    CHECK_RC(so_options_set_system_user(o, TOKEN, g_pkcs8, CLIENT_SECRET), SO_OK);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    CHECK(c);
-    so_result rc = send1(c);
-    so_client_free(c);
-    CHECK_RC(rc, SO_OK);
+    so_options *o = system_user(prefix, sizeof prefix, "revoked", "revoke_first=1", "", g_pkcs8);
+    CHECK_RC(send_once(o, NULL, NULL, 0), SO_OK);
     CHECK(logins(prefix) == 2);
     CHECK(api_requests(prefix) == 2);
 
-    so_options *o2 = options(prefix, sizeof prefix, "always-revoked", "revoke_first=100", "");
-    CHECK(o2);
-    CHECK_RC(so_options_set_system_user(o2, TOKEN, g_pkcs8, CLIENT_SECRET), SO_OK);
-    c = so_client_new(o2);
-    so_options_free(o2);
-    CHECK(c);
-    rc = send1(c);
-    so_client_free(c);
-    CHECK_RC(rc, SO_ERR_UNAUTHORIZED);
+    o = system_user(prefix, sizeof prefix, "always-revoked", "revoke_first=100", "", g_pkcs8);
+    CHECK_RC(send_once(o, NULL, NULL, 0), SO_ERR_UNAUTHORIZED);
     CHECK(logins(prefix) == 2);
     CHECK(api_requests(prefix) == 2);
 }
@@ -253,17 +266,9 @@ static void test_each_failure_is_a_credentials_error_and_nothing_is_sent(void) {
         char prefix[512];
         log_lines *lines = new_lines();
         CHECK(lines);
-        so_options *o = options(prefix, sizeof prefix, "fail", cases[i].directives, "echo_credentials/");
-        CHECK(o);
-        CHECK_RC(so_options_set_system_user(o, TOKEN, g_xml, CLIENT_SECRET), SO_OK);
-        CHECK_RC(so_options_set_log_callback(o, keep_line, lines), SO_OK);
-        so_client *c = so_client_new(o);
-        so_options_free(o);
-        CHECK(c);
-        so_result rc = send1(c);
+        so_options *o = system_user(prefix, sizeof prefix, "fail", cases[i].directives, "echo_credentials/", g_xml);
         char message[4096];
-        snprintf(message, sizeof message, "%s", so_last_error_message());
-        so_client_free(c);
+        so_result rc = send_once(o, lines, message, sizeof message);
         int clean = !strstr(message, CLIENT_SECRET) && !strstr(message, TOKEN) && !strstr(lines->text, CLIENT_SECRET) &&
                     !strstr(lines->text, TOKEN);
         free(lines);
@@ -282,17 +287,9 @@ static void test_tickets_are_hidden_when_the_server_quotes_them(void) {
     char prefix[512];
     log_lines *lines = new_lines();
     CHECK(lines);
-    so_options *o = options(prefix, sizeof prefix, "echo", "", "echo_credentials/status=500/");
-    CHECK(o);
-    CHECK_RC(so_options_set_system_user(o, TOKEN, g_pkcs1, CLIENT_SECRET), SO_OK);
-    CHECK_RC(so_options_set_log_callback(o, keep_line, lines), SO_OK);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    CHECK(c);
-    so_result rc = send1(c);
+    so_options *o = system_user(prefix, sizeof prefix, "echo", "", "echo_credentials/status=500/", g_pkcs1);
     char message[4096];
-    snprintf(message, sizeof message, "%s", so_last_error_message());
-    so_client_free(c);
+    so_result rc = send_once(o, lines, message, sizeof message);
     int clean = !strstr(message, "7T:stub-ticket-") && !strstr(lines->text, "7T:stub-ticket-") &&
                 !strstr(message, CLIENT_SECRET);
     free(lines);
@@ -305,15 +302,8 @@ static void test_a_moved_tenant_is_followed_and_logged(void) {
     char prefix[512];
     log_lines *lines = new_lines();
     CHECK(lines);
-    so_options *o = options(prefix, sizeof prefix, "moved", "webapi_host=localhost", "");
-    CHECK(o);
-    CHECK_RC(so_options_set_system_user(o, TOKEN, g_xml, CLIENT_SECRET), SO_OK);
-    CHECK_RC(so_options_set_log_callback(o, keep_line, lines), SO_OK);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    CHECK(c);
-    so_result rc = send1(c);
-    so_client_free(c);
+    so_options *o = system_user(prefix, sizeof prefix, "moved", "webapi_host=localhost", "", g_xml);
+    so_result rc = send_once(o, lines, NULL, 0);
     int logged = strstr(lines->text, "another host") && strstr(lines->text, "http://localhost:");
     free(lines);
     CHECK_RC(rc, SO_OK);
@@ -329,15 +319,7 @@ static void test_a_moved_tenant_is_followed_and_logged(void) {
 
 static void test_oauth_refresh_gets_a_bearer_token(void) {
     char prefix[512];
-    so_options *o = options(prefix, sizeof prefix, "oauth", "oauth_rotate", "");
-    CHECK(o);
-    CHECK_RC(so_options_set_oauth_refresh(o, "client-id", CLIENT_SECRET, "stub-refresh-token"), SO_OK);
-    so_client *c = so_client_new(o);
-    so_options_free(o);
-    CHECK(c);
-    so_result rc = send1(c);
-    so_client_free(c);
-    CHECK_RC(rc, SO_OK);
+    CHECK_RC(send_once(oauth(prefix, sizeof prefix, "oauth", "oauth_rotate"), NULL, NULL, 0), SO_OK);
     CHECK(count_under(prefix, "/login/common/oauth/tokens") == 1);
     char *log = stub_log(prefix);
     CHECK(log);
@@ -345,16 +327,8 @@ static void test_oauth_refresh_gets_a_bearer_token(void) {
     free(log);
     CHECK(bearer);
 
-    o = options(prefix, sizeof prefix, "oauth-bad", "oauth=invalid_grant", "");
-    CHECK(o);
-    CHECK_RC(so_options_set_oauth_refresh(o, "client-id", CLIENT_SECRET, "stub-refresh-token"), SO_OK);
-    c = so_client_new(o);
-    so_options_free(o);
-    CHECK(c);
-    rc = send1(c);
     char message[4096];
-    snprintf(message, sizeof message, "%s", so_last_error_message());
-    so_client_free(c);
+    so_result rc = send_once(oauth(prefix, sizeof prefix, "oauth-bad", "oauth=invalid_grant"), NULL, message, sizeof message);
     CHECK_RC(rc, SO_ERR_CREDENTIALS);
     CHECK(strstr(message, "invalid_grant"));
     CHECK(!strstr(message, "stub-refresh-token") && !strstr(message, CLIENT_SECRET));

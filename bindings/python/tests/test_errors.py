@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -10,30 +11,12 @@ import pytest
 import superoffice_ffi
 from conftest import STUB_TICKET
 from superoffice_ffi import (
-    BadRequestError,
-    BufferTooSmallError,
-    Client,
-    ClientClosedError,
-    ForbiddenError,
-    HTTPStatusError,
-    InvalidArgumentError,
-    TransportError,
-    OperationCancelledError,
-    NotFoundError,
-    NullArgumentError,
-    PanicError,
-    RateLimitedError,
-    ResultCode,
-    ServerError,
-    SuperOfficeConnectionError,
-    SuperOfficeError,
-    SuperOfficeTimeoutError,
-    TenantUnavailableError,
-    CredentialsError,
-    TLSError,
-    UnauthorizedError,
+    BadRequestError, Client, ClientClosedError, ForbiddenError, HTTPStatusError,
+    InvalidArgumentError, NotFoundError, RateLimitedError, ResultCode, ServerError,
+    SuperOfficeConnectionError, SuperOfficeError, SuperOfficeTimeoutError, TLSError,
+    TransportError, UnauthorizedError,
 )
-from superoffice_ffi import _native
+from superoffice_ffi import _native, errors
 from superoffice_ffi.errors import EXCEPTION_BY_CODE, exception_class_for
 
 
@@ -172,27 +155,24 @@ def test_errors_do_not_leak_between_calls(stub, prefix):
         assert _native.lib.so_last_error_http_status() == 0
 
 
+def documented_classes():
+    """The code -> class table that the errors module's docstring draws (its hierarchy,
+    one ``Name ... SO_ERR_X (n)`` line a class): written apart from EXCEPTION_BY_CODE,
+    so that the two are checked against each other."""
+    table = {}
+    for name, member, value in re.findall(r"(\w+Error)\b[^\n]*?SO_ERR_(\w+) \((\d+)\)", errors.__doc__):
+        code = ResultCode(int(value))
+        assert code.name == member, f"the docstring gives {member} the value of {code.name}"
+        assert code not in table, f"the docstring names {code.name} twice"
+        table[code] = getattr(errors, name)
+    return table
+
+
 def test_every_code_has_a_class_and_library_text():
-    expected = {
-        ResultCode.NULL_ARGUMENT: NullArgumentError,
-        ResultCode.INVALID_ARGUMENT: InvalidArgumentError,
-        ResultCode.BUFFER_TOO_SMALL: BufferTooSmallError,
-        ResultCode.CONNECT: SuperOfficeConnectionError,
-        ResultCode.TLS: TLSError,
-        ResultCode.TIMEOUT: SuperOfficeTimeoutError,
-        ResultCode.IO: TransportError,
-        ResultCode.CANCELLED: OperationCancelledError,
-        ResultCode.HTTP_STATUS: HTTPStatusError,
-        ResultCode.BAD_REQUEST: BadRequestError,
-        ResultCode.UNAUTHORIZED: UnauthorizedError,
-        ResultCode.FORBIDDEN: ForbiddenError,
-        ResultCode.NOT_FOUND: NotFoundError,
-        ResultCode.RATE_LIMITED: RateLimitedError,
-        ResultCode.SERVER: ServerError,
-        ResultCode.TENANT_UNAVAILABLE: TenantUnavailableError,
-        ResultCode.CREDENTIALS: CredentialsError,
-        ResultCode.PANIC: PanicError,
-    }
+    expected = documented_classes()
+    assert set(expected) == set(ResultCode) - {ResultCode.OK}
+    assert len(set(expected.values())) == len(expected), "one class per code"
+    assert all(issubclass(cls, SuperOfficeError) for cls in expected.values())
     assert dict(EXCEPTION_BY_CODE) == expected
     for code in ResultCode:
         assert _native.result_str(code), f"so_result_str({code}) is empty"

@@ -102,15 +102,20 @@ def _encode(name: str, value: Any, *, optional: bool = True) -> Optional[bytes]:
         raise _invalid(f"{name} cannot be encoded as UTF-8: {exc.reason}") from None
 
 
+def _integer(name: str, value: Any) -> int:
+    """Any integer but a bool, as an ``int``."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
+
+
 def _person_id(value: Any) -> int:
     """A person id as a C ``int32_t``. Whether it is a valid id (positive) is the
     library's rule: it refuses 0 and negative ids with ``SO_ERR_INVALID_ARGUMENT``."""
-    if isinstance(value, bool):
-        raise TypeError("person_id must be an int, not bool")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise TypeError(f"person_id must be an int, not {type(value).__name__}") from None
+    number = _integer("person_id", value)
     if not _INT32_MIN <= number <= _INT32_MAX:
         # ctypes would silently wrap it into another id: not a C int32_t.
         raise _invalid(f"person_id {number} does not fit in a 32-bit signed integer")
@@ -118,12 +123,7 @@ def _person_id(value: Any) -> int:
 
 
 def _uint32(name: str, value: Any, *, minimum: int = 0) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, not bool")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
+    number = _integer(name, value)
     if not minimum <= number <= _UINT32_MAX:
         raise _invalid(f"{name} must be between {minimum} and {_UINT32_MAX}, not {number}")
     return number
@@ -330,7 +330,21 @@ def _item(index: int, item: Any) -> Tuple[int, Optional[bytes], Optional[bytes],
 # The client
 # --------------------------------------------------------------------------
 
-class SystemUser:
+class _LoginCredentials:
+    """What a login flow needs: plain holders with identity equality, each field passed to
+    the flow's setter in the order of ``__slots__``; the ``repr`` shows only the fields in
+    ``_shown``, the others as ``***``."""
+
+    __slots__ = ()
+    _shown: Tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        shown = (f"{f}={getattr(self, f)!r}" if f in self._shown else f"{f}=***" for f in self.__slots__)
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+@dataclass(repr=False, eq=False)
+class SystemUser(_LoginCredentials):
     """A SuperOffice Online system user: the library signs, exchanges, validates and
     renews its ticket (see ``so_options_set_system_user`` in ``superoffice.h``).
 
@@ -345,17 +359,13 @@ class SystemUser:
     """
 
     __slots__ = ("token", "private_key", "client_secret")
-
-    def __init__(self, token: str, private_key: str, client_secret: str) -> None:
-        self.token = token
-        self.private_key = private_key
-        self.client_secret = client_secret
-
-    def __repr__(self) -> str:
-        return "SystemUser(token=***, private_key=***, client_secret=***)"
+    token: str
+    private_key: str
+    client_secret: str
 
 
-class OAuthRefresh:
+@dataclass(repr=False, eq=False)
+class OAuthRefresh(_LoginCredentials):
     """The OAuth 2.0 refresh token flow: the library gets and renews a Bearer access
     token (see ``so_options_set_oauth_refresh`` in ``superoffice.h``).
 
@@ -363,14 +373,10 @@ class OAuthRefresh:
     """
 
     __slots__ = ("client_id", "client_secret", "refresh_token")
-
-    def __init__(self, client_id: str, client_secret: str, refresh_token: str) -> None:
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.refresh_token = refresh_token
-
-    def __repr__(self) -> str:
-        return f"OAuthRefresh(client_id={self.client_id!r}, client_secret=***, refresh_token=***)"
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    _shown = ("client_id",)
 
 
 def _login_scheme(
@@ -378,28 +384,17 @@ def _login_scheme(
 ) -> Optional[Tuple[Any, Tuple[Optional[bytes], ...]]]:
     if system_user is not None and oauth is not None:
         raise TypeError("give system_user or oauth, not both")
-    if system_user is not None:
-        if not isinstance(system_user, SystemUser):
-            raise TypeError(f"system_user must be a SystemUser, not {type(system_user).__name__}")
-        return (
-            lib.so_options_set_system_user,
-            (
-                _encode("system_user.token", system_user.token, optional=False),
-                _encode("system_user.private_key", system_user.private_key, optional=False),
-                _encode("system_user.client_secret", system_user.client_secret, optional=False),
-            ),
-        )
-    if oauth is not None:
-        if not isinstance(oauth, OAuthRefresh):
-            raise TypeError(f"oauth must be an OAuthRefresh, not {type(oauth).__name__}")
-        return (
-            lib.so_options_set_oauth_refresh,
-            (
-                _encode("oauth.client_id", oauth.client_id, optional=False),
-                _encode("oauth.client_secret", oauth.client_secret, optional=False),
-                _encode("oauth.refresh_token", oauth.refresh_token, optional=False),
-            ),
-        )
+    flows = (
+        ("system_user", system_user, SystemUser, lib.so_options_set_system_user),
+        ("oauth", oauth, OAuthRefresh, lib.so_options_set_oauth_refresh),
+    )
+    for name, value, cls, setter in flows:
+        if value is None:
+            continue
+        if not isinstance(value, cls):
+            raise TypeError(f"{name} must be a {cls.__name__}, not {type(value).__name__}")
+        fields = cls.__slots__
+        return setter, tuple(_encode(f"{name}.{f}", getattr(value, f), optional=False) for f in fields)
     return None
 
 
