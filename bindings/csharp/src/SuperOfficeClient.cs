@@ -79,14 +79,8 @@ namespace SuperOffice.Ffi
                 {
                     throw NativeMethods.LastErrorAfterNull();
                 }
-                if (options.Ticket != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_ticket(native, options.Ticket));
-                }
-                if (options.BearerToken != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_bearer_token(native, options.BearerToken));
-                }
+                SetIfGiven(native, options.Ticket, NativeMethods.so_options_set_ticket);
+                SetIfGiven(native, options.BearerToken, NativeMethods.so_options_set_bearer_token);
                 if (options.Username != null || options.Password != null)
                 {
                     NativeMethods.Check(NativeMethods.so_options_set_basic_auth(native, options.Username, options.Password));
@@ -105,38 +99,14 @@ namespace SuperOffice.Ffi
                     NativeMethods.Check(NativeMethods.so_options_set_oauth_refresh(native,
                         options.OAuthRefresh.ClientId, options.OAuthRefresh.ClientSecret, options.OAuthRefresh.RefreshToken));
                 }
-                if (options.LoginUrl != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_login_url(native, options.LoginUrl));
-                }
-                if (options.ContextIdentifier != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_context_identifier(native, options.ContextIdentifier));
-                }
-                if (options.AppToken != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_app_token(native, options.AppToken));
-                }
-                if (options.XsrfToken != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_xsrf_token(native, options.XsrfToken));
-                }
-                if (options.Language != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_language(native, options.Language));
-                }
-                if (options.Culture != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_culture(native, options.Culture));
-                }
-                if (options.TimeZone != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_timezone(native, options.TimeZone));
-                }
-                if (options.Select != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_select(native, options.Select));
-                }
+                SetIfGiven(native, options.LoginUrl, NativeMethods.so_options_set_login_url);
+                SetIfGiven(native, options.ContextIdentifier, NativeMethods.so_options_set_context_identifier);
+                SetIfGiven(native, options.AppToken, NativeMethods.so_options_set_app_token);
+                SetIfGiven(native, options.XsrfToken, NativeMethods.so_options_set_xsrf_token);
+                SetIfGiven(native, options.Language, NativeMethods.so_options_set_language);
+                SetIfGiven(native, options.Culture, NativeMethods.so_options_set_culture);
+                SetIfGiven(native, options.TimeZone, NativeMethods.so_options_set_timezone);
+                SetIfGiven(native, options.Select, NativeMethods.so_options_set_select);
                 NativeMethods.Check(NativeMethods.so_options_set_timeout_ms(native, connectMs, totalMs));
                 if (options.MaxRetries.HasValue)
                 {
@@ -146,14 +116,8 @@ namespace SuperOffice.Ffi
                 {
                     NativeMethods.Check(NativeMethods.so_options_set_max_in_flight(native, (uint)Math.Max(0, options.MaxInFlight.Value)));
                 }
-                if (options.CaFile != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_ca_file(native, options.CaFile));
-                }
-                if (options.Proxy != null)
-                {
-                    NativeMethods.Check(NativeMethods.so_options_set_proxy(native, options.Proxy));
-                }
+                SetIfGiven(native, options.CaFile, NativeMethods.so_options_set_ca_file);
+                SetIfGiven(native, options.Proxy, NativeMethods.so_options_set_proxy);
                 if (_credentialsCallback != null)
                 {
                     NativeMethods.Check(NativeMethods.so_options_set_credentials_callback(native, _credentialsCallback, IntPtr.Zero));
@@ -171,6 +135,15 @@ namespace SuperOffice.Ffi
                     throw error;
                 }
                 _handle.Callbacks = new Delegate[] { _credentialsCallback, _logCallback };
+            }
+        }
+
+        /// <summary>Sets a string option with <paramref name="setter"/> when it was given (not <c>null</c>).</summary>
+        private static void SetIfGiven(OptionsHandle native, string value, Func<OptionsHandle, string, SuperOfficeResult> setter)
+        {
+            if (value != null)
+            {
+                NativeMethods.Check(setter(native, value));
             }
         }
 
@@ -302,41 +275,23 @@ namespace SuperOffice.Ffi
                 {
                     throw new ArgumentNullException("items", "items[" + i + "] is null.");
                 }
-                Utf8.ThrowIfHasNul(item.From, "items");
-                Utf8.ThrowIfHasNul(item.To, "items");
-                Utf8.ThrowIfHasNul(item.Subject, "items");
+                Utf8.ThrowIfAnyHasNul("items", item.From, item.To, item.Subject);
             }
         }
 
         private static void CheckNoNul(SuperOfficeClientOptions o)
         {
-            Utf8.ThrowIfHasNul(o.BaseUrl, "options");
-            Utf8.ThrowIfHasNul(o.Ticket, "options");
-            Utf8.ThrowIfHasNul(o.BearerToken, "options");
-            Utf8.ThrowIfHasNul(o.Username, "options");
-            Utf8.ThrowIfHasNul(o.Password, "options");
-            Utf8.ThrowIfHasNul(o.AppToken, "options");
-            Utf8.ThrowIfHasNul(o.LoginUrl, "options");
-            Utf8.ThrowIfHasNul(o.ContextIdentifier, "options");
+            Utf8.ThrowIfAnyHasNul("options", o.BaseUrl, o.Ticket, o.BearerToken, o.Username, o.Password, o.AppToken,
+                o.LoginUrl, o.ContextIdentifier);
             if (o.SystemUser != null)
             {
-                Utf8.ThrowIfHasNul(o.SystemUser.Token, "options");
-                Utf8.ThrowIfHasNul(o.SystemUser.PrivateKey, "options");
-                Utf8.ThrowIfHasNul(o.SystemUser.ClientSecret, "options");
+                Utf8.ThrowIfAnyHasNul("options", o.SystemUser.Token, o.SystemUser.PrivateKey, o.SystemUser.ClientSecret);
             }
             if (o.OAuthRefresh != null)
             {
-                Utf8.ThrowIfHasNul(o.OAuthRefresh.ClientId, "options");
-                Utf8.ThrowIfHasNul(o.OAuthRefresh.ClientSecret, "options");
-                Utf8.ThrowIfHasNul(o.OAuthRefresh.RefreshToken, "options");
+                Utf8.ThrowIfAnyHasNul("options", o.OAuthRefresh.ClientId, o.OAuthRefresh.ClientSecret, o.OAuthRefresh.RefreshToken);
             }
-            Utf8.ThrowIfHasNul(o.XsrfToken, "options");
-            Utf8.ThrowIfHasNul(o.Language, "options");
-            Utf8.ThrowIfHasNul(o.Culture, "options");
-            Utf8.ThrowIfHasNul(o.TimeZone, "options");
-            Utf8.ThrowIfHasNul(o.Select, "options");
-            Utf8.ThrowIfHasNul(o.CaFile, "options");
-            Utf8.ThrowIfHasNul(o.Proxy, "options");
+            Utf8.ThrowIfAnyHasNul("options", o.XsrfToken, o.Language, o.Culture, o.TimeZone, o.Select, o.CaFile, o.Proxy);
         }
 
         /// <summary>Marshals the batch, calls the library once, copies the results, always clears them.</summary>

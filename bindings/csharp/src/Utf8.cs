@@ -62,5 +62,14 @@ namespace SuperOffice.Ffi
                 throw new ArgumentException("The value must not contain a NUL character.", paramName);
             }
         }
+
+        /// <summary><see cref="ThrowIfHasNul(string, string)"/> for each value, in order.</summary>
+        internal static void ThrowIfAnyHasNul(string paramName, params string[] values)
+        {
+            foreach (string value in values)
+            {
+                ThrowIfHasNul(value, paramName);
+            }
+        }
     }
 }

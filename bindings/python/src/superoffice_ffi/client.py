@@ -335,7 +335,7 @@ class _LoginCredentials:
     the flow's setter in the order of ``__slots__``; the ``repr`` shows only the fields in
     ``_shown``, the others as ``***``."""
 
-    __slots__ = ()
+    __slots__: Tuple[str, ...] = ()
     _shown: Tuple[str, ...] = ()
 
     def __repr__(self) -> str:
