@@ -102,8 +102,7 @@ static so_result send1(const so_client *c) {
    error left as it was), its log lines kept in `lines` unless NULL, the last error message
    copied to `message` unless NULL. */
 static so_result send_once(so_options *o, log_lines *lines, char *message, size_t mlen) {
-    if (!o) return SO_ERR_NULL_ARGUMENT;
-    so_result rc = lines ? so_options_set_log_callback(o, keep_line, lines) : SO_OK;
+    so_result rc = !o ? SO_ERR_NULL_ARGUMENT : lines ? so_options_set_log_callback(o, keep_line, lines) : SO_OK;
     so_client *c = rc == SO_OK ? so_client_new(o) : NULL;
     so_options_free(o);
     if (rc == SO_OK) rc = c ? send1(c) : so_last_error_code();
