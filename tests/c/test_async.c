@@ -225,10 +225,8 @@ static void test_success_calls_back_once_on_a_library_thread(void) {
 
 static void test_free_from_the_callback(void) {
     TENANT_CLIENT("free-in-cb", "", 2, 5000);
-    rec_t r;
-    rec_init(&r);
+    REC(r, op);
     r.free_in_callback = 1;
-    so_operation *op = NULL;
     CHECK(send_and_wait(c, 670, &r, &op, 5000));
     CHECK(atomic_load(&r.code) == SO_OK);
     so_client_free(c);
