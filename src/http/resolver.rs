@@ -27,7 +27,7 @@ use ureq::unversioned::transport::NextTimeout;
 pub const NAME_TTL: Duration = Duration::from_secs(60);
 
 /// How many host names the cache keeps at most.
-pub const MAX_NAMES: usize = 256;
+pub(crate) const MAX_NAMES: usize = 256;
 
 /// A cache key: the host (as written in the URL, lower-cased) and the port.
 type Key = (String, u16);
