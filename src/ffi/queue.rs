@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::operation::so_operation;
 use super::{free_box, guard, guard_result, reader, so_result, try_mut, try_ref};
 use crate::send::completions::CompletionQueue;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 
 /// A queue of completed asynchronous sends (opaque), for a program that would rather
 /// wait for completions on a thread of its own, in batches, than run code on the
@@ -118,7 +118,7 @@ pub extern "C" fn so_completion_queue_fd(queue: *const so_completion_queue) -> c
 fn readiness_fd(queue: &CompletionQueue<(usize, so_result)>) -> Result<c_int, Error> {
     queue
         .readiness_fd()
-        .map_err(|e| Error::new(ErrorKind::Io, format!("could not make the completion queue's descriptor: {e}")))
+        .map_err(|e| Error::new(crate::error::ErrorKind::Io, format!("could not make the completion queue's descriptor: {e}")))
 }
 
 #[cfg(not(unix))]
