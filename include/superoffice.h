@@ -764,6 +764,24 @@ so_result so_completion_queue_wait(const struct so_completion_queue *queue,
                                    size_t *out_count);
 
 /**
+ * A file descriptor that is readable exactly while ended operations wait in `queue`,
+ * for a program that waits in an event loop (poll, epoll, kqueue, asyncio's
+ * `loop.add_reader`) instead of on a thread of its own: when it is readable, take the
+ * operations with `so_completion_queue_wait(queue, 0, ...)`, which does not wait; once
+ * the queue is empty the descriptor is no longer readable.
+ *
+ * Only watch it: never read, write or close it (the library keeps its state, and closes
+ * it in `so_completion_queue_free`). The first call makes it (one end of a socket pair on
+ * Unix); later calls return the same descriptor. Any number of threads may watch it and
+ * take from the queue; each completion goes to one of them.
+ *
+ * Returns -1 where there is none: on systems other than Unix (Windows: wait on a thread
+ * with `so_completion_queue_wait` instead), when it could not be made (the last error
+ * says why, `SO_ERR_IO`), or for NULL `queue` (`SO_ERR_NULL_ARGUMENT`).
+ */
+int so_completion_queue_fd(const struct so_completion_queue *queue);
+
+/**
  * Wakes every thread waiting in `so_completion_queue_wait`; from now on it does not
  * wait (it still returns what is queued, and completions are still queued). For a
  * program that stops its waiting thread before `so_completion_queue_free`. NULL is a

@@ -1,6 +1,6 @@
 //! `so_completion_queue`: completed asynchronous sends collected for one waiting thread.
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 use std::time::Duration;
 
 use super::operation::so_operation;
@@ -87,6 +87,43 @@ pub extern "C" fn so_completion_queue_wait(
         *count = taken;
         Ok(())
     })
+}
+
+/// A file descriptor that is readable exactly while ended operations wait in `queue`,
+/// for a program that waits in an event loop (poll, epoll, kqueue, asyncio's
+/// `loop.add_reader`) instead of on a thread of its own: when it is readable, take the
+/// operations with `so_completion_queue_wait(queue, 0, ...)`, which does not wait; once
+/// the queue is empty the descriptor is no longer readable.
+///
+/// Only watch it: never read, write or close it (the library keeps its state, and closes
+/// it in `so_completion_queue_free`). The first call makes it (one end of a socket pair on
+/// Unix); later calls return the same descriptor. Any number of threads may watch it and
+/// take from the queue; each completion goes to one of them.
+///
+/// Returns -1 where there is none: on systems other than Unix (Windows: wait on a thread
+/// with `so_completion_queue_wait` instead), when it could not be made (the last error
+/// says why, `SO_ERR_IO`), or for NULL `queue` (`SO_ERR_NULL_ARGUMENT`).
+#[no_mangle]
+pub extern "C" fn so_completion_queue_fd(queue: *const so_completion_queue) -> c_int {
+    guard(
+        |_| -1,
+        || {
+            let q = try_ref(queue, "queue")?;
+            readiness_fd(&q.inner)
+        },
+    )
+}
+
+#[cfg(unix)]
+fn readiness_fd(queue: &CompletionQueue<(usize, so_result)>) -> Result<c_int, Error> {
+    queue
+        .readiness_fd()
+        .map_err(|e| Error::new(crate::error::ErrorKind::Io, format!("could not make the completion queue's descriptor: {e}")))
+}
+
+#[cfg(not(unix))]
+fn readiness_fd(_: &CompletionQueue<(usize, so_result)>) -> Result<c_int, Error> {
+    Ok(-1)
 }
 
 /// Wakes every thread waiting in `so_completion_queue_wait`; from now on it does not

@@ -2,16 +2,58 @@
 //! runtime with a global lock (Python's) to learn of completions in batches, without
 //! the library's worker threads ever entering that runtime. Workers push; a waiter takes
 //! everything that arrived, at most a given number at a time.
+//!
+//! On Unix the queue can also show its state on a file descriptor ([`CompletionQueue::readiness_fd`]),
+//! readable while completions wait, so that an event loop (asyncio's selector) takes them
+//! itself, with no thread of its own waiting: one end of a socket pair holds one byte
+//! exactly while the queue is not empty (written by the push that fills an empty queue,
+//! read back by the take that empties it, both under the queue's lock).
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+#[cfg(unix)]
+use std::io::{Read, Write};
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
+
+/// The two ends of the readiness signal: `readable` is the one an event loop watches.
+#[cfg(unix)]
+#[derive(Debug)]
+struct Signal {
+    readable: UnixStream,
+    writer: UnixStream,
+}
+
+#[cfg(unix)]
+impl Signal {
+    fn new() -> std::io::Result<Signal> {
+        let (readable, writer) = UnixStream::pair()?;
+        readable.set_nonblocking(true)?;
+        writer.set_nonblocking(true)?;
+        Ok(Signal { readable, writer })
+    }
+
+    /// Makes the readable end readable (the queue is no longer empty).
+    fn raise(&self) {
+        let _ = (&self.writer).write(&[1]);
+    }
+
+    /// Makes it unreadable again (the queue is empty).
+    fn lower(&self) {
+        let mut sink = [0u8; 16];
+        while matches!((&self.readable).read(&mut sink), Ok(n) if n > 0) {}
+    }
+}
 
 #[derive(Debug)]
 struct State<T> {
     items: VecDeque<T>,
     closed: bool,
     waiting: usize,
+    #[cfg(unix)]
+    signal: Option<Signal>,
 }
 
 /// Completions waiting to be taken.
@@ -24,7 +66,13 @@ pub struct CompletionQueue<T> {
 impl<T> Default for CompletionQueue<T> {
     fn default() -> Self {
         CompletionQueue {
-            state: Mutex::new(State { items: VecDeque::new(), closed: false, waiting: 0 }),
+            state: Mutex::new(State {
+                items: VecDeque::new(),
+                closed: false,
+                waiting: 0,
+                #[cfg(unix)]
+                signal: None,
+            }),
             ready: Condvar::new(),
         }
     }
@@ -41,9 +89,33 @@ impl<T> CompletionQueue<T> {
         let mut state = self.lock();
         let was_empty = state.items.is_empty();
         state.items.push_back(item);
-        if was_empty && state.waiting > 0 {
-            self.ready.notify_one();
+        if was_empty {
+            #[cfg(unix)]
+            if let Some(signal) = &state.signal {
+                signal.raise();
+            }
+            if state.waiting > 0 {
+                self.ready.notify_one();
+            }
         }
+    }
+
+    /// A file descriptor that is readable exactly while completions wait in the queue
+    /// (made on the first call; the same one afterwards; closed with the queue). The
+    /// caller only watches it (poll, epoll, an event loop's reader) and takes the
+    /// completions with [`CompletionQueue::take`]: it must not read or write it.
+    #[cfg(unix)]
+    pub fn readiness_fd(&self) -> std::io::Result<std::os::unix::io::RawFd> {
+        use std::os::unix::io::AsRawFd;
+        let mut state = self.lock();
+        if state.signal.is_none() {
+            let signal = Signal::new()?;
+            if !state.items.is_empty() {
+                signal.raise();
+            }
+            state.signal = Some(signal);
+        }
+        Ok(state.signal.as_ref().map_or(-1, |s| s.readable.as_raw_fd()))
     }
 
     /// Waits until something is queued, the queue is closed, or `timeout` passes; then
@@ -66,6 +138,12 @@ impl<T> CompletionQueue<T> {
         let n = state.items.len().min(max);
         for item in state.items.drain(..n) {
             out(item);
+        }
+        #[cfg(unix)]
+        if n > 0 && state.items.is_empty() {
+            if let Some(signal) = &state.signal {
+                signal.lower();
+            }
         }
         n
     }

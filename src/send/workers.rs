@@ -46,6 +46,8 @@ struct PoolState {
     sending: Vec<Option<Arc<dyn Job>>>,
     workers: usize,
     idle: usize,
+    /// Idle workers woken (notified) that have not run yet.
+    waking: usize,
     threads: Vec<JoinHandle<()>>,
     notifier: Option<JoinHandle<()>>,
     closing: bool,
@@ -104,6 +106,7 @@ impl Pool {
                     sending: Vec::new(),
                     workers: 0,
                     idle: 0,
+                    waking: 0,
                     threads: Vec::new(),
                     notifier: None,
                     closing: false,
@@ -180,10 +183,14 @@ impl Pool {
                 }
                 Err(_) => shared.work.notify_one(), // the workers there will get to it
             }
-        } else if state.idle > 0 {
-            // A wake-up only for a worker that waits: the others take the queue's next
-            // operation when they finish theirs (a notify is a system call even when
-            // nobody waits).
+        } else if state.idle > 0 && state.waking == 0 {
+            // A wake-up only for a worker that waits, and only when none is being woken
+            // already: a woken worker wakes the next idle one itself when it finds more
+            // queued (see `worker`). So a burst of sends (an event loop starting every
+            // send whose predecessor completed) costs its caller one wake-up, not one
+            // per send: the others happen on the library's threads. Busy workers take the
+            // queue's next operation when they finish theirs.
+            state.waking += 1;
             shared.work.notify_one();
         }
         Ok(())
@@ -256,6 +263,7 @@ fn forget_parent_threads(state: &mut PoolState) {
     std::mem::forget(std::mem::take(&mut state.sending));
     state.workers = 0;
     state.idle = 0;
+    state.waking = 0;
     state.pid = crate::process::id();
 }
 
@@ -269,6 +277,11 @@ fn worker(shared: &Arc<Shared>, index: usize) {
         state.sending[index] = None;
         let job = loop {
             if let Some(job) = state.queue.pop_front() {
+                if !state.queue.is_empty() && state.idle > state.waking {
+                    // More is queued and a worker waits: pass the wake-up on.
+                    state.waking += 1;
+                    shared.work.notify_one();
+                }
                 break job;
             }
             if state.closing {
@@ -280,6 +293,7 @@ fn worker(shared: &Arc<Shared>, index: usize) {
             state.idle += 1;
             state = shared.work.wait(state).unwrap_or_else(|p| p.into_inner());
             state.idle -= 1;
+            state.waking = state.waking.saturating_sub(1);
         };
         let op = job.operation();
         if !op.claim(&agent) {

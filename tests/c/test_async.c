@@ -3,7 +3,8 @@
  * against the stub server ($SO_STUB_URL): the callback comes exactly once, on a thread
  * of the library, across success, every error code the stub can produce, cancellation
  * before and during the send, so_operation_free before the end and so_client_free with
- * sends outstanding; the completion queue (so_completion_queue_*); then N sends (default 10,000; argv[1] or $SO_ASYNC_N) with random
+ * sends outstanding; the completion queue (so_completion_queue_*, its descriptor polled as
+ * an event loop does); then N sends (default 10,000; argv[1] or $SO_ASYNC_N) with random
  * cancels, every callback counted once and the stub's count matching the successes.
  * Built with -fsanitize=address,undefined (make test-c-async); under helgrind with a
  * N of 1,000 under ThreadSanitizer (make test-c-async-tsan, tests/c/tsan.sh). Prints
@@ -11,6 +12,7 @@
  */
 #include "harness.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -746,6 +748,89 @@ static void test_completion_queue_arguments_timeout_and_close(void) {
     so_completion_queue_free(NULL);
 }
 
+/* Whether `fd` is readable now (poll with no wait). */
+static int readable_now(int fd) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static void test_completion_queue_fd_is_readable_while_completions_wait(void) {
+    CHECK(so_completion_queue_fd(NULL) == -1);
+    CHECK(so_last_error_code() == SO_ERR_NULL_ARGUMENT);
+    so_completion_queue *q = so_completion_queue_new();
+    CHECK(q != NULL);
+    int fd = so_completion_queue_fd(q);
+    CHECK(fd >= 0);
+    CHECK(so_completion_queue_fd(q) == fd); /* the same one */
+    CHECK(!readable_now(fd));
+    /* Pushed by hand (any non-NULL address stands for an operation): readable while any
+       waits, through partial takes, and not once the queue is empty. */
+    so_operation *fake[3] = {(so_operation *)&fake[0], (so_operation *)&fake[1], (so_operation *)&fake[2]};
+    for (int i = 0; i < 3; i++) so_completion_queue_push(q, fake[i], SO_OK);
+    CHECK(readable_now(fd));
+    so_operation *ops[2];
+    so_result codes[2];
+    size_t n = 0;
+    CHECK_RC(so_completion_queue_wait(q, 0, ops, codes, 2, &n), SO_OK);
+    CHECK(n == 2 && ops[0] == fake[0] && ops[1] == fake[1]);
+    CHECK(readable_now(fd));
+    CHECK_RC(so_completion_queue_wait(q, 0, ops, codes, 2, &n), SO_OK);
+    CHECK(n == 1 && ops[0] == fake[2]);
+    CHECK(!readable_now(fd));
+    CHECK_RC(so_completion_queue_wait(q, 0, ops, codes, 2, &n), SO_OK);
+    CHECK(n == 0);
+    CHECK(!readable_now(fd));
+    so_completion_queue_push(q, fake[0], SO_ERR_CANCELLED);
+    so_completion_queue_push(q, fake[1], SO_ERR_CANCELLED);
+    CHECK(readable_now(fd));
+    CHECK_RC(so_completion_queue_wait(q, 0, ops, codes, 2, &n), SO_OK);
+    CHECK(n == 2 && !readable_now(fd));
+
+    /* Real sends, taken as an event loop does: poll the descriptor, then take without
+       waiting. */
+    TENANT("queue-fd", "");
+    enum { N = 24 };
+    so_client *c = client_with(base, 8, 10000);
+    CHECK(c != NULL);
+    so_operation *sent[N];
+    for (int i = 0; i < N; i++) CHECK_RC(send_to_queue(c, i == 3 ? 99999 : 670, q, &sent[i]), SO_OK);
+    int got = 0, wakeups = 0, seen[N] = {0};
+    double until = now_ms() + 10000;
+    while (got < N && now_ms() < until) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 1000) != 1) continue;
+        wakeups++;
+        so_operation *batch[5];
+        so_result bc[5];
+        CHECK_RC(so_completion_queue_wait(q, 0, batch, bc, 5, &n), SO_OK);
+        CHECK(n > 0); /* readable means something waits */
+        for (size_t k = 0; k < n; k++) {
+            for (int i = 0; i < N; i++) {
+                if (sent[i] == batch[k]) {
+                    seen[i]++;
+                    CHECK(bc[k] == (i == 3 ? SO_ERR_NOT_FOUND : SO_OK));
+                }
+            }
+        }
+        got += (int)n;
+    }
+    CHECK(got == N);
+    for (int i = 0; i < N; i++) CHECK(seen[i] == 1);
+    CHECK(wakeups >= 1 && wakeups <= N);
+    CHECK(!readable_now(fd));
+    for (int i = 0; i < N; i++) so_operation_free(sent[i]);
+    so_client_free(c);
+    so_completion_queue_free(q);
+
+    /* Made while completions already wait: readable at once. */
+    q = so_completion_queue_new();
+    CHECK(q != NULL);
+    so_completion_queue_push(q, fake[0], SO_OK);
+    fd = so_completion_queue_fd(q);
+    CHECK(fd >= 0 && readable_now(fd));
+    so_completion_queue_free(q);
+}
+
 int main(int argc, char **argv) {
     if (!stub_from_env()) return 1;
     const char *env_n = getenv("SO_ASYNC_N");
@@ -773,6 +858,7 @@ int main(int argc, char **argv) {
     RUN(test_completion_queue_collects_every_completion_once);
     RUN(test_completion_queue_gets_the_cancelled_sends_of_a_freed_client);
     RUN(test_completion_queue_arguments_timeout_and_close);
+    RUN(test_completion_queue_fd_is_readable_while_completions_wait);
     RUN(test_many_sends_with_random_cancels);
     return summary();
 }

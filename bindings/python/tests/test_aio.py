@@ -22,6 +22,7 @@ from superoffice_ffi import (
     SuperOfficeConnectionError,
     SuperOfficeTimeoutError,
 )
+from superoffice_ffi import aio
 from superoffice_ffi.aio import _pending
 
 from conftest import STUB_TICKET, Stub
@@ -175,40 +176,106 @@ def test_the_event_loop_keeps_ticking_during_sends(stub: Stub, prefix: str) -> N
     assert len(ticks) >= 10  # a blocked loop would tick once or twice
 
 
-def test_completions_wake_the_loop_once_for_all_that_completed_meanwhile(stub: Stub, prefix: str) -> None:
-    """20 sends complete while the loop is busy (blocked here on purpose): the library's
-    threads put them in the loop's inbox, and the loop is woken once for all of them,
-    not once per send."""
+def test_the_loop_takes_completions_itself_once_for_all_that_completed_meanwhile(stub: Stub, prefix: str) -> None:
+    """20 sends complete while the loop is busy (blocked here on purpose): the loop,
+    watching the completion queue's descriptor, takes all 20 in one call once it is free
+    again, with no Python thread and no call_soon_threadsafe in between."""
     n = 20
 
-    async def main() -> int:
+    async def main() -> "tuple[List[int], int]":
         loop = asyncio.get_running_loop()
+        takes: List[int] = []
+        real_wait = aio._queue_wait
         wakeups = 0
-        real = loop.call_soon_threadsafe
+        real_soon = loop.call_soon_threadsafe
 
-        def counting(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def counting_wait(queue, timeout_ms, ops, codes, capacity, count):  # type: ignore[no-untyped-def]
+            result = real_wait(queue, timeout_ms, ops, codes, capacity, count)
+            takes.append(count.value)
+            return result
+
+        def counting_soon(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
             nonlocal wakeups
             wakeups += 1
-            return real(callback, *args, **kwargs)
+            return real_soon(callback, *args, **kwargs)
 
-        loop.call_soon_threadsafe = counting  # type: ignore[method-assign]
-        async with AsyncClient(stub.tenant(prefix), ticket=STUB_TICKET, max_in_flight=n) as so:
-            tasks = [asyncio.create_task(so.send_customer_centre_password_email(670)) for _ in range(n)]
-            await asyncio.sleep(0)  # every task has started its native send
-            # The loop is blocked until every callback has run (each takes its send out
-            # of _pending and puts it in the inbox).
-            deadline = time.monotonic() + 10
-            while _pending and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert not _pending
-            assert not any(t.done() for t in tasks)
-            await asyncio.gather(*tasks)
-            woken = wakeups  # (aclose's executor wakes the loop too)
-        return woken
+        loop.call_soon_threadsafe = counting_soon  # type: ignore[method-assign]
+        aio._queue_wait = counting_wait
+        try:
+            async with AsyncClient(stub.tenant(prefix, "delay_ms=100"), ticket=STUB_TICKET, max_in_flight=n) as so:
+                threads_before = threading.active_count()
+                tasks = [asyncio.create_task(so.send_customer_centre_password_email(670)) for _ in range(n)]
+                await asyncio.sleep(0)  # every task has started its native send
+                # The loop is blocked until every send has been answered (and pushed).
+                deadline = time.monotonic() + 10
+                while stub.count(prefix) < n and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                time.sleep(0.3)
+                assert len(_pending) == n and not any(t.done() for t in tasks)
+                await asyncio.gather(*tasks)
+                assert threading.active_count() == threads_before
+                taken, woken = list(takes), wakeups  # (aclose's executor wakes the loop too)
+        finally:
+            aio._queue_wait = real_wait
+        return taken, woken
 
-    wakeups = asyncio.run(main())
+    taken, wakeups = asyncio.run(main())
     assert len(stub.requests(prefix)) == n
-    assert wakeups == 1, f"{n} completions woke the loop {wakeups} times"
+    assert aio._completions().fd >= 0
+    assert taken == [n], f"the loop took {taken}"
+    assert wakeups == 0, f"call_soon_threadsafe was called {wakeups} times"
+    assert aio._completions().thread is None, "no completions thread where the loop watches the queue"
+
+
+_FALLBACK = """
+import asyncio, sys, threading
+from superoffice_ffi import AsyncClient, aio
+
+class NoReaderLoop(asyncio.SelectorEventLoop):
+    def add_reader(self, fd, callback, *args):  # as a Proactor loop does
+        raise NotImplementedError
+
+async def main(base, n):
+    loop = asyncio.get_running_loop()
+    wakeups = 0
+    real = loop.call_soon_threadsafe
+    def counting(callback, *args, **kwargs):
+        nonlocal wakeups
+        wakeups += 1
+        return real(callback, *args, **kwargs)
+    loop.call_soon_threadsafe = counting
+    async with AsyncClient(base, ticket="7T:dGVzdA==", max_in_flight=n) as so:
+        await asyncio.wait_for(asyncio.gather(*(so.send_customer_centre_password_email(670) for _ in range(n))), 10)
+        names = [t.name for t in threading.enumerate()]
+        for _ in range(20):
+            await asyncio.wait_for(so.send_customer_centre_password_email(670), 10)
+        woken = wakeups
+    assert "superoffice-completions" in names, names
+    assert not aio._pending
+    print("wakeups", woken)
+
+loop = NoReaderLoop()
+loop.run_until_complete(main(sys.argv[1], int(sys.argv[2])))
+loop.close()
+"""
+
+
+def test_a_loop_without_add_reader_gets_the_completions_thread(stub: Stub, prefix: str) -> None:
+    """A loop that cannot watch a descriptor (Windows' Proactor loop) is served by the
+    completions thread, woken once per batch. In a process of its own: the thread, once
+    started, serves the process for good."""
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _FALLBACK, stub.tenant(prefix, "delay_ms=50"), "20"],
+                         capture_output=True, text=True, timeout=60, env=dict(os.environ))
+    assert out.returncode == 0, out.stderr
+    wakeups = int(out.stdout.split()[-1])
+    assert len(stub.requests(prefix)) == 40
+    # 20 sends at once and 20 one after another: far fewer wake-ups than completions for
+    # the first 20, one each for the others.
+    assert 20 <= wakeups < 40, wakeups
 
 
 def test_completions_after_the_loop_drained_wake_it_again(stub: Stub, prefix: str) -> None:

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from ctypes import POINTER, c_char_p, c_int32, c_size_t, c_uint32, c_void_p
+from ctypes import POINTER, c_char_p, c_int, c_int32, c_size_t, c_uint32, c_void_p
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ C_TYPES = {
     "const char *": c_char_p,
     "char *": c_void_p,  # output buffers: written by the callee
     "void *": c_void_p,
+    "int": c_int,
     "int32_t": c_int32,
     "uint32_t": c_uint32,
     "size_t": c_size_t,

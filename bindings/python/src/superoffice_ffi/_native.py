@@ -33,6 +33,7 @@ from ctypes import (
     POINTER,
     Structure,
     c_char_p,
+    c_int,
     c_int32,
     c_size_t,
     c_uint32,
@@ -339,6 +340,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
     ("so_completion_queue_wait", so_result,
      [so_completion_queue_p, c_uint32, POINTER(c_void_p), POINTER(so_result), c_size_t, POINTER(c_size_t)],
      _check_result),
+    ("so_completion_queue_fd", c_int, [so_completion_queue_p], None),
     ("so_completion_queue_close", None, [so_completion_queue_p], None),
     ("so_completion_queue_free", None, [so_completion_queue_p], None),
     # Tenant lookup

@@ -10,15 +10,19 @@
 A send is ``so_send_cc_password_email_async``: the library does the waiting on its own
 worker threads (at most ``max_in_flight`` per client). Its completion callback is the
 library's own ``so_completion_queue_push``, so those threads never enter Python (no
-GIL taken, no Python thread state made per completion): one Python thread per process
-waits on the completion queue (``so_completion_queue_wait``, with the GIL released) and
-takes every send that ended meanwhile at once; it puts them in their event loop's inbox
-and wakes the loop (``loop.call_soon_threadsafe``) only when the inbox was empty, so one
-wake-up of the loop settles every send that completed meanwhile. No thread is held per
-call, and the event loop never blocks on the network. Cancelling the awaiting task (``task.cancel()``,
-``asyncio.wait_for``, a ``TaskGroup``) cancels the native send at once
-(``so_operation_cancel``): one not sent yet is never sent; one on the network has its
-connection closed. :class:`asyncio.CancelledError` is raised at once.
+GIL taken, no Python thread state made per completion). The event loop itself watches
+the queue's descriptor (``so_completion_queue_fd``, readable while completions wait,
+through ``loop.add_reader``) and, when woken, takes every send that ended meanwhile at
+once (``so_completion_queue_wait`` without waiting) and settles them: one wake-up of the
+loop for all of them, and no Python thread in between. Where a loop has no
+``add_reader`` (Windows' Proactor loop) or the library has no descriptor (Windows), one
+Python thread per process waits on the queue instead (with the GIL released), puts the
+sends in their loop's inbox and wakes that loop (``loop.call_soon_threadsafe``) once per
+batch. No thread is held per call, and the event loop never blocks on the network.
+Cancelling the awaiting task (``task.cancel()``, ``asyncio.wait_for``, a ``TaskGroup``)
+cancels the native send at once (``so_operation_cancel``): one not sent yet is never
+sent; one on the network has its connection closed. :class:`asyncio.CancelledError` is
+raised at once.
 
 Failures raise the exceptions of the synchronous :class:`~superoffice_ffi.Client`;
 a send ended by :meth:`AsyncClient.aclose` raises :class:`OperationCancelledError`.
@@ -58,7 +62,7 @@ class _Inbox:
     the first put into an empty inbox schedules one :meth:`drain` on the loop, which
     settles everything that arrived until it ran (and what arrives while it runs)."""
 
-    __slots__ = ("_loop", "items", "lock", "scheduled")
+    __slots__ = ("_loop", "items", "lock", "scheduled", "watched", "_ops", "_codes", "_count")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         # Weak: the inbox is kept in a dictionary keyed weakly by its loop.
@@ -66,6 +70,46 @@ class _Inbox:
         self.items: "collections.deque[Tuple[_Pending, int, int]]" = collections.deque()
         self.lock = threading.Lock()
         self.scheduled = False
+        #: The completions this loop watches the descriptor of (None: it does not).
+        self.watched: Optional[_Completions] = None
+
+    def watch(self, completions: "_Completions") -> bool:
+        """On the loop's thread: has the loop watch the completion queue's descriptor
+        and take completions itself. False where it cannot (no descriptor, or a loop
+        without ``add_reader``)."""
+        if completions.fd < 0:
+            return False
+        self._ops = (ctypes.c_void_p * _Completions.BATCH)()
+        self._codes = (_native.so_result * _Completions.BATCH)()
+        self._count = ctypes.c_size_t()
+        try:
+            self.loop.add_reader(completions.fd, self.take)
+        except (NotImplementedError, AttributeError):  # e.g. the Proactor loop
+            return False
+        self.watched = completions
+        return True
+
+    def take(self) -> None:
+        """On the loop, when the descriptor is readable: take every completion waiting
+        (without waiting) and settle those of this loop at once."""
+        completions = self.watched
+        if completions is None or completions is not _completions_of_process:
+            # A child after fork(): the descriptor is the parent's queue's; stop watching.
+            self.watched = None
+            try:
+                self.loop.remove_reader(completions.fd if completions else -1)
+            except Exception:  # pragma: no cover - the loop is closing
+                pass
+            return
+        ops, codes, count = self._ops, self._codes, self._count
+        while True:
+            _queue_wait(completions.queue, 0, ops, codes, _Completions.BATCH, count)
+            n = count.value
+            if not n:
+                return
+            _deliver([(ops[i] or 0, codes[i]) for i in range(n)], self)
+            if n < _Completions.BATCH:
+                return
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -127,10 +171,13 @@ def _inbox_of(loop: asyncio.AbstractEventLoop) -> _Inbox:
     inbox = _inboxes.get(loop)
     if inbox is not None:
         return inbox
+    completions = _completions()
     with _inboxes_lock:
         inbox = _inboxes.get(loop)
         if inbox is None:
             inbox = _inboxes[loop] = _Inbox(loop)
+            if not inbox.watch(completions):
+                completions.start_thread()
         return inbox
 
 
@@ -147,9 +194,10 @@ class _Pending:
         self.op: Optional[int] = None
         self.settled = False
 
-    def cancel_native(self, future: "asyncio.Future[int]") -> None:
-        """Done-callback of the future: a cancelled task cancels the native send."""
-        if future.cancelled() and not self.settled and self.op:
+    def cancel_native(self) -> None:
+        """On the loop, when the awaiting task was cancelled: cancel the native send
+        (unless it has been settled, and so freed, already)."""
+        if not self.settled and self.op:
             try:
                 lib.so_operation_cancel(self.op)
             except SuperOfficeError:  # pragma: no cover - NULL is never passed
@@ -174,29 +222,48 @@ def _settle(entry: _Pending, op: int, code: int) -> None:
     entry.settled = True
     future = entry.future
     if future.done():  # the task was cancelled; the native send ended as cancelled
-        lib.so_operation_free(op)
+        _op_free(op)
         return
-    status = int(lib.so_operation_http_status(op))
-    if code == ResultCode.OK:
-        lib.so_operation_free(op)
+    status = _op_status(op)
+    if code == _OK:
+        _op_free(op)
         future.set_result(status)
         return
     message = _text(lib.so_operation_error_message(op))
     error_type = _text(lib.so_operation_error_type(op))
-    lib.so_operation_free(op)
+    _op_free(op)
     future.set_exception(
         exception_class_for(code)(message or _native.result_str(code), code, status, error_type)
     )
 
 
+# The library's functions a send calls every time, looked up once (by _bind, with the
+# first AsyncClient: importing the package does not load the library).
+_op_status: Any = None
+_op_free: Any = None
+_queue_wait: Any = None
+_send_async: Any = None
+_OK = int(ResultCode.OK)
+
+
+def _bind() -> None:
+    global _op_status, _op_free, _queue_wait, _send_async
+    _op_status = lib.so_operation_http_status
+    _op_free = lib.so_operation_free
+    _queue_wait = lib.so_completion_queue_wait
+    _send_async = lib.so_send_cc_password_email_async
+
+
 class _Completions:
-    """The process's completion queue and the Python thread that waits on it. Made with
-    the first :class:`AsyncClient` of a process (a child after ``fork()`` makes its own);
+    """The process's completion queue: its descriptor, watched by the event loops, or
+    (where a loop cannot watch it) the Python thread that waits on it. Made with the
+    first :class:`AsyncClient` of a process (a child after ``fork()`` makes its own);
     both live as long as the process."""
 
     BATCH = 256
 
     def __init__(self) -> None:
+        _bind()
         queue = lib.so_completion_queue_new()
         if not queue:  # pragma: no cover - only when memory is exhausted
             raise MemoryError("so_completion_queue_new failed")
@@ -207,8 +274,17 @@ class _Completions:
         self.callback = _native.so_completion_callback(
             int(ctypes.cast(lib.so_completion_queue_push, ctypes.c_void_p).value or 0)
         )
-        self.thread = threading.Thread(target=self._run, name="superoffice-completions", daemon=True)
-        self.thread.start()
+        #: Readable while completions wait; -1 where the library has none (Windows).
+        self.fd = int(lib.so_completion_queue_fd(queue))
+        self.thread: Optional[threading.Thread] = None
+        self._thread_lock = threading.Lock()
+
+    def start_thread(self) -> None:
+        """Starts the waiting thread, for loops that cannot watch the descriptor."""
+        with self._thread_lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="superoffice-completions", daemon=True)
+                self.thread.start()
 
     def _run(self) -> None:
         ops = (ctypes.c_void_p * self.BATCH)()
@@ -216,27 +292,37 @@ class _Completions:
         count = ctypes.c_size_t()
         while True:
             try:
-                lib.so_completion_queue_wait(self.queue, 60000, ops, codes, self.BATCH, ctypes.byref(count))
+                _queue_wait(self.queue, 60000, ops, codes, self.BATCH, ctypes.byref(count))
                 n = count.value
                 if n:
-                    _deliver([(int(ops[i] or 0), int(codes[i])) for i in range(n)])
+                    _deliver([(ops[i] or 0, codes[i]) for i in range(n)], None)
             except BaseException:  # pragma: no cover - keep waiting whatever happens
                 pass
 
 
-def _deliver(done: List[Tuple[int, int]]) -> None:
-    """On the completions thread: hand every ended send to its event loop's inbox, one
-    batch (and at most one wake-up) per loop."""
-    by_inbox: Dict[int, Tuple[_Inbox, List[Tuple[_Pending, int, int]]]] = {}
+def _deliver(done: List[Tuple[int, int]], here: Optional[_Inbox]) -> None:
+    """Hand every ended send to its event loop: those of ``here`` (the inbox of the
+    loop running this, when a loop took them) are settled at once; the others go to
+    their loop's inbox, one batch (and at most one wake-up) per loop."""
+    mine: List[Tuple[_Pending, int, int]] = []
+    others: Dict[int, Tuple[_Inbox, List[Tuple[_Pending, int, int]]]] = {}
     with _pending_lock:
+        pop = _pending.pop
         for op, code in done:
-            entry = _pending.pop(op, None)
+            entry = pop(op, None)
             if entry is None:
                 _early[op] = code  # its send has not registered yet: it will find it
-                continue
-            by_inbox.setdefault(id(entry.inbox), (entry.inbox, []))[1].append((entry, op, code))
-    for inbox, items in by_inbox.values():
+            elif entry.inbox is here:
+                mine.append((entry, op, code))
+            else:
+                others.setdefault(id(entry.inbox), (entry.inbox, []))[1].append((entry, op, code))
+    for inbox, items in others.values():
         inbox.put_many(items)
+    for entry, op, code in mine:
+        try:
+            _settle(entry, op, code)
+        except BaseException as e:  # pragma: no cover - _settle does not raise
+            entry.inbox.loop.call_exception_handler({"message": "superoffice_ffi: settling a send failed", "exception": e})
 
 
 _completions_of_process: Optional[_Completions] = None
@@ -299,7 +385,7 @@ class AsyncClient:
     def __init__(self, base_url: str, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, **settings: Any) -> None:
         # One keyword set: every other argument is Client's, checked there.
         self._max_in_flight = _uint32("max_in_flight", max_in_flight, minimum=1)
-        _completions()  # the process's completion thread, started before the first send
+        _completions()  # the process's completion queue, made before the first send
         self._core = _Core(base_url, self._max_in_flight, **settings)
 
     @property
@@ -325,13 +411,13 @@ class AsyncClient:
         op = ctypes.c_void_p()
         handle = self._core._acquire()
         try:
-            lib.so_send_cc_password_email_async(
+            _send_async(
                 handle, person_id, sender, recipient, subject, completions.callback, completions.userdata,
                 ctypes.byref(op),
             )
         finally:
             self._core._release()
-        address = int(op.value or 0)
+        address = op.value or 0
         entry.op = address
         with _pending_lock:
             code = _early.pop(address, None)
@@ -339,8 +425,13 @@ class AsyncClient:
                 _pending[address] = entry
         if code is not None:  # it ended before it was registered
             entry.inbox.put(entry, address, code)
-        entry.future.add_done_callback(entry.cancel_native)
-        return await entry.future
+        try:
+            return await entry.future
+        except asyncio.CancelledError:
+            # The task was cancelled (the future with it): the native send follows at
+            # once. (No done-callback: that would cost the loop one more callback per send.)
+            entry.cancel_native()
+            raise
 
     async def send_customer_centre_password_email(
         self,
