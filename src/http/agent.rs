@@ -20,6 +20,11 @@ use crate::error::Error;
 use crate::request::USER_AGENT_VALUE;
 use crate::settings::{ProxySetting, Settings};
 
+/// The largest request head the library sends, in bytes: the size of each connection's
+/// output buffer. A longer head (a token or header value of tens of KiB) is refused with
+/// `SO_ERR_INVALID_ARGUMENT` before a byte is written.
+pub(crate) const MAX_REQUEST_HEAD: usize = 64 * 1024;
+
 /// What "no limit" means for the total timeout: ureq gives up on the first interrupted
 /// system call (a signal, such as a garbage collector's) when it has no timeout, and
 /// retries it, keeping the deadline, when it has one. So "none" is this long instead.
@@ -53,11 +58,12 @@ pub fn config(settings: &Settings, pool_per_host: usize) -> Result<Config, Error
         .user_agent(USER_AGENT_VALUE)
         // Each connection's buffers, zero-filled by ureq when it is opened (128 KiB each
         // by default): the input one as large as the largest response head ureq accepts
-        // (`max_response_header_size`, 64 KiB), the output one ample for a request head
-        // (servers refuse heads above 8 to 16 KiB). Halves the memory of the asynchronous
-        // send's workers (a connection each) and the time to open their connections.
+        // (`max_response_header_size`, 64 KiB), the output one as large as the largest
+        // request head the library sends (`MAX_REQUEST_HEAD`; servers refuse heads above
+        // 8 to 16 KiB). Halves the memory of the asynchronous send's workers (a
+        // connection each) and the time to open their connections.
         .input_buffer_size(64 * 1024)
-        .output_buffer_size(32 * 1024)
+        .output_buffer_size(MAX_REQUEST_HEAD)
         .max_idle_connections(pool_per_host * 2)
         .max_idle_connections_per_host(pool_per_host)
         .proxy(proxy)

@@ -34,6 +34,16 @@ pub fn classify(err: &ureq::Error, shown_url: &str, settings: &Settings) -> (Err
         ureq::Error::HostNotFound => (ErrorKind::Connect, "could not resolve the host name".into(), true),
         ureq::Error::ConnectionFailed => (ErrorKind::Connect, "could not connect".into(), true),
         ureq::Error::Io(e) => classify_io(e),
+        // ureq formats the request head into its output buffer before it writes a byte.
+        ureq::Error::Protocol(p) if p.to_string().contains("output too small") => (
+            ErrorKind::InvalidArgument,
+            format!(
+                "the request head is larger than {} KiB, the most the library sends (a token, ticket or \
+                 header value is too long); nothing was sent",
+                super::agent::MAX_REQUEST_HEAD / 1024
+            ),
+            false,
+        ),
         ureq::Error::Protocol(p) => (ErrorKind::Io, format!("the answer is not valid HTTP ({p})"), false),
         ureq::Error::Rustls(e) => (ErrorKind::Tls, describe_tls(e), false),
         ureq::Error::Tls(m) => (ErrorKind::Tls, format!("TLS failed: {m}"), false),
