@@ -37,13 +37,13 @@ fn assert_clean(text: &str, what: &str) {
 }
 
 fn with_every_secret(base: &str, auth: Auth) -> (Settings, Arc<Lines>) {
-    let mut s = settings(base, 300, 1000);
-    s.auth = auth;
-    s.set_app_token(Some(APP_TOKEN)).unwrap();
-    s.set_xsrf_token(Some(XSRF)).unwrap();
+    let mut s = builder(base, 300, 1000);
+    s.auth(auth);
+    s.app_token(Some(APP_TOKEN)).unwrap();
+    s.xsrf_token(Some(XSRF)).unwrap();
     let lines = Arc::new(Lines::default());
-    s.logger = Some(lines.clone());
-    (s, lines)
+    s.logger(Some(lines.clone()));
+    (s.build(), lines)
 }
 
 fn auths() -> Vec<Auth> {
@@ -113,12 +113,12 @@ fn no_failure_message_or_log_line_shows_a_secret() {
 
 #[test]
 fn a_proxy_password_never_shows() {
-    let mut s = settings("http://127.0.0.1:9/Cust1", 300, 1000);
-    s.set_proxy(Some(&format!("http://{USER}:{PROXY_PASSWORD}@127.0.0.1:{}", closed_port()))).unwrap();
+    let mut s = builder("http://127.0.0.1:9/Cust1", 300, 1000);
+    s.proxy(Some(&format!("http://{USER}:{PROXY_PASSWORD}@127.0.0.1:{}", closed_port()))).unwrap();
     let lines = Arc::new(Lines::default());
-    s.logger = Some(lines.clone());
+    s.logger(Some(lines.clone()));
     assert_clean(&format!("{s:?}"), "Debug of the settings");
-    let c = Client::new(&s).unwrap();
+    let c = Client::new(&s.build()).unwrap();
     assert_clean(&format!("{c:?}"), "Debug of the client");
     let e = expect_err(send(&c), "proxy down");
     check_failure(&e, &lines, "proxy down");
@@ -126,7 +126,7 @@ fn a_proxy_password_never_shows() {
 
 #[test]
 fn refused_settings_do_not_echo_secrets() {
-    let mut s = Settings::new("http://127.0.0.1:9/Cust1").unwrap();
+    let mut s = Settings::builder("http://127.0.0.1:9/Cust1").unwrap();
     let bad = |v: &str| format!("{v}\r\nInjected: 1");
     let mut errors = vec![
         Auth::basic(&bad(USER), PASSWORD).unwrap_err(),
@@ -134,10 +134,10 @@ fn refused_settings_do_not_echo_secrets() {
         Auth::basic(&format!("{USER}:x"), PASSWORD).unwrap_err(),
         Auth::ticket(&bad(TICKET_SECRET)).unwrap_err(),
         Auth::bearer(&bad(BEARER_SECRET)).unwrap_err(),
-        s.set_app_token(Some(&bad(APP_TOKEN))).unwrap_err(),
-        s.set_xsrf_token(Some(&bad(XSRF))).unwrap_err(),
-        s.set_proxy(Some(&format!("http://u:{PROXY_PASSWORD}@h:99999"))).unwrap_err(),
-        s.set_proxy(Some(&format!("http://u:{PROXY_PASSWORD}@h:1 x"))).unwrap_err(),
+        s.app_token(Some(&bad(APP_TOKEN))).unwrap_err(),
+        s.xsrf_token(Some(&bad(XSRF))).unwrap_err(),
+        s.proxy(Some(&format!("http://u:{PROXY_PASSWORD}@h:99999"))).unwrap_err(),
+        s.proxy(Some(&format!("http://u:{PROXY_PASSWORD}@h:1 x"))).unwrap_err(),
     ];
     errors.push(Settings::new(&format!("https://{USER}:{PASSWORD}@host/Cust1")).unwrap_err());
     errors.push(Settings::new(&format!("https://{USER}:{PASSWORD}@host/Cust1 x")).unwrap_err());

@@ -16,8 +16,8 @@ use superoffice::ffi::client::{so_client_free, so_client_new, so_send_cc_passwor
 use superoffice::ffi::errors::so_last_error_message;
 use superoffice::ffi::options::*;
 use superoffice::ffi::so_result;
-use superoffice::settings::{Auth, CredentialsProvider, ProxySetting, Secret};
-use superoffice::{Client, Error, PasswordEmail, Settings};
+use superoffice::settings::{Auth, CredentialsProvider, Secret};
+use superoffice::{Client, Error, PasswordEmail, SettingsBuilder};
 use support::*;
 
 const TICKET: &str = "7T:redact-ticket-secret";
@@ -59,8 +59,8 @@ fn email(subject: &str) -> PasswordEmail<'_> {
 }
 
 /// Sends once and as a batch of two through the core; checks message, log and results.
-fn run(settings: Settings, lines: Arc<Lines>, subject: &str, secrets: &[&str], what: &str) {
-    let client = Client::new(&settings).unwrap();
+fn run(settings: &SettingsBuilder, lines: Arc<Lines>, subject: &str, secrets: &[&str], what: &str) {
+    let client = Client::new(&settings.build()).unwrap();
     let e = client.send_cc_password_email(&email(subject)).unwrap_err();
     check(&e, &lines, secrets, what);
     let items = [email(subject), email(subject)];
@@ -76,13 +76,13 @@ fn base(stub: &stub::Stub, name: &str, directives: &str) -> String {
     format!("{}{}/echo_credentials/{directives}/Cust1", stub.url(), unique(name))
 }
 
-fn with_tokens(base: &str, auth: Auth) -> (Settings, Arc<Lines>) {
-    let mut s = settings(base, 2000, 5000);
-    s.auth = auth;
-    s.set_app_token(Some(APP_TOKEN)).unwrap();
-    s.set_xsrf_token(Some(XSRF)).unwrap();
+fn with_tokens(base: &str, auth: Auth) -> (SettingsBuilder, Arc<Lines>) {
+    let mut s = builder(base, 2000, 5000);
+    s.auth(auth);
+    s.app_token(Some(APP_TOKEN)).unwrap();
+    s.xsrf_token(Some(XSRF)).unwrap();
     let lines = Arc::new(Lines::default());
-    s.logger = Some(lines.clone());
+    s.logger(Some(lines.clone()));
     (s, lines)
 }
 
@@ -90,14 +90,14 @@ fn with_tokens(base: &str, auth: Auth) -> (Settings, Arc<Lines>) {
 fn ticket_app_token_and_xsrf_token_quoted_by_the_server_are_hidden() {
     let stub = stub::Stub::start();
     let (s, lines) = with_tokens(&base(&stub, "redact-ticket", "x"), Auth::ticket(TICKET).unwrap());
-    run(s, lines, "hello", &[TICKET, APP_TOKEN, XSRF], "ticket");
+    run(&s, lines, "hello", &[TICKET, APP_TOKEN, XSRF], "ticket");
 }
 
 #[test]
 fn a_bearer_token_quoted_by_the_server_is_hidden() {
     let stub = stub::Stub::start();
     let (s, lines) = with_tokens(&base(&stub, "redact-bearer", "x"), Auth::bearer(BEARER).unwrap());
-    run(s, lines, "hello", &[BEARER, APP_TOKEN, XSRF], "bearer");
+    run(&s, lines, "hello", &[BEARER, APP_TOKEN, XSRF], "bearer");
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn a_password_and_its_base64_quoted_by_the_server_are_hidden() {
     let stub = stub::Stub::start();
     let (s, lines) = with_tokens(&base(&stub, "redact-basic", "x"), Auth::basic(USER, PASSWORD).unwrap());
     let b64 = basic_b64();
-    run(s, lines, "hello", &[PASSWORD, &b64, APP_TOKEN, XSRF], "basic");
+    run(&s, lines, "hello", &[PASSWORD, &b64, APP_TOKEN, XSRF], "basic");
 }
 
 #[test]
@@ -115,8 +115,8 @@ fn a_proxy_password_quoted_by_the_server_is_hidden() {
     let stub = stub::Stub::start();
     let proxy = Tinyproxy::start(Some(("proxyuser", PROXY_PASSWORD)), &[stub.port()]);
     let (mut s, lines) = with_tokens(&base(&stub, "redact-proxy", "x"), Auth::ticket(TICKET).unwrap());
-    s.proxy = ProxySetting::Url(Secret::new(proxy.url(Some(("proxyuser", PROXY_PASSWORD)))));
-    run(s, lines, &format!("my proxy password is {PROXY_PASSWORD}"), &[PROXY_PASSWORD, TICKET], "proxy");
+    s.proxy(Some(&proxy.url(Some(("proxyuser", PROXY_PASSWORD))))).unwrap();
+    run(&s, lines, &format!("my proxy password is {PROXY_PASSWORD}"), &[PROXY_PASSWORD, TICKET], "proxy");
 }
 
 struct Fresh;
@@ -130,12 +130,12 @@ impl CredentialsProvider for Fresh {
 fn a_credential_from_the_callback_quoted_by_the_server_is_hidden() {
     let stub = stub::Stub::start();
     let (mut s, lines) = with_tokens(&base(&stub, "redact-fresh", "status=401"), Auth::ticket(TICKET).unwrap());
-    s.credentials = Some(Arc::new(Fresh));
-    let client = Client::new(&s).unwrap();
+    s.credentials(Some(Arc::new(Fresh)));
+    let client = Client::new(&s.build()).unwrap();
     let e = client.send_cc_password_email(&email("hello")).unwrap_err();
     assert!(e.message.contains("SOTicket ***"), "{}", e.message);
     check(&e, &lines, &[FRESH, TICKET, APP_TOKEN, XSRF], "callback");
-    let prefix = s.base.path.trim_end_matches("/Cust1").to_string();
+    let prefix = s.build().base().path.trim_end_matches("/Cust1").to_string();
     let sent: Vec<_> = stub.requests(&prefix).iter().filter_map(|r| r.header("authorization").map(String::from)).collect();
     assert_eq!(sent, [format!("SOTicket {TICKET}"), format!("SOTicket {FRESH}")], "the fresh ticket was sent");
 }

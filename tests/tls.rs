@@ -29,11 +29,11 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// A client of `url` that trusts the CA file when given.
 fn client(url: &str, ca_file: Option<&PathBuf>) -> Client {
-    let mut s = settings(&format!("{url}/Cust12345"), 2000, 5000);
+    let mut s = builder(&format!("{url}/Cust12345"), 2000, 5000);
     if let Some(p) = ca_file {
-        s.set_ca_file(Some(p.to_str().unwrap())).unwrap();
+        s.ca_file(Some(p.to_str().unwrap())).unwrap();
     }
-    Client::new(&s).unwrap()
+    Client::new(&s.build()).unwrap()
 }
 
 #[test]
@@ -109,13 +109,13 @@ fn an_untrusted_certificate_is_tls_unknown_issuer() {
     let ca_file = ca.write_pem(&dir);
     let server = TlsServer::start(&other.leaf(&["127.0.0.1"], 2020, 2090));
     for trust in [None, Some(&ca_file)] {
-        let mut s = settings(&format!("{}/Cust12345", server.url()), 2000, 5000);
+        let mut s = builder(&format!("{}/Cust12345", server.url()), 2000, 5000);
         if let Some(p) = trust {
-            s.set_ca_file(Some(p.to_str().unwrap())).unwrap();
+            s.ca_file(Some(p.to_str().unwrap())).unwrap();
         }
         let lines = std::sync::Arc::new(Lines::default());
-        s.logger = Some(lines.clone());
-        let e = expect_err(send(&Client::new(&s).unwrap()), "untrusted");
+        s.logger(Some(lines.clone()));
+        let e = expect_err(send(&Client::new(&s.build()).unwrap()), "untrusted");
         assert_error(
             &e,
             ErrorKind::Tls,
@@ -209,10 +209,10 @@ fn default_roots_are_the_systems_and_a_ca_file_adds_to_them() {
     assert_eq!(without, count);
 
     // The file is read again when the client is made: a file gone by then is an error.
-    let mut s = settings("https://127.0.0.1:1/Cust1", 1000, 1000);
-    s.set_ca_file(Some(ca_file.to_str().unwrap())).unwrap();
+    let mut s = builder("https://127.0.0.1:1/Cust1", 1000, 1000);
+    s.ca_file(Some(ca_file.to_str().unwrap())).unwrap();
     std::fs::remove_file(&ca_file).unwrap();
-    let e = Client::new(&s).unwrap_err();
+    let e = Client::new(&s.build()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(e.message.contains("cannot read CA file"), "{}", e.message);
     std::fs::remove_dir_all(dir).ok();

@@ -15,7 +15,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use superoffice::log::{Level, Logger};
-use superoffice::{Client, Error, ErrorKind, PasswordEmail, Sent, Settings};
+use superoffice::{Client, Error, ErrorKind, PasswordEmail, Sent, Settings, SettingsBuilder};
 
 /// The stub's valid ticket.
 pub const TICKET: &str = "7T:dGVzdA==";
@@ -26,14 +26,17 @@ pub fn unique(name: &str) -> String {
     format!("/{}-{}-{}", name, std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
-/// Settings for `base` with the stub's ticket, no proxy (tests never depend on the
-/// caller's environment) and the given timeouts.
+/// A settings builder for `base` with the stub's ticket, no proxy (tests never depend
+/// on the caller's environment) and the given timeouts.
+pub fn builder(base: &str, connect_ms: u32, total_ms: u32) -> SettingsBuilder {
+    let mut b = Settings::builder(base).expect("base URL");
+    b.ticket(TICKET).unwrap().proxy(Some("")).unwrap().timeouts_ms(connect_ms, total_ms);
+    b
+}
+
+/// The settings of [`builder`].
 pub fn settings(base: &str, connect_ms: u32, total_ms: u32) -> Settings {
-    let mut s = Settings::new(base).expect("base URL");
-    s.set_ticket(TICKET).unwrap();
-    s.set_proxy(Some("")).unwrap(); // no proxy
-    s.set_timeouts_ms(connect_ms, total_ms);
-    s
+    builder(base, connect_ms, total_ms).build()
 }
 
 /// One send of a fixed e-mail.
