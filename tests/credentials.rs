@@ -27,22 +27,13 @@ const PROXY_PASSWORD: &str = "proxy-pw-leak-check";
 const SECRETS: [&str; 7] = [USER, PASSWORD, TICKET_SECRET, BEARER_SECRET, APP_TOKEN, XSRF, PROXY_PASSWORD];
 
 fn assert_clean(text: &str, what: &str) {
-    for s in SECRETS {
-        assert!(!text.contains(s), "{what} shows the secret {s:?}: {text}");
-    }
+    assert_hidden(text, &SECRETS, what);
     // Nor their base64 forms (Basic authentication).
-    use base64::Engine as _;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
-    assert!(!text.contains(&basic), "{what} shows the Basic credentials: {text}");
+    assert!(!text.contains(&basic_b64(USER, PASSWORD)), "{what} shows the Basic credentials: {text}");
 }
 
 fn with_every_secret(base: &str, auth: Auth) -> (Settings, Arc<Lines>) {
-    let mut s = builder(base, 300, 1000);
-    s.auth(auth);
-    s.app_token(Some(APP_TOKEN)).unwrap();
-    s.xsrf_token(Some(XSRF)).unwrap();
-    let lines = Arc::new(Lines::default());
-    s.logger(Some(lines.clone()));
+    let (s, lines) = with_tokens(base, (300, 1000), auth, APP_TOKEN, XSRF);
     (s.build(), lines)
 }
 

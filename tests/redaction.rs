@@ -9,7 +9,6 @@ mod support;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::Arc;
 
-use base64::Engine as _;
 use superoffice::send::batch;
 use superoffice::ffi::batch::{so_batch_item, so_batch_result, so_batch_results_clear, so_send_cc_password_email_batch};
 use superoffice::ffi::client::{so_client_free, so_client_new, so_send_cc_password_email};
@@ -30,15 +29,6 @@ const PROXY_PASSWORD: &str = "redact-proxy-password-secret";
 // The stub takes `fresh-...` tickets as valid; `status=401` still refuses them.
 const FRESH: &str = "fresh-redact-callback-secret";
 
-fn basic_b64() -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
-}
-
-fn assert_hidden(text: &str, secrets: &[&str], what: &str) {
-    for s in secrets {
-        assert!(!text.contains(s), "{what} shows the secret {s:?}: {text}");
-    }
-}
 
 /// What every failure of one scheme is checked for: the secret is gone, and the stub's
 /// quote is still there (with `***` in the secret's place), so the test would see a leak.
@@ -76,35 +66,29 @@ fn base(stub: &stub::Stub, name: &str, directives: &str) -> String {
     format!("{}{}/echo_credentials/{directives}/Cust1", stub.url(), unique(name))
 }
 
-fn with_tokens(base: &str, auth: Auth) -> (SettingsBuilder, Arc<Lines>) {
-    let mut s = builder(base, 2000, 5000);
-    s.auth(auth);
-    s.app_token(Some(APP_TOKEN)).unwrap();
-    s.xsrf_token(Some(XSRF)).unwrap();
-    let lines = Arc::new(Lines::default());
-    s.logger(Some(lines.clone()));
-    (s, lines)
+fn tokens(base: &str, auth: Auth) -> (SettingsBuilder, Arc<Lines>) {
+    with_tokens(base, (2000, 5000), auth, APP_TOKEN, XSRF)
 }
 
 #[test]
 fn ticket_app_token_and_xsrf_token_quoted_by_the_server_are_hidden() {
     let stub = stub::Stub::start();
-    let (s, lines) = with_tokens(&base(&stub, "redact-ticket", "x"), Auth::ticket(TICKET).unwrap());
+    let (s, lines) = tokens(&base(&stub, "redact-ticket", "x"), Auth::ticket(TICKET).unwrap());
     run(&s, lines, "hello", &[TICKET, APP_TOKEN, XSRF], "ticket");
 }
 
 #[test]
 fn a_bearer_token_quoted_by_the_server_is_hidden() {
     let stub = stub::Stub::start();
-    let (s, lines) = with_tokens(&base(&stub, "redact-bearer", "x"), Auth::bearer(BEARER).unwrap());
+    let (s, lines) = tokens(&base(&stub, "redact-bearer", "x"), Auth::bearer(BEARER).unwrap());
     run(&s, lines, "hello", &[BEARER, APP_TOKEN, XSRF], "bearer");
 }
 
 #[test]
 fn a_password_and_its_base64_quoted_by_the_server_are_hidden() {
     let stub = stub::Stub::start();
-    let (s, lines) = with_tokens(&base(&stub, "redact-basic", "x"), Auth::basic(USER, PASSWORD).unwrap());
-    let b64 = basic_b64();
+    let (s, lines) = tokens(&base(&stub, "redact-basic", "x"), Auth::basic(USER, PASSWORD).unwrap());
+    let b64 = basic_b64(USER, PASSWORD);
     run(&s, lines, "hello", &[PASSWORD, &b64, APP_TOKEN, XSRF], "basic");
 }
 
@@ -114,7 +98,7 @@ fn a_proxy_password_quoted_by_the_server_is_hidden() {
     // the subject: whatever text carries it, it is hidden.
     let stub = stub::Stub::start();
     let proxy = Tinyproxy::start(Some(("proxyuser", PROXY_PASSWORD)), &[stub.port()]);
-    let (mut s, lines) = with_tokens(&base(&stub, "redact-proxy", "x"), Auth::ticket(TICKET).unwrap());
+    let (mut s, lines) = tokens(&base(&stub, "redact-proxy", "x"), Auth::ticket(TICKET).unwrap());
     s.proxy(Some(&proxy.url(Some(("proxyuser", PROXY_PASSWORD))))).unwrap();
     run(&s, lines, &format!("my proxy password is {PROXY_PASSWORD}"), &[PROXY_PASSWORD, TICKET], "proxy");
 }
@@ -129,7 +113,7 @@ impl CredentialsProvider for Fresh {
 #[test]
 fn a_credential_from_the_callback_quoted_by_the_server_is_hidden() {
     let stub = stub::Stub::start();
-    let (mut s, lines) = with_tokens(&base(&stub, "redact-fresh", "status=401"), Auth::ticket(TICKET).unwrap());
+    let (mut s, lines) = tokens(&base(&stub, "redact-fresh", "status=401"), Auth::ticket(TICKET).unwrap());
     s.credentials(Some(Arc::new(Fresh)));
     let client = Client::new(&s.build()).unwrap();
     let e = client.send_cc_password_email(&email("hello")).unwrap_err();
@@ -154,7 +138,7 @@ extern "C" fn collect_log(userdata: *mut c_void, _level: i32, message: *const c_
 #[test]
 fn the_c_abi_message_log_callback_and_batch_results_hide_every_secret() {
     let stub = stub::Stub::start();
-    let b64 = basic_b64();
+    let b64 = basic_b64(USER, PASSWORD);
     for (scheme, secrets) in [
         ("ticket", vec![TICKET, APP_TOKEN, XSRF]),
         ("bearer", vec![BEARER, APP_TOKEN, XSRF]),

@@ -217,6 +217,13 @@ mod tests {
         Settings::builder(url).unwrap()
     }
 
+    /// Settings with a basic user and password, an app token, an XSRF token and a proxy URL.
+    fn with_secrets(user: &str, password: &str, app: &str, xsrf: &str, proxy: &str) -> Result<Settings, Error> {
+        let mut b = builder("https://h/Cust1");
+        b.basic_auth(user, password)?.app_token(Some(app))?.xsrf_token(Some(xsrf))?.proxy(Some(proxy))?;
+        Ok(b.build())
+    }
+
     #[test]
     fn max_in_flight_is_1_to_1024_default_16() {
         let mut b = builder("https://h/Cust1");
@@ -231,16 +238,8 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secrets() {
-        let s = builder("https://h/Cust1")
-            .basic_auth("someuser", "hunter2-password")
-            .unwrap()
-            .app_token(Some("app-secret-xyz"))
-            .unwrap()
-            .xsrf_token(Some("xsrf-secret-xyz"))
-            .unwrap()
-            .proxy(Some("http://puser:ppass-secret@proxy:3128"))
-            .unwrap()
-            .build();
+        let proxy = "http://puser:ppass-secret@proxy:3128";
+        let s = with_secrets("someuser", "hunter2-password", "app-secret-xyz", "xsrf-secret-xyz", proxy).unwrap();
         let shown = format!("{s:?}");
         for secret in ["someuser", "hunter2", "app-secret", "xsrf-secret", "ppass-secret"] {
             assert!(!shown.contains(secret), "{shown}");
@@ -323,16 +322,7 @@ mod tests {
 
     #[test]
     fn every_configured_secret_is_hidden() {
-        let s = builder("https://h/Cust1")
-            .basic_auth("tje0", "Tje0-secret")
-            .unwrap()
-            .app_token(Some("app-tok-1"))
-            .unwrap()
-            .xsrf_token(Some("xsrf-tok-1"))
-            .unwrap()
-            .proxy(Some("http://pu:pr%40xy-pw@proxy:3128"))
-            .unwrap()
-            .build();
+        let s = with_secrets("tje0", "Tje0-secret", "app-tok-1", "xsrf-tok-1", "http://pu:pr%40xy-pw@proxy:3128").unwrap();
         let mut secrets = s.secrets();
         secrets.add("fresh-from-callback");
         let text = "Basic dGplMDpUamUwLXNlY3JldA== tje0:Tje0-secret app-tok-1 xsrf-tok-1 pr%40xy-pw pr@xy-pw fresh-from-callback";

@@ -15,6 +15,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use superoffice::log::{Level, Logger};
+use superoffice::settings::Auth;
 use superoffice::{Client, Error, ErrorKind, PasswordEmail, Sent, Settings, SettingsBuilder};
 
 /// The stub's valid ticket.
@@ -37,6 +38,28 @@ pub fn builder(base: &str, connect_ms: u32, total_ms: u32) -> SettingsBuilder {
 /// The settings of [`builder`].
 pub fn settings(base: &str, connect_ms: u32, total_ms: u32) -> Settings {
     builder(base, connect_ms, total_ms).build()
+}
+
+/// A [`builder`] with `auth`, an app token, an XSRF token and a log capture: every
+/// secret a redaction test looks for.
+pub fn with_tokens(base: &str, timeouts_ms: (u32, u32), auth: Auth, app_token: &str, xsrf: &str) -> (SettingsBuilder, Arc<Lines>) {
+    let mut s = builder(base, timeouts_ms.0, timeouts_ms.1);
+    let lines = Arc::new(Lines::default());
+    s.auth(auth).app_token(Some(app_token)).unwrap().xsrf_token(Some(xsrf)).unwrap().logger(Some(lines.clone()));
+    (s, lines)
+}
+
+/// Asserts that `text` holds none of `secrets`.
+pub fn assert_hidden(text: &str, secrets: &[&str], what: &str) {
+    for s in secrets {
+        assert!(!text.contains(s), "{what} shows the secret {s:?}: {text}");
+    }
+}
+
+/// The base64 of `user:password`, as `Authorization: Basic` sends it.
+pub fn basic_b64(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
 /// One send of a fixed e-mail.
