@@ -15,14 +15,11 @@ use superoffice::settings::Auth;
 use superoffice::{Client, Error, ErrorKind, Settings};
 use support::*;
 
-const USER: &str = "leaky-user-name";
-const PASSWORD: &str = "Pa55w0rd-leak-check";
+use support::secrets::*;
+
 // The stub takes any `fresh-...` ticket or token as valid, so these reach the directives.
 const TICKET_SECRET: &str = "fresh-ticket-leak-check";
 const BEARER_SECRET: &str = "fresh-bearer-leak-check";
-const APP_TOKEN: &str = "app-token-leak-check";
-const XSRF: &str = "xsrf-leak-check";
-const PROXY_PASSWORD: &str = "proxy-pw-leak-check";
 
 const SECRETS: [&str; 7] = [USER, PASSWORD, TICKET_SECRET, BEARER_SECRET, APP_TOKEN, XSRF, PROXY_PASSWORD];
 

@@ -19,13 +19,10 @@ use superoffice::settings::{Auth, CredentialsProvider, Secret};
 use superoffice::{Client, Error, PasswordEmail, SettingsBuilder};
 use support::*;
 
+use support::secrets::*;
+
 const TICKET: &str = "7T:redact-ticket-secret";
 const BEARER: &str = "8A:redact-bearer-secret";
-const USER: &str = "redact-user";
-const PASSWORD: &str = "redact-password-secret";
-const APP_TOKEN: &str = "redact-app-token-secret";
-const XSRF: &str = "redact-xsrf-secret";
-const PROXY_PASSWORD: &str = "redact-proxy-password-secret";
 // The stub takes `fresh-...` tickets as valid; `status=401` still refuses them.
 const FRESH: &str = "fresh-redact-callback-secret";
 

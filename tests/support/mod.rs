@@ -21,6 +21,16 @@ use superoffice::{Client, Error, ErrorKind, PasswordEmail, Sent, Settings, Setti
 /// The stub's valid ticket.
 pub const TICKET: &str = "7T:dGVzdA==";
 
+/// The secrets the redaction tests configure and then look for in every message, log
+/// line and result.
+pub mod secrets {
+    pub const USER: &str = "leaky-user-name";
+    pub const PASSWORD: &str = "Pa55w0rd-leak-check";
+    pub const APP_TOKEN: &str = "app-token-leak-check";
+    pub const XSRF: &str = "xsrf-leak-check";
+    pub const PROXY_PASSWORD: &str = "proxy-pw-leak-check";
+}
+
 /// A unique tenant prefix for this process, e.g. `/fm-1234-7-refused`.
 pub fn unique(name: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
