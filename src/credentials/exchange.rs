@@ -113,6 +113,17 @@ fn unreachable(what: &str, url: &str, e: &ureq::Error) -> CredentialsError {
     CredentialsError::new(format!("the login service could not be reached ({what} {url}): {why}"))
 }
 
+/// POSTs `body` (of `content_type`) to the login service and reads its answer.
+fn post(agent: &Agent, url: &str, content_type: &str, body: &[u8]) -> Result<Answer, CredentialsError> {
+    let response = agent
+        .post(url)
+        .header("Content-Type", content_type)
+        .header("Accept", "application/json")
+        .send(body)
+        .map_err(|e| unreachable("POST", url, &e))?;
+    Ok(read(response))
+}
+
 fn read(response: ureq::http::Response<ureq::Body>) -> Answer {
     let status = response.status().as_u16();
     let body = Zeroizing::new(response.into_body().with_config().limit(ANSWER_LIMIT).read_to_vec().unwrap_or_default());
@@ -168,13 +179,7 @@ pub fn authenticate(
     body.push_str(",\"ContextIdentifier\":");
     push_json_string(&mut body, context_identifier);
     body.push_str(",\"ReturnTokenType\":\"JWT\"}");
-    let response = agent
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .send(body.as_bytes())
-        .map_err(|e| unreachable("POST", &url, &e))?;
-    let answer = read(response);
+    let answer = post(agent, &url, "application/json", body.as_bytes())?;
     let parsed: Option<AuthenticateAnswer> = serde_json::from_slice(&answer.body).ok();
     let error_message = parsed.as_ref().and_then(|p| p.error_message.as_deref()).filter(|m| !m.is_empty());
     let successful = parsed.as_ref().and_then(|p| p.is_successful) == Some(true);
@@ -219,13 +224,7 @@ pub fn refresh_access_token(
         Zeroizing::new(enc(client_secret.expose())).as_str(),
         Zeroizing::new(enc(refresh_token.expose())).as_str(),
     ));
-    let response = agent
-        .post(&url)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json")
-        .send(body.as_bytes())
-        .map_err(|e| unreachable("POST", &url, &e))?;
-    let answer = read(response);
+    let answer = post(agent, &url, "application/x-www-form-urlencoded", body.as_bytes())?;
     let parsed: Option<TokenAnswer> = serde_json::from_slice(&answer.body).ok();
     let text = |f: fn(&TokenAnswer) -> &Option<String>| parsed.as_ref().and_then(|p| f(p).as_deref()).filter(|s| !s.is_empty());
     if !(200..300).contains(&answer.status) {
