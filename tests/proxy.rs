@@ -66,8 +66,7 @@ fn plain_http_goes_through_the_proxy() {
 fn https_goes_through_connect() {
     let ca = TestCa::new("proxy test CA");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
-    let dir = std::env::temp_dir().join(format!("so-proxy{}", unique("")));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("proxy");
     let ca_file = ca.write_pem(&dir);
     let proxy = Tinyproxy::start(None, &[server.port()]);
     let (c, _) = via_proxy(&format!("{}/Cust12345", server.url()), &proxy.url(None));
@@ -105,8 +104,7 @@ fn an_authenticating_proxy() {
     let stub = stub::Stub::start();
     let ca = TestCa::new("proxy test CA");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
-    let dir = std::env::temp_dir().join(format!("so-proxyauth{}", unique("")));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("proxyauth");
     let ca_file = ca.write_pem(&dir);
     let proxy = Tinyproxy::start(Some((PROXY_USER, PROXY_PASSWORD)), &[server.port(), stub.port()]);
     let good = proxy.url(Some((PROXY_USER, PROXY_PASSWORD)));

@@ -77,8 +77,7 @@ fn https_through_the_environments_proxy() {
     let env = Env::lock();
     let ca = TestCa::new("env proxy CA");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
-    let dir = std::env::temp_dir().join(format!("so-proxyenv{}", unique("")));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("proxyenv");
     let ca_file = ca.write_pem(&dir);
     let proxy = Tinyproxy::start(None, &[server.port()]);
     env.set("HTTPS_PROXY", &proxy.url(None));

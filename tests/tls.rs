@@ -21,12 +21,6 @@ use superoffice::{Client, ErrorKind};
 use support::tls::{TestCa, TlsServer};
 use support::*;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("so-tls-{}{}", name, unique("")));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// A client of `url` that trusts the CA file when given.
 fn client(url: &str, ca_file: Option<&PathBuf>) -> Client {
     let mut s = builder(&format!("{url}/Cust12345"), 2000, 5000);
@@ -129,28 +123,19 @@ fn an_untrusted_certificate_is_tls_unknown_issuer() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// A certificate out of its validity period: expired, or not valid yet.
 #[test]
-fn an_expired_certificate_is_tls_expired() {
-    let ca = TestCa::new("test CA");
-    let dir = temp_dir("expired");
-    let ca_file = ca.write_pem(&dir);
-    let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2019, 2021));
-    let e = expect_err(send(&client(&server.url(), Some(&ca_file))), "expired");
-    assert_error(&e, ErrorKind::Tls, 0, &["certificate has expired"], "expired");
-    assert_eq!(server.requests(), 0);
-    std::fs::remove_dir_all(dir).ok();
-}
-
-#[test]
-fn a_certificate_not_yet_valid_is_tls() {
-    let ca = TestCa::new("test CA");
-    let dir = temp_dir("notyet");
-    let ca_file = ca.write_pem(&dir);
-    let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2080, 2090));
-    let e = expect_err(send(&client(&server.url(), Some(&ca_file))), "not yet valid");
-    assert_error(&e, ErrorKind::Tls, 0, &["not valid yet"], "not yet valid");
-    assert_eq!(server.requests(), 0);
-    std::fs::remove_dir_all(dir).ok();
+fn a_certificate_out_of_its_dates_is_tls() {
+    for (from, to, what, said) in [(2019, 2021, "expired", "certificate has expired"), (2080, 2090, "notyet", "not valid yet")] {
+        let ca = TestCa::new("test CA");
+        let dir = temp_dir(what);
+        let ca_file = ca.write_pem(&dir);
+        let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], from, to));
+        let e = expect_err(send(&client(&server.url(), Some(&ca_file))), what);
+        assert_error(&e, ErrorKind::Tls, 0, &[said], what);
+        assert_eq!(server.requests(), 0, "{what}");
+        std::fs::remove_dir_all(dir).ok();
+    }
 }
 
 #[test]

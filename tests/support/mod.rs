@@ -37,6 +37,14 @@ pub fn unique(name: &str) -> String {
     format!("/{}-{}-{}", name, std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
+/// A fresh folder under the system's temporary one, unique to this process and call
+/// (the test removes it when done).
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("so-{}{}", name, unique("")));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// A settings builder for `base` with the stub's ticket, no proxy (tests never depend
 /// on the caller's environment) and the given timeouts.
 pub fn builder(base: &str, connect_ms: u32, total_ms: u32) -> SettingsBuilder {
