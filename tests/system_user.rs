@@ -47,6 +47,12 @@ impl Case {
         (s, lines)
     }
 
+    /// A client of [`Case::settings`].
+    fn client(&self, key: &str, tenant_directives: &str) -> (Client, Arc<Lines>) {
+        let (s, lines) = self.settings(key, tenant_directives);
+        (Client::new(&s.build()).unwrap(), lines)
+    }
+
     fn logins(&self) -> usize {
         self.stub.requests(&self.prefix).iter().filter(|r| r.path.ends_with(AUTHENTICATE)).count()
     }
@@ -112,8 +118,7 @@ fn thirty_two_threads_starting_at_once_make_one_login() {
 #[test]
 fn a_revoked_ticket_is_renewed_once_and_the_request_sent_once_more() {
     let case = Case::new("su-revoked", "revoke_first=1");
-    let (s, lines) = case.settings(PKCS8, "");
-    let client = Client::new(&s.build()).unwrap();
+    let (client, lines) = case.client(PKCS8, "");
     let sent = send(&client).unwrap();
     assert_eq!(sent.http_status, 204);
     assert_eq!(case.logins(), 2);
@@ -129,8 +134,7 @@ fn a_revoked_ticket_is_renewed_once_and_the_request_sent_once_more() {
 #[test]
 fn a_second_401_is_the_answer_never_a_loop() {
     let case = Case::new("su-always-revoked", "revoke_first=100");
-    let (s, _) = case.settings(PKCS8, "");
-    let client = Client::new(&s.build()).unwrap();
+    let (client, _) = case.client(PKCS8, "");
     let e = expect_err(send(&client), "revoked twice");
     assert_error(&e, ErrorKind::Unauthorized, 401, &[], "revoked twice");
     assert_eq!(case.logins(), 2);
@@ -195,8 +199,7 @@ fn a_rotated_jwks_is_fetched_again_once() {
 #[test]
 fn a_tenant_that_moved_is_followed_and_the_log_says_so() {
     let case = Case::new("su-moved", "webapi_host=localhost");
-    let (s, lines) = case.settings(XML, "");
-    let client = Client::new(&s.build()).unwrap();
+    let (client, lines) = case.client(XML, "");
     send(&client).unwrap();
     let api = case.api_requests();
     assert_eq!(api.len(), 1);
@@ -207,8 +210,7 @@ fn a_tenant_that_moved_is_followed_and_the_log_says_so() {
 #[test]
 fn secrets_obtained_are_hidden_even_when_the_server_quotes_them() {
     let case = Case::new("su-echo", "");
-    let (s, lines) = case.settings(XML, "echo_credentials/status=500/");
-    let client = Client::new(&s.build()).unwrap();
+    let (client, lines) = case.client(XML, "echo_credentials/status=500/");
     let e = expect_err(send(&client), "echo");
     assert_eq!(e.kind, ErrorKind::Server);
     assert!(e.message.contains("received authorization=SOTicket ***"), "{}", e.message);
@@ -307,8 +309,7 @@ fn a_batch_shares_one_login_and_one_renewal() {
     use superoffice::send::batch::send_many;
     use superoffice::PasswordEmail;
     let case = Case::new("su-batch", "revoke_first=1/login_delay_ms=200");
-    let (s, _) = case.settings(XML, "");
-    let client = Client::new(&s.build()).unwrap();
+    let (client, _) = case.client(XML, "");
     let items: Vec<PasswordEmail> =
         (1..=40).map(|id| PasswordEmail { person_id: id, from: None, to: None, subject: None }).collect();
     let mut ok = 0;

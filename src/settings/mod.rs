@@ -8,7 +8,6 @@
 //! [`Settings`] holds one of each and is read-only: [`SettingsBuilder`] (`builder.rs`) makes
 //! it, checking each value as it is given.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,8 +31,9 @@ pub use limits::{
 pub use proxy::ProxySetting;
 pub use url::BaseUrl;
 
-/// Every setting of a client, read-only: made by [`SettingsBuilder`].
-#[derive(Clone)]
+/// Every setting of a client, read-only: made by [`SettingsBuilder`]. Its `Debug` shows
+/// no secret (each secret's own `Debug` hides it; callbacks show as `callback`).
+#[derive(Clone, Debug)]
 pub struct Settings {
     /// Where the installation or tenant lives.
     pub(crate) base: BaseUrl,
@@ -74,32 +74,6 @@ pub struct Settings {
     pub(crate) logger: Option<Arc<dyn Logger>>,
     /// Most asynchronous sends on the network at once (1 to [`MAX_IN_FLIGHT_LIMIT`]).
     pub(crate) max_in_flight: usize,
-}
-
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("base", &self.base)
-            .field("auth", &self.auth)
-            .field("app_token", &self.app_token)
-            .field("xsrf_token", &self.xsrf_token)
-            .field("language", &self.language)
-            .field("culture", &self.culture)
-            .field("timezone", &self.timezone)
-            .field("select", &self.select)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("total_timeout", &self.total_timeout)
-            .field("max_retries", &self.max_retries)
-            .field("ca_file", &self.ca_file)
-            .field("proxy", &self.proxy)
-            .field("credentials", &self.credentials.as_ref().map(|_| "callback"))
-            .field("login_scheme", &self.login_scheme)
-            .field("login_url", &self.login_url)
-            .field("context_identifier", &self.context_identifier)
-            .field("logger", &self.logger.as_ref().map(|_| "callback"))
-            .field("max_in_flight", &self.max_in_flight)
-            .finish()
-    }
 }
 
 impl Settings {
