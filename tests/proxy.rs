@@ -66,8 +66,7 @@ fn plain_http_goes_through_the_proxy() {
 fn https_goes_through_connect() {
     let ca = TestCa::new("proxy test CA");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
-    let dir = temp_dir("proxy");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("proxy");
     let proxy = Tinyproxy::start(None, &[server.port()]);
     let (c, _) = via_proxy(&format!("{}/Cust12345", server.url()), &proxy.url(None));
     let mut s = c.settings().to_builder();
@@ -104,8 +103,7 @@ fn an_authenticating_proxy() {
     let stub = stub::Stub::start();
     let ca = TestCa::new("proxy test CA");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
-    let dir = temp_dir("proxyauth");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("proxyauth");
     let proxy = Tinyproxy::start(Some((PROXY_USER, PROXY_PASSWORD)), &[server.port(), stub.port()]);
     let good = proxy.url(Some((PROXY_USER, PROXY_PASSWORD)));
     let bad = proxy.url(Some((PROXY_USER, &format!("{PROXY_PASSWORD}-wrong"))));

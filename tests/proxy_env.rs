@@ -77,8 +77,7 @@ fn https_through_the_environments_proxy() {
     let env = Env::lock();
     let ca = TestCa::new("env proxy CA");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
-    let dir = temp_dir("proxyenv");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("proxyenv");
     let proxy = Tinyproxy::start(None, &[server.port()]);
     env.set("HTTPS_PROXY", &proxy.url(None));
     let mut s = from_env(&format!("{}/Cust12345", server.url()));

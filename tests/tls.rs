@@ -33,8 +33,7 @@ fn client(url: &str, ca_file: Option<&PathBuf>) -> Client {
 #[test]
 fn a_certificate_from_a_trusted_ca_file_is_accepted() {
     let ca = TestCa::new("superoffice-ffi test CA");
-    let dir = temp_dir("trusted");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("trusted");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1", "localhost"], 2020, 2090));
     let c = client(&server.url(), Some(&ca_file));
     let sent = send(&c).unwrap_or_else(|e| panic!("{}", e.message));
@@ -52,8 +51,7 @@ fn a_certificate_from_a_trusted_ca_file_is_accepted() {
 #[test]
 fn trusted_through_the_c_abi_so_options_set_ca_file() {
     let ca = TestCa::new("superoffice-ffi test CA (C ABI)");
-    let dir = temp_dir("ffi");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("ffi");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
     let base = CString::new(format!("{}/Cust12345", server.url())).unwrap();
     let path = CString::new(ca_file.to_str().unwrap()).unwrap();
@@ -99,8 +97,7 @@ fn trusted_through_the_c_abi_so_options_set_ca_file() {
 fn an_untrusted_certificate_is_tls_unknown_issuer() {
     let ca = TestCa::new("trusted CA");
     let other = TestCa::new("some other CA");
-    let dir = temp_dir("untrusted");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("untrusted");
     let server = TlsServer::start(&other.leaf(&["127.0.0.1"], 2020, 2090));
     for trust in [None, Some(&ca_file)] {
         let mut s = builder(&format!("{}/Cust12345", server.url()), 2000, 5000);
@@ -128,8 +125,7 @@ fn an_untrusted_certificate_is_tls_unknown_issuer() {
 fn a_certificate_out_of_its_dates_is_tls() {
     for (from, to, what, said) in [(2019, 2021, "expired", "certificate has expired"), (2080, 2090, "notyet", "not valid yet")] {
         let ca = TestCa::new("test CA");
-        let dir = temp_dir(what);
-        let ca_file = ca.write_pem(&dir);
+        let (dir, ca_file) = ca.pem_in_temp_dir(what);
         let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], from, to));
         let e = expect_err(send(&client(&server.url(), Some(&ca_file))), what);
         assert_error(&e, ErrorKind::Tls, 0, &[said], what);
@@ -141,8 +137,7 @@ fn a_certificate_out_of_its_dates_is_tls() {
 #[test]
 fn a_certificate_for_another_host_is_tls_wrong_name() {
     let ca = TestCa::new("test CA");
-    let dir = temp_dir("wrongname");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("wrongname");
     let server = TlsServer::start(&ca.leaf(&["crm.example.com", "10.1.2.3"], 2020, 2090));
     for url in [server.url(), format!("https://localhost:{}", server.port())] {
         let e = expect_err(send(&client(&url, Some(&ca_file))), "wrong name");
@@ -180,8 +175,7 @@ fn default_roots_are_the_systems_and_a_ca_file_adds_to_them() {
     assert!(count > 50, "{count} default roots");
 
     let ca = TestCa::new("added CA");
-    let dir = temp_dir("roots");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("roots");
     let with_file = match root_certs(Some(ca_file.to_str().unwrap())).unwrap() {
         ureq::tls::RootCerts::Specific(v) => v.len(),
         _ => panic!("specific roots expected"),

@@ -254,6 +254,13 @@ pub mod tls {
             path
         }
 
+        /// The CA certificate's PEM file in a fresh temporary folder: (folder, file).
+        pub fn pem_in_temp_dir(&self, name: &str) -> (PathBuf, PathBuf) {
+            let dir = super::temp_dir(name);
+            let file = self.write_pem(&dir);
+            (dir, file)
+        }
+
         /// A server certificate for `names` (IP addresses or DNS names), valid between
         /// the two years (inclusive-exclusive, 1 January).
         pub fn leaf(&self, names: &[&str], from_year: i32, to_year: i32) -> Leaf {
