@@ -26,7 +26,7 @@ pub mod url;
 pub use client::{Client, Sent};
 pub use error::{Error, ErrorKind};
 pub use request::PasswordEmail;
-pub use settings::Settings;
+pub use settings::{Settings, SettingsBuilder};
 
 /// The library's version, as `so_version()` reports it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -19,3 +19,10 @@ pub trait Logger: Send + Sync {
     /// One line.
     fn log(&self, level: Level, message: &str);
 }
+
+/// Shown as `callback` (what it holds is the host program's).
+impl std::fmt::Debug for dyn Logger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("callback")
+    }
+}

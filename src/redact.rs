@@ -141,23 +141,31 @@ mod tests {
 
     #[test]
     fn hides_user_information_up_to_the_last_at() {
-        assert_eq!(hide_userinfo("via http://u:p@proxy:3128 failed"), "via http://***@proxy:3128 failed");
-        assert_eq!(hide_userinfo("http://us@er:p@ss@proxy:3128/"), "http://***@proxy:3128/");
-        assert_eq!(hide_userinfo("http://u:p%40x@h"), "http://***@h");
-        assert_eq!(hide_userinfo("user:secret@host:80"), "***@host:80");
-        assert_eq!(hide_userinfo("to kari@example.com failed"), "to kari@example.com failed");
-        assert_eq!(hide_userinfo("plain text"), "plain text");
-        assert_eq!(hide_userinfo("user:secret@host://x"), "***@host://x");
-        assert_eq!(hide_userinfo("a\nb"), "a b");
+        for (text, shown) in [
+            ("via http://u:p@proxy:3128 failed", "via http://***@proxy:3128 failed"),
+            ("http://us@er:p@ss@proxy:3128/", "http://***@proxy:3128/"),
+            ("http://u:p%40x@h", "http://***@h"),
+            ("user:secret@host:80", "***@host:80"),
+            ("to kari@example.com failed", "to kari@example.com failed"),
+            ("plain text", "plain text"),
+            ("user:secret@host://x", "***@host://x"),
+            ("a\nb", "a b"),
+        ] {
+            assert_eq!(hide_userinfo(text), shown, "{text:?}");
+        }
     }
 
     #[test]
     fn one_url_hides_user_information_with_spaces_in_it() {
-        assert_eq!(hide_userinfo_of_url("https://user:pa ss@host/x"), "https://***@host/x");
-        assert_eq!(hide_userinfo_of_url("user:pa ss@host"), "***@host");
-        // Found by fuzz/fuzz_targets/base_url.rs.
-        assert_eq!(hide_userinfo_of_url("https://URL 'https://***@>' is not a v"), "https://***@>' is not a v");
-        assert_eq!(hide_userinfo_of_url("https://host/a b"), "https://host/a b");
+        for (url, shown) in [
+            ("https://user:pa ss@host/x", "https://***@host/x"),
+            ("user:pa ss@host", "***@host"),
+            // Found by fuzz/fuzz_targets/base_url.rs.
+            ("https://URL 'https://***@>' is not a v", "https://***@>' is not a v"),
+            ("https://host/a b", "https://host/a b"),
+        ] {
+            assert_eq!(hide_userinfo_of_url(url), shown, "{url:?}");
+        }
     }
 
     #[test]

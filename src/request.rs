@@ -213,14 +213,15 @@ mod tests {
     }
 
     #[test]
-    fn url_and_headers() {
-        let mut s = Settings::new("https://sod.superoffice.com/Cust12345/api/").unwrap();
-        s.set_select(Some("name,department,category/id")).unwrap();
-        s.set_language(Some("sv")).unwrap();
-        s.set_culture(Some("sv-SE")).unwrap();
-        s.set_timezone(Some("UTC,includeTZOffset")).unwrap();
-        s.set_app_token(Some("app")).unwrap();
-        let p = PreparedRequest::new(&s).unwrap();
+    fn url_and_headers() -> Result<(), crate::error::Error> {
+        let s = Settings::builder("https://sod.superoffice.com/Cust12345/api/")?
+            .select(Some("name,department,category/id"))?
+            .language(Some("sv"))?
+            .culture(Some("sv-SE"))?
+            .timezone(Some("UTC,includeTZOffset"))?
+            .app_token(Some("app"))?
+            .build();
+        let p = PreparedRequest::new(&s)?;
         assert_eq!(
             p.uri.to_string(),
             "https://sod.superoffice.com/Cust12345/api/v1/Agents/Person/SendCustomerCentrePasswordEmail?$select=name,department,category/id"
@@ -233,12 +234,12 @@ mod tests {
         assert_eq!(p.headers["so-timezone"], "UTC,includeTZOffset");
         assert_eq!(p.headers["so-apptoken"], "app");
         assert!(p.headers.get("x-xsrf-token").is_none());
+        Ok(())
     }
 
     #[test]
     fn select_is_percent_encoded_where_needed() {
-        let mut s = Settings::new("http://h").unwrap();
-        s.set_select(Some("a b,c&d=e#f/g")).unwrap();
+        let s = Settings::builder("http://h").unwrap().select(Some("a b,c&d=e#f/g")).unwrap().build();
         let p = PreparedRequest::new(&s).unwrap();
         assert_eq!(p.uri.query(), Some("$select=a%20b,c%26d%3De%23f/g"));
     }

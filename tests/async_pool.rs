@@ -42,11 +42,11 @@ impl Job for Recorder {
 fn pool_for(s: &stub::Stub, name: &str, directives: &str, max_in_flight: u32) -> (String, Pool) {
     let prefix = format!("/rs-async-{}-{name}", UNIQUE.fetch_add(1, Ordering::Relaxed));
     let base = format!("{}{prefix}/{directives}/Cust12345", s.url());
-    let mut settings = Settings::new(&base).unwrap();
-    settings.set_ticket("7T:dGVzdA==").unwrap();
-    settings.set_timeouts_ms(2000, 0);
-    settings.set_max_in_flight(max_in_flight).unwrap();
-    (prefix, Pool::new(Arc::new(Client::new(&settings).unwrap())))
+    let mut settings = Settings::builder(&base).unwrap();
+    settings.ticket("7T:dGVzdA==").unwrap();
+    settings.timeouts_ms(2000, 0);
+    settings.max_in_flight(max_in_flight).unwrap();
+    (prefix, Pool::new(Arc::new(Client::new(&settings.build()).unwrap())))
 }
 
 fn start(pool: &Pool, person_id: i32) -> Arc<Recorder> {

@@ -15,35 +15,23 @@ use superoffice::settings::Auth;
 use superoffice::{Client, Error, ErrorKind, Settings};
 use support::*;
 
-const USER: &str = "leaky-user-name";
-const PASSWORD: &str = "Pa55w0rd-leak-check";
+use support::secrets::*;
+
 // The stub takes any `fresh-...` ticket or token as valid, so these reach the directives.
 const TICKET_SECRET: &str = "fresh-ticket-leak-check";
 const BEARER_SECRET: &str = "fresh-bearer-leak-check";
-const APP_TOKEN: &str = "app-token-leak-check";
-const XSRF: &str = "xsrf-leak-check";
-const PROXY_PASSWORD: &str = "proxy-pw-leak-check";
 
 const SECRETS: [&str; 7] = [USER, PASSWORD, TICKET_SECRET, BEARER_SECRET, APP_TOKEN, XSRF, PROXY_PASSWORD];
 
 fn assert_clean(text: &str, what: &str) {
-    for s in SECRETS {
-        assert!(!text.contains(s), "{what} shows the secret {s:?}: {text}");
-    }
+    assert_hidden(text, &SECRETS, what);
     // Nor their base64 forms (Basic authentication).
-    use base64::Engine as _;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
-    assert!(!text.contains(&basic), "{what} shows the Basic credentials: {text}");
+    assert!(!text.contains(&basic_b64(USER, PASSWORD)), "{what} shows the Basic credentials: {text}");
 }
 
 fn with_every_secret(base: &str, auth: Auth) -> (Settings, Arc<Lines>) {
-    let mut s = settings(base, 300, 1000);
-    s.auth = auth;
-    s.set_app_token(Some(APP_TOKEN)).unwrap();
-    s.set_xsrf_token(Some(XSRF)).unwrap();
-    let lines = Arc::new(Lines::default());
-    s.logger = Some(lines.clone());
-    (s, lines)
+    let (s, lines) = with_tokens(base, (300, 1000), auth, APP_TOKEN, XSRF);
+    (s.build(), lines)
 }
 
 fn auths() -> Vec<Auth> {
@@ -113,12 +101,12 @@ fn no_failure_message_or_log_line_shows_a_secret() {
 
 #[test]
 fn a_proxy_password_never_shows() {
-    let mut s = settings("http://127.0.0.1:9/Cust1", 300, 1000);
-    s.set_proxy(Some(&format!("http://{USER}:{PROXY_PASSWORD}@127.0.0.1:{}", closed_port()))).unwrap();
+    let mut s = builder("http://127.0.0.1:9/Cust1", 300, 1000);
+    s.proxy(Some(&format!("http://{USER}:{PROXY_PASSWORD}@127.0.0.1:{}", closed_port()))).unwrap();
     let lines = Arc::new(Lines::default());
-    s.logger = Some(lines.clone());
+    s.logger(Some(lines.clone()));
     assert_clean(&format!("{s:?}"), "Debug of the settings");
-    let c = Client::new(&s).unwrap();
+    let c = Client::new(&s.build()).unwrap();
     assert_clean(&format!("{c:?}"), "Debug of the client");
     let e = expect_err(send(&c), "proxy down");
     check_failure(&e, &lines, "proxy down");
@@ -126,7 +114,7 @@ fn a_proxy_password_never_shows() {
 
 #[test]
 fn refused_settings_do_not_echo_secrets() {
-    let mut s = Settings::new("http://127.0.0.1:9/Cust1").unwrap();
+    let mut s = Settings::builder("http://127.0.0.1:9/Cust1").unwrap();
     let bad = |v: &str| format!("{v}\r\nInjected: 1");
     let mut errors = vec![
         Auth::basic(&bad(USER), PASSWORD).unwrap_err(),
@@ -134,10 +122,10 @@ fn refused_settings_do_not_echo_secrets() {
         Auth::basic(&format!("{USER}:x"), PASSWORD).unwrap_err(),
         Auth::ticket(&bad(TICKET_SECRET)).unwrap_err(),
         Auth::bearer(&bad(BEARER_SECRET)).unwrap_err(),
-        s.set_app_token(Some(&bad(APP_TOKEN))).unwrap_err(),
-        s.set_xsrf_token(Some(&bad(XSRF))).unwrap_err(),
-        s.set_proxy(Some(&format!("http://u:{PROXY_PASSWORD}@h:99999"))).unwrap_err(),
-        s.set_proxy(Some(&format!("http://u:{PROXY_PASSWORD}@h:1 x"))).unwrap_err(),
+        s.app_token(Some(&bad(APP_TOKEN))).unwrap_err(),
+        s.xsrf_token(Some(&bad(XSRF))).unwrap_err(),
+        s.proxy(Some(&format!("http://u:{PROXY_PASSWORD}@h:99999"))).unwrap_err(),
+        s.proxy(Some(&format!("http://u:{PROXY_PASSWORD}@h:1 x"))).unwrap_err(),
     ];
     errors.push(Settings::new(&format!("https://{USER}:{PASSWORD}@host/Cust1")).unwrap_err());
     errors.push(Settings::new(&format!("https://{USER}:{PASSWORD}@host/Cust1 x")).unwrap_err());

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use superoffice::log::{Level, Logger};
 use superoffice::settings::{Auth, CredentialsProvider, Secret};
 use superoffice::send::batch;
-use superoffice::{tenant, Client, ErrorKind, PasswordEmail, Settings};
+use superoffice::{tenant, Client, ErrorKind, PasswordEmail, Settings, SettingsBuilder};
 
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);
 
@@ -21,10 +21,9 @@ fn tenant_url(s: &stub::Stub, name: &str, directives: &str) -> (String, String) 
     (prefix.clone(), format!("{}{prefix}{sep}{directives}/Cust12345", s.url()))
 }
 
-fn ticket_settings(base: &str) -> Settings {
-    let mut settings = Settings::new(base).unwrap();
-    settings.set_ticket("7T:dGVzdA==").unwrap();
-    settings.set_timeouts_ms(2000, 5000);
+fn ticket_settings(base: &str) -> SettingsBuilder {
+    let mut settings = Settings::builder(base).unwrap();
+    settings.ticket("7T:dGVzdA==").unwrap().timeouts_ms(2000, 5000);
     settings
 }
 
@@ -37,9 +36,9 @@ fn ticket_request_matches_the_official_client() {
     let s = stub::Stub::start();
     let (prefix, base) = tenant_url(&s, "ticket", "auth=ticket");
     let mut settings = ticket_settings(&(base.clone() + "/api/"));
-    settings.set_app_token(Some("app-secret-123")).unwrap();
-    settings.set_language(Some("sv")).unwrap();
-    let client = Client::new(&settings).unwrap();
+    settings.app_token(Some("app-secret-123")).unwrap();
+    settings.language(Some("sv")).unwrap();
+    let client = Client::new(&settings.build()).unwrap();
     let sent = client
         .send_cc_password_email(&PasswordEmail { person_id: 670, from: Some("autem"), to: Some("et"), subject: Some("eos") })
         .unwrap();
@@ -71,10 +70,10 @@ fn basic_and_bearer_and_xsrf_requests() {
     ];
     for (directive, auth, xsrf, want) in cases {
         let (prefix, base) = tenant_url(&s, "schemes", directive);
-        let mut settings = Settings::new(&base).unwrap();
-        settings.auth = auth;
-        settings.set_xsrf_token(xsrf).unwrap();
-        Client::new(&settings).unwrap().send_cc_password_email(&email(670)).unwrap();
+        let mut settings = Settings::builder(&base).unwrap();
+        settings.auth(auth);
+        settings.xsrf_token(xsrf).unwrap();
+        Client::new(&settings.build()).unwrap().send_cc_password_email(&email(670)).unwrap();
         let r = &s.requests(&prefix)[0];
         if want.is_empty() {
             assert_eq!(r.header("authorization"), None);
@@ -90,10 +89,10 @@ fn culture_timezone_select_and_null_fields() {
     let s = stub::Stub::start();
     let (prefix, base) = tenant_url(&s, "extras", "");
     let mut settings = ticket_settings(&base);
-    settings.set_culture(Some("nb-NO")).unwrap();
-    settings.set_timezone(Some("UTC")).unwrap();
-    settings.set_select(Some("name,department,category/id")).unwrap();
-    let client = Client::new(&settings).unwrap();
+    settings.culture(Some("nb-NO")).unwrap();
+    settings.timezone(Some("UTC")).unwrap();
+    settings.select(Some("name,department,category/id")).unwrap();
+    let client = Client::new(&settings.build()).unwrap();
     client
         .send_cc_password_email(&PasswordEmail { person_id: 5, from: None, to: None, subject: None })
         .unwrap();
@@ -108,7 +107,7 @@ fn culture_timezone_select_and_null_fields() {
 fn errors_carry_status_type_and_a_useful_message() {
     let s = stub::Stub::start();
     let (_, base) = tenant_url(&s, "notfound", "");
-    let client = Client::new(&ticket_settings(&base)).unwrap();
+    let client = Client::new(&ticket_settings(&base).build()).unwrap();
     let e = client.send_cc_password_email(&email(99999)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
     assert_eq!(e.http_status, 404);
@@ -119,12 +118,12 @@ fn errors_carry_status_type_and_a_useful_message() {
     );
 
     let (_, base) = tenant_url(&s, "badreq", "status=400/body=message");
-    let e = Client::new(&ticket_settings(&base)).unwrap().send_cc_password_email(&email(1)).unwrap_err();
+    let e = Client::new(&ticket_settings(&base).build()).unwrap().send_cc_password_email(&email(1)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadRequest);
     assert!(e.message.ends_with("400 Bad Request: SoStubException: stub status 400"), "{}", e.message);
 
     let (_, base) = tenant_url(&s, "redirect", "status=307/location=https%3A%2F%2Felsewhere.example%2Fx");
-    let e = Client::new(&ticket_settings(&base)).unwrap().send_cc_password_email(&email(1)).unwrap_err();
+    let e = Client::new(&ticket_settings(&base).build()).unwrap().send_cc_password_email(&email(1)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::HttpStatus);
     assert_eq!(e.http_status, 307);
     assert!(e.message.contains("redirect to https://elsewhere.example/x not followed"), "{}", e.message);
@@ -134,9 +133,9 @@ fn errors_carry_status_type_and_a_useful_message() {
 fn wrong_credentials_are_401_without_the_secret() {
     let s = stub::Stub::start();
     let (_, base) = tenant_url(&s, "wrong", "");
-    let mut settings = Settings::new(&base).unwrap();
-    settings.set_basic_auth("tje0", "not-the-Password-xyz").unwrap();
-    let e = Client::new(&settings).unwrap().send_cc_password_email(&email(1)).unwrap_err();
+    let mut settings = Settings::builder(&base).unwrap();
+    settings.basic_auth("tje0", "not-the-Password-xyz").unwrap();
+    let e = Client::new(&settings.build()).unwrap().send_cc_password_email(&email(1)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unauthorized);
     assert_eq!(e.error_type.as_deref(), Some("UnauthorizedAccessException"));
     assert!(!e.message.contains("not-the-Password"));
@@ -147,7 +146,7 @@ fn wrong_credentials_are_401_without_the_secret() {
 fn batch_gives_every_item_exactly_one_result() {
     let s = stub::Stub::start();
     let (prefix, base) = tenant_url(&s, "batch", "");
-    let client = Client::new(&ticket_settings(&base)).unwrap();
+    let client = Client::new(&ticket_settings(&base).build()).unwrap();
     let mut items: Vec<PasswordEmail> = (1..=200).map(email).collect();
     items[10].person_id = 99999;
     let mut seen = vec![0u32; items.len()];
@@ -183,11 +182,11 @@ impl CredentialsProvider for Counter {
 fn a_401_refreshes_credentials_once_for_many_threads() {
     let s = stub::Stub::start();
     let (prefix, base) = tenant_url(&s, "refresh", "");
-    let mut settings = Settings::new(&base).unwrap();
-    settings.set_bearer_token("8A:expired").unwrap();
+    let mut settings = Settings::builder(&base).unwrap();
+    settings.bearer_token("8A:expired").unwrap();
     let counter = Arc::new(Counter { calls: AtomicUsize::new(0) });
-    settings.credentials = Some(counter.clone());
-    let client = Client::new(&settings).unwrap();
+    settings.credentials(Some(counter.clone()));
+    let client = Client::new(&settings.build()).unwrap();
     std::thread::scope(|scope| {
         for _ in 0..8 {
             scope.spawn(|| client.send_cc_password_email(&email(670)).unwrap());
@@ -214,9 +213,9 @@ fn one_log_line_per_request_and_retries_logged() {
     let (_, base) = tenant_url(&s, "log", "status=503/fail_first=1/retry_after=0");
     let lines = Arc::new(Lines(Mutex::new(Vec::new())));
     let mut settings = ticket_settings(&base);
-    settings.set_app_token(Some("app-secret-logged?")).unwrap();
-    settings.logger = Some(lines.clone());
-    let client = Client::new(&settings).unwrap();
+    settings.app_token(Some("app-secret-logged?")).unwrap();
+    settings.logger(Some(lines.clone()));
+    let client = Client::new(&settings.build()).unwrap();
     let sent = client.send_cc_password_email(&email(1)).unwrap();
     assert_eq!(sent.retries, 1);
     let lines = lines.0.lock().unwrap();
@@ -244,7 +243,7 @@ fn tenant_lookup_against_the_state_endpoint() {
 fn threads_share_one_pool() {
     let s = stub::Stub::start();
     let (prefix, base) = tenant_url(&s, "pool", "");
-    let client = Client::new(&ticket_settings(&base)).unwrap();
+    let client = Client::new(&ticket_settings(&base).build()).unwrap();
     let before = s.accepted_connections();
     let started = Instant::now();
     std::thread::scope(|scope| {
@@ -303,10 +302,10 @@ fn one_request_per_connection_server() -> (String, Arc<AtomicUsize>) {
 #[test]
 fn a_pooled_connection_the_server_closed_is_not_used() {
     let (base, requests) = one_request_per_connection_server();
-    let mut settings = Settings::new(&base).unwrap();
-    settings.set_max_retries(0).unwrap(); // a send on a stale connection would not be retried
-    settings.set_proxy(Some("")).unwrap();
-    let client = Client::new(&settings).unwrap();
+    let mut settings = Settings::builder(&base).unwrap();
+    settings.max_retries(0).unwrap(); // a send on a stale connection would not be retried
+    settings.proxy(Some("")).unwrap();
+    let client = Client::new(&settings.build()).unwrap();
     for i in 1..=5 {
         client.send_cc_password_email(&email(i)).unwrap();
         std::thread::sleep(Duration::from_millis(100)); // let the server's FIN arrive
@@ -343,9 +342,9 @@ fn shutting_a_client_down_closes_its_connections_and_ends_waiting_sends() {
         }
     });
     let mut settings = ticket_settings(&format!("http://127.0.0.1:{port}/Cust1"));
-    settings.set_proxy(Some("")).unwrap();
-    settings.set_timeouts_ms(2000, 0);
-    let client = Client::new(&settings).unwrap();
+    settings.proxy(Some("")).unwrap();
+    settings.timeouts_ms(2000, 0);
+    let client = Client::new(&settings.build()).unwrap();
     client.send_cc_password_email(&email(670)).unwrap();
     let mut pooled = rx.recv().unwrap();
     pooled.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -354,7 +353,7 @@ fn shutting_a_client_down_closes_its_connections_and_ends_waiting_sends() {
     assert_eq!(pooled.read(&mut byte).unwrap(), 0, "the pooled connection is closed when the client is freed");
 
     // A send waiting for an answer that never comes, with no timeout: shutdown ends it.
-    let client = Arc::new(Client::new(&settings).unwrap());
+    let client = Arc::new(Client::new(&settings.build()).unwrap());
     let sender = {
         let client = Arc::clone(&client);
         std::thread::spawn(move || client.send_cc_password_email(&email(670)))

@@ -104,10 +104,10 @@ proptest! {
         if check_header_value("x", &v).is_ok() {
             prop_assert!(!v.is_empty() && !v.chars().any(char::is_control));
             // ... so a ticket made of it always forms a header.
-            let mut s = Settings::new("http://127.0.0.1:9/x").unwrap();
-            s.auth = Auth::ticket(&v).unwrap();
-            s.set_app_token(Some(&v)).unwrap();
-            prop_assert!(superoffice::Client::new(&s).is_ok(), "{v:?}");
+            let mut s = Settings::builder("http://127.0.0.1:9/x").unwrap();
+            s.auth(Auth::ticket(&v).unwrap());
+            s.app_token(Some(&v)).unwrap();
+            prop_assert!(superoffice::Client::new(&s.build()).is_ok(), "{v:?}");
         }
     }
 

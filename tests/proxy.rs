@@ -1,4 +1,4 @@
-//! Explicit proxies (`Settings::set_proxy` / `so_options_set_proxy`), through a real
+//! Explicit proxies (`SettingsBuilder::proxy` / `so_options_set_proxy`), through a real
 //! tinyproxy started by the test: plain http, https, an authenticating proxy whose
 //! credentials never show in a message, a log line or `Debug` output. The
 //! environment-variable cases are in `tests/proxy_env.rs` (their own process).
@@ -28,11 +28,11 @@ const PROXY_USER: &str = "proxyuser";
 const PROXY_PASSWORD: &str = "Pr0xy-Pa55-never-shown";
 
 fn via_proxy(base: &str, proxy: &str) -> (Client, Arc<Lines>) {
-    let mut s = settings(base, 2000, 10_000);
-    s.set_proxy(Some(proxy)).unwrap();
+    let mut s = builder(base, 2000, 10_000);
+    s.proxy(Some(proxy)).unwrap();
     let lines = Arc::new(Lines::default());
-    s.logger = Some(lines.clone());
-    (Client::new(&s).unwrap(), lines)
+    s.logger(Some(lines.clone()));
+    (Client::new(&s.build()).unwrap(), lines)
 }
 
 fn assert_no_password(text: &str, what: &str) {
@@ -66,14 +66,12 @@ fn plain_http_goes_through_the_proxy() {
 fn https_goes_through_connect() {
     let ca = TestCa::new("proxy test CA");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
-    let dir = std::env::temp_dir().join(format!("so-proxy{}", unique("")));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("proxy");
     let proxy = Tinyproxy::start(None, &[server.port()]);
     let (c, _) = via_proxy(&format!("{}/Cust12345", server.url()), &proxy.url(None));
-    let mut s = c.settings().clone();
-    s.set_ca_file(Some(ca_file.to_str().unwrap())).unwrap();
-    let c = Client::new(&s).unwrap();
+    let mut s = c.settings().to_builder();
+    s.ca_file(Some(ca_file.to_str().unwrap())).unwrap();
+    let c = Client::new(&s.build()).unwrap();
     assert_eq!(send(&c).unwrap_or_else(|e| panic!("{}", e.message)).http_status, 204);
     assert_eq!(server.requests(), 1);
     assert!(proxy.log().contains(&format!("CONNECT 127.0.0.1:{}", server.port())), "{}", proxy.log());
@@ -105,9 +103,7 @@ fn an_authenticating_proxy() {
     let stub = stub::Stub::start();
     let ca = TestCa::new("proxy test CA");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
-    let dir = std::env::temp_dir().join(format!("so-proxyauth{}", unique("")));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("proxyauth");
     let proxy = Tinyproxy::start(Some((PROXY_USER, PROXY_PASSWORD)), &[server.port(), stub.port()]);
     let good = proxy.url(Some((PROXY_USER, PROXY_PASSWORD)));
     let bad = proxy.url(Some((PROXY_USER, &format!("{PROXY_PASSWORD}-wrong"))));
@@ -125,10 +121,10 @@ fn an_authenticating_proxy() {
         assert_no_password(&l, "a log line");
     }
 
-    let mut s = settings(&format!("{}/Cust12345", server.url()), 2000, 10_000);
-    s.set_proxy(Some(&good)).unwrap();
-    s.set_ca_file(Some(ca_file.to_str().unwrap())).unwrap();
-    assert_eq!(send(&Client::new(&s).unwrap()).unwrap_or_else(|e| panic!("{}", e.message)).http_status, 204);
+    let mut s = builder(&format!("{}/Cust12345", server.url()), 2000, 10_000);
+    s.proxy(Some(&good)).unwrap();
+    s.ca_file(Some(ca_file.to_str().unwrap())).unwrap();
+    assert_eq!(send(&Client::new(&s.build()).unwrap()).unwrap_or_else(|e| panic!("{}", e.message)).http_status, 204);
     assert_eq!(server.requests(), 1);
 
     // Wrong or missing credentials: the proxy refuses the tunnel (407), for http and
@@ -146,11 +142,11 @@ fn an_authenticating_proxy() {
         }
         assert_eq!(stub.count(&prefix), 0);
     }
-    let mut s = settings(&format!("{}/Cust12345", server.url()), 2000, 10_000);
-    s.set_proxy(Some(&bad)).unwrap();
-    s.set_ca_file(Some(ca_file.to_str().unwrap())).unwrap();
-    s.set_max_retries(0).unwrap();
-    let e = expect_err(send(&Client::new(&s).unwrap()), "CONNECT 407");
+    let mut s = builder(&format!("{}/Cust12345", server.url()), 2000, 10_000);
+    s.proxy(Some(&bad)).unwrap();
+    s.ca_file(Some(ca_file.to_str().unwrap())).unwrap();
+    s.max_retries(0).unwrap();
+    let e = expect_err(send(&Client::new(&s.build()).unwrap()), "CONNECT 407");
     assert_error(&e, ErrorKind::Connect, 0, &["proxy refused the tunnel"], "https 407");
     assert_no_password(&e.message, "the CONNECT 407 message");
     assert_eq!(server.requests(), 1);
@@ -175,7 +171,7 @@ fn a_proxy_that_is_down_is_connect_and_never_shows_its_password() {
 
 #[test]
 fn bad_proxy_urls_are_invalid_arguments_without_echoing_credentials() {
-    let mut s = settings("http://127.0.0.1:9/Cust1", 1000, 1000);
+    let mut s = builder("http://127.0.0.1:9/Cust1", 1000, 1000);
     for bad in [
         format!("http://u:{PROXY_PASSWORD}@127.0.0.1:3128 x"),
         format!("http://u:{PROXY_PASSWORD}@127.0.0.1:3128\r\nX: y"),
@@ -188,12 +184,12 @@ fn bad_proxy_urls_are_invalid_arguments_without_echoing_credentials() {
         format!("http://u:{PROXY_PASSWORD}@host:3128?q"),
         "http://".to_string(),
     ] {
-        let e = s.set_proxy(Some(&bad)).unwrap_err();
+        let e = s.proxy(Some(&bad)).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidArgument, "{bad:?}: {}", e.message);
         assert_no_password(&e.message, "the message");
     }
     for good in ["http://proxy:3128", "http://u:p@proxy:3128/", "proxy:3128", "https://[::1]:3128", "socks5://127.0.0.1:1080", "http://proxy"] {
-        s.set_proxy(Some(good)).unwrap_or_else(|e| panic!("{good}: {}", e.message));
+        s.proxy(Some(good)).unwrap_or_else(|e| panic!("{good}: {}", e.message));
     }
 }
 

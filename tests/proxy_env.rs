@@ -43,9 +43,9 @@ impl Drop for Env {
 }
 
 /// Settings that take the proxy from the environment (the default).
-fn from_env(base: &str) -> superoffice::Settings {
-    let mut s = settings(base, 2000, 5000);
-    s.proxy = ProxySetting::FromEnvironment;
+fn from_env(base: &str) -> superoffice::SettingsBuilder {
+    let mut s = builder(base, 2000, 5000);
+    s.proxy(None).unwrap();
     s
 }
 
@@ -65,7 +65,7 @@ fn each_variable_is_honoured() {
         env.set(var, &proxy.url(None));
         let before = connects(&proxy, stub.port());
         let prefix = unique("env");
-        let c = Client::new(&from_env(&format!("{}{prefix}/Cust12345", stub.url()))).unwrap();
+        let c = Client::new(&from_env(&format!("{}{prefix}/Cust12345", stub.url())).build()).unwrap();
         assert_eq!(send(&c).unwrap_or_else(|e| panic!("{var}: {}", e.message)).http_status, 204);
         assert_eq!(stub.count(&prefix), 1);
         assert_eq!(connects(&proxy, stub.port()), before + 1, "{var}: went through the proxy");
@@ -77,14 +77,12 @@ fn https_through_the_environments_proxy() {
     let env = Env::lock();
     let ca = TestCa::new("env proxy CA");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
-    let dir = std::env::temp_dir().join(format!("so-proxyenv{}", unique("")));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("proxyenv");
     let proxy = Tinyproxy::start(None, &[server.port()]);
     env.set("HTTPS_PROXY", &proxy.url(None));
     let mut s = from_env(&format!("{}/Cust12345", server.url()));
-    s.set_ca_file(Some(ca_file.to_str().unwrap())).unwrap();
-    assert_eq!(send(&Client::new(&s).unwrap()).unwrap_or_else(|e| panic!("{}", e.message)).http_status, 204);
+    s.ca_file(Some(ca_file.to_str().unwrap())).unwrap();
+    assert_eq!(send(&Client::new(&s.build()).unwrap()).unwrap_or_else(|e| panic!("{}", e.message)).http_status, 204);
     assert_eq!(server.requests(), 1);
     assert_eq!(connects(&proxy, server.port()), 1);
     std::fs::remove_dir_all(dir).ok();
@@ -101,31 +99,31 @@ fn an_explicit_choice_wins_over_the_environment() {
 
     let prefix = unique("env-down");
     let mut s = from_env(&format!("{}{prefix}/Cust12345", stub.url()));
-    s.set_max_retries(0).unwrap();
-    let e = expect_err(send(&Client::new(&s).unwrap()), "env proxy down");
+    s.max_retries(0).unwrap();
+    let e = expect_err(send(&Client::new(&s.build()).unwrap()), "env proxy down");
     assert_eq!(e.kind, ErrorKind::Connect, "the environment's proxy was used: {}", e.message);
     assert_eq!(stub.count(&prefix), 0);
 
     // "" (so_options_set_proxy(o, "")): no proxy at all.
     let prefix = unique("env-direct");
     let mut s = from_env(&format!("{}{prefix}/Cust12345", stub.url()));
-    s.set_proxy(Some("")).unwrap();
-    send(&Client::new(&s).unwrap()).unwrap();
+    s.proxy(Some("")).unwrap();
+    send(&Client::new(&s.build()).unwrap()).unwrap();
     assert_eq!(stub.count(&prefix), 1);
 
     // An explicit proxy.
     let prefix = unique("env-explicit");
     let mut s = from_env(&format!("{}{prefix}/Cust12345", stub.url()));
-    s.set_proxy(Some(&proxy.url(None))).unwrap();
-    send(&Client::new(&s).unwrap()).unwrap();
+    s.proxy(Some(&proxy.url(None))).unwrap();
+    send(&Client::new(&s.build()).unwrap()).unwrap();
     assert_eq!(stub.count(&prefix), 1);
     assert_eq!(connects(&proxy, stub.port()), 1);
 
     // And back to the default (NULL): the environment again.
-    s.set_proxy(None).unwrap();
-    assert_eq!(s.proxy, ProxySetting::FromEnvironment);
-    s.set_max_retries(0).unwrap();
-    assert_eq!(expect_err(send(&Client::new(&s).unwrap()), "default again").kind, ErrorKind::Connect);
+    s.proxy(None).unwrap();
+    assert_eq!(s.build().proxy(), &ProxySetting::FromEnvironment);
+    s.max_retries(0).unwrap();
+    assert_eq!(expect_err(send(&Client::new(&s.build()).unwrap()), "default again").kind, ErrorKind::Connect);
 }
 
 #[test]
@@ -140,7 +138,7 @@ fn no_proxy_is_honoured() {
         env.set("HTTP_PROXY", &down);
         env.set(var, value);
         let prefix = unique("noproxy");
-        let c = Client::new(&from_env(&format!("{}{prefix}/Cust12345", stub.url()))).unwrap();
+        let c = Client::new(&from_env(&format!("{}{prefix}/Cust12345", stub.url())).build()).unwrap();
         send(&c).unwrap_or_else(|e| panic!("{var}={value}: {}", e.message));
         assert_eq!(stub.count(&prefix), 1, "{var}={value}");
     }
@@ -155,9 +153,9 @@ fn the_environment_is_read_when_the_client_is_created() {
     let base = format!("{}{prefix}/Cust12345", stub.url());
 
     env.set("HTTP_PROXY", &proxy.url(None));
-    let made_with_proxy = Client::new(&from_env(&base)).unwrap();
+    let made_with_proxy = Client::new(&from_env(&base).build()).unwrap();
     std::env::remove_var("HTTP_PROXY");
-    let made_without = Client::new(&from_env(&base)).unwrap();
+    let made_without = Client::new(&from_env(&base).build()).unwrap();
     env.set("HTTP_PROXY", &format!("http://127.0.0.1:{}", closed_port()));
 
     send(&made_with_proxy).unwrap();
@@ -177,15 +175,15 @@ fn proxy_credentials_from_the_environment_never_show() {
     let prefix = unique("env-auth");
     let lines = std::sync::Arc::new(Lines::default());
     let mut s = from_env(&format!("{}{prefix}/Cust12345", stub.url()));
-    s.logger = Some(lines.clone());
-    let c = Client::new(&s).unwrap();
+    s.logger(Some(lines.clone()));
+    let c = Client::new(&s.build()).unwrap();
     send(&c).unwrap_or_else(|e| panic!("{}", e.message));
     assert_eq!(stub.count(&prefix), 1);
 
     env.set("HTTP_PROXY", &proxy.url(Some(("envuser", "wrong-Env-Pr0xy-Secret-99"))));
     let mut s = from_env(&format!("{}{prefix}/Cust12345", stub.url()));
-    s.logger = Some(lines.clone());
-    let e = expect_err(send(&Client::new(&s).unwrap()), "wrong env credentials");
+    s.logger(Some(lines.clone()));
+    let e = expect_err(send(&Client::new(&s.build()).unwrap()), "wrong env credentials");
     assert_eq!(e.kind, ErrorKind::Connect);
     assert!(!e.message.contains(password), "{}", e.message);
     for (_, l) in lines.all() {

@@ -9,36 +9,23 @@ mod support;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::Arc;
 
-use base64::Engine as _;
 use superoffice::send::batch;
 use superoffice::ffi::batch::{so_batch_item, so_batch_result, so_batch_results_clear, so_send_cc_password_email_batch};
 use superoffice::ffi::client::{so_client_free, so_client_new, so_send_cc_password_email};
 use superoffice::ffi::errors::so_last_error_message;
 use superoffice::ffi::options::*;
 use superoffice::ffi::so_result;
-use superoffice::settings::{Auth, CredentialsProvider, ProxySetting, Secret};
-use superoffice::{Client, Error, PasswordEmail, Settings};
+use superoffice::settings::{Auth, CredentialsProvider, Secret};
+use superoffice::{Client, Error, PasswordEmail, SettingsBuilder};
 use support::*;
+
+use support::secrets::*;
 
 const TICKET: &str = "7T:redact-ticket-secret";
 const BEARER: &str = "8A:redact-bearer-secret";
-const USER: &str = "redact-user";
-const PASSWORD: &str = "redact-password-secret";
-const APP_TOKEN: &str = "redact-app-token-secret";
-const XSRF: &str = "redact-xsrf-secret";
-const PROXY_PASSWORD: &str = "redact-proxy-password-secret";
 // The stub takes `fresh-...` tickets as valid; `status=401` still refuses them.
 const FRESH: &str = "fresh-redact-callback-secret";
 
-fn basic_b64() -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
-}
-
-fn assert_hidden(text: &str, secrets: &[&str], what: &str) {
-    for s in secrets {
-        assert!(!text.contains(s), "{what} shows the secret {s:?}: {text}");
-    }
-}
 
 /// What every failure of one scheme is checked for: the secret is gone, and the stub's
 /// quote is still there (with `***` in the secret's place), so the test would see a leak.
@@ -59,8 +46,8 @@ fn email(subject: &str) -> PasswordEmail<'_> {
 }
 
 /// Sends once and as a batch of two through the core; checks message, log and results.
-fn run(settings: Settings, lines: Arc<Lines>, subject: &str, secrets: &[&str], what: &str) {
-    let client = Client::new(&settings).unwrap();
+fn run(settings: &SettingsBuilder, lines: Arc<Lines>, subject: &str, secrets: &[&str], what: &str) {
+    let client = Client::new(&settings.build()).unwrap();
     let e = client.send_cc_password_email(&email(subject)).unwrap_err();
     check(&e, &lines, secrets, what);
     let items = [email(subject), email(subject)];
@@ -76,36 +63,30 @@ fn base(stub: &stub::Stub, name: &str, directives: &str) -> String {
     format!("{}{}/echo_credentials/{directives}/Cust1", stub.url(), unique(name))
 }
 
-fn with_tokens(base: &str, auth: Auth) -> (Settings, Arc<Lines>) {
-    let mut s = settings(base, 2000, 5000);
-    s.auth = auth;
-    s.set_app_token(Some(APP_TOKEN)).unwrap();
-    s.set_xsrf_token(Some(XSRF)).unwrap();
-    let lines = Arc::new(Lines::default());
-    s.logger = Some(lines.clone());
-    (s, lines)
+fn tokens(base: &str, auth: Auth) -> (SettingsBuilder, Arc<Lines>) {
+    with_tokens(base, (2000, 5000), auth, APP_TOKEN, XSRF)
 }
 
 #[test]
 fn ticket_app_token_and_xsrf_token_quoted_by_the_server_are_hidden() {
     let stub = stub::Stub::start();
-    let (s, lines) = with_tokens(&base(&stub, "redact-ticket", "x"), Auth::ticket(TICKET).unwrap());
-    run(s, lines, "hello", &[TICKET, APP_TOKEN, XSRF], "ticket");
+    let (s, lines) = tokens(&base(&stub, "redact-ticket", "x"), Auth::ticket(TICKET).unwrap());
+    run(&s, lines, "hello", &[TICKET, APP_TOKEN, XSRF], "ticket");
 }
 
 #[test]
 fn a_bearer_token_quoted_by_the_server_is_hidden() {
     let stub = stub::Stub::start();
-    let (s, lines) = with_tokens(&base(&stub, "redact-bearer", "x"), Auth::bearer(BEARER).unwrap());
-    run(s, lines, "hello", &[BEARER, APP_TOKEN, XSRF], "bearer");
+    let (s, lines) = tokens(&base(&stub, "redact-bearer", "x"), Auth::bearer(BEARER).unwrap());
+    run(&s, lines, "hello", &[BEARER, APP_TOKEN, XSRF], "bearer");
 }
 
 #[test]
 fn a_password_and_its_base64_quoted_by_the_server_are_hidden() {
     let stub = stub::Stub::start();
-    let (s, lines) = with_tokens(&base(&stub, "redact-basic", "x"), Auth::basic(USER, PASSWORD).unwrap());
-    let b64 = basic_b64();
-    run(s, lines, "hello", &[PASSWORD, &b64, APP_TOKEN, XSRF], "basic");
+    let (s, lines) = tokens(&base(&stub, "redact-basic", "x"), Auth::basic(USER, PASSWORD).unwrap());
+    let b64 = basic_b64(USER, PASSWORD);
+    run(&s, lines, "hello", &[PASSWORD, &b64, APP_TOKEN, XSRF], "basic");
 }
 
 #[test]
@@ -114,9 +95,9 @@ fn a_proxy_password_quoted_by_the_server_is_hidden() {
     // the subject: whatever text carries it, it is hidden.
     let stub = stub::Stub::start();
     let proxy = Tinyproxy::start(Some(("proxyuser", PROXY_PASSWORD)), &[stub.port()]);
-    let (mut s, lines) = with_tokens(&base(&stub, "redact-proxy", "x"), Auth::ticket(TICKET).unwrap());
-    s.proxy = ProxySetting::Url(Secret::new(proxy.url(Some(("proxyuser", PROXY_PASSWORD)))));
-    run(s, lines, &format!("my proxy password is {PROXY_PASSWORD}"), &[PROXY_PASSWORD, TICKET], "proxy");
+    let (mut s, lines) = tokens(&base(&stub, "redact-proxy", "x"), Auth::ticket(TICKET).unwrap());
+    s.proxy(Some(&proxy.url(Some(("proxyuser", PROXY_PASSWORD))))).unwrap();
+    run(&s, lines, &format!("my proxy password is {PROXY_PASSWORD}"), &[PROXY_PASSWORD, TICKET], "proxy");
 }
 
 struct Fresh;
@@ -129,13 +110,13 @@ impl CredentialsProvider for Fresh {
 #[test]
 fn a_credential_from_the_callback_quoted_by_the_server_is_hidden() {
     let stub = stub::Stub::start();
-    let (mut s, lines) = with_tokens(&base(&stub, "redact-fresh", "status=401"), Auth::ticket(TICKET).unwrap());
-    s.credentials = Some(Arc::new(Fresh));
-    let client = Client::new(&s).unwrap();
+    let (mut s, lines) = tokens(&base(&stub, "redact-fresh", "status=401"), Auth::ticket(TICKET).unwrap());
+    s.credentials(Some(Arc::new(Fresh)));
+    let client = Client::new(&s.build()).unwrap();
     let e = client.send_cc_password_email(&email("hello")).unwrap_err();
     assert!(e.message.contains("SOTicket ***"), "{}", e.message);
     check(&e, &lines, &[FRESH, TICKET, APP_TOKEN, XSRF], "callback");
-    let prefix = s.base.path.trim_end_matches("/Cust1").to_string();
+    let prefix = s.build().base().path.trim_end_matches("/Cust1").to_string();
     let sent: Vec<_> = stub.requests(&prefix).iter().filter_map(|r| r.header("authorization").map(String::from)).collect();
     assert_eq!(sent, [format!("SOTicket {TICKET}"), format!("SOTicket {FRESH}")], "the fresh ticket was sent");
 }
@@ -154,7 +135,7 @@ extern "C" fn collect_log(userdata: *mut c_void, _level: i32, message: *const c_
 #[test]
 fn the_c_abi_message_log_callback_and_batch_results_hide_every_secret() {
     let stub = stub::Stub::start();
-    let b64 = basic_b64();
+    let b64 = basic_b64(USER, PASSWORD);
     for (scheme, secrets) in [
         ("ticket", vec![TICKET, APP_TOKEN, XSRF]),
         ("bearer", vec![BEARER, APP_TOKEN, XSRF]),

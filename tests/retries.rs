@@ -21,11 +21,11 @@ fn base(stub: &stub::Stub, prefix: &str, directives: &str) -> String {
 
 /// A client with a log capture.
 fn client(base: &str, connect_ms: u32, total_ms: u32, retries: u32) -> (Client, Arc<Lines>) {
-    let mut s = settings(base, connect_ms, total_ms);
-    s.set_max_retries(retries).unwrap();
+    let mut s = builder(base, connect_ms, total_ms);
+    s.max_retries(retries).unwrap();
     let lines = Arc::new(Lines::default());
-    s.logger = Some(lines.clone());
-    (Client::new(&s).unwrap(), lines)
+    s.logger(Some(lines.clone()));
+    (Client::new(&s.build()).unwrap(), lines)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -35,15 +35,15 @@ fn client(base: &str, connect_ms: u32, total_ms: u32, retries: u32) -> (Client, 
 #[test]
 fn default_is_two_retries_and_zero_disables() {
     let s = superoffice::Settings::new("http://127.0.0.1:1/x").unwrap();
-    assert_eq!(s.max_retries, 2);
+    assert_eq!(s.max_retries(), 2);
     let stub = stub::Stub::start();
     for (retries, sends) in [(None, 3), (Some(0), 1), (Some(1), 2), (Some(5), 6)] {
         let prefix = unique("count");
-        let mut s = settings(&base(&stub, &prefix, "status=503/retry_after=0"), 1000, 10_000);
+        let mut s = builder(&base(&stub, &prefix, "status=503/retry_after=0"), 1000, 10_000);
         if let Some(n) = retries {
-            s.set_max_retries(n).unwrap();
+            s.max_retries(n).unwrap();
         }
-        let e = expect_err(send(&Client::new(&s).unwrap()), "503");
+        let e = expect_err(send(&Client::new(&s.build()).unwrap()), "503");
         assert_eq!(e.kind, ErrorKind::Server);
         assert_eq!(e.http_status, 503);
         assert_eq!(stub.count(&prefix), sends, "max_retries {retries:?}");
@@ -52,7 +52,7 @@ fn default_is_two_retries_and_zero_disables() {
             assert!(e.message.ends_with(&format!("(after {n} {})", if n == 1 { "retry" } else { "retries" })), "{}", e.message);
         }
     }
-    assert!(superoffice::Settings::new("http://h").unwrap().set_max_retries(11).is_err());
+    assert!(superoffice::Settings::builder("http://h").unwrap().max_retries(11).is_err());
 }
 
 #[test]
@@ -307,20 +307,20 @@ fn a_401_is_resent_once_with_a_fresh_credential() {
     }
     let stub = stub::Stub::start();
     let prefix = unique("refresh");
-    let mut s = settings(&base(&stub, &prefix, "auth=ticket"), 1000, 5000);
-    s.auth = superoffice::settings::Auth::ticket("expired-ticket").unwrap();
+    let mut s = builder(&base(&stub, &prefix, "auth=ticket"), 1000, 5000);
+    s.auth(superoffice::settings::Auth::ticket("expired-ticket").unwrap());
     let provider = Arc::new(Fresh(Default::default()));
-    s.credentials = Some(provider.clone());
-    let c = Client::new(&s).unwrap();
+    s.credentials(Some(provider.clone()));
+    let c = Client::new(&s.build()).unwrap();
     assert_eq!(send(&c).unwrap().http_status, 204);
     assert_eq!(stub.count(&prefix), 2, "the 401 (not processed), then the resend");
     assert_eq!(provider.0.load(std::sync::atomic::Ordering::SeqCst), 1);
 
     // A second 401 is final: no loop.
     let prefix = unique("refresh-fails");
-    let mut s = settings(&base(&stub, &prefix, "status=401"), 1000, 5000);
-    s.credentials = Some(provider.clone());
-    let e = expect_err(send(&Client::new(&s).unwrap()), "401 twice");
+    let mut s = builder(&base(&stub, &prefix, "status=401"), 1000, 5000);
+    s.credentials(Some(provider.clone()));
+    let e = expect_err(send(&Client::new(&s.build()).unwrap()), "401 twice");
     assert_eq!(e.kind, ErrorKind::Unauthorized);
     assert_eq!(stub.count(&prefix), 2);
 }

@@ -9,7 +9,7 @@ mod support;
 use std::sync::Arc;
 
 use superoffice::log::Level;
-use superoffice::{Client, ErrorKind, Settings};
+use superoffice::{Client, ErrorKind, Settings, SettingsBuilder};
 use support::*;
 
 const TOKEN: &str = "Partner App-8k8Q7DmBgo";
@@ -36,15 +36,21 @@ impl Case {
         Case { stub, prefix }
     }
 
-    fn settings(&self, key: &str, tenant_directives: &str) -> (Settings, Arc<Lines>) {
+    fn settings(&self, key: &str, tenant_directives: &str) -> (SettingsBuilder, Arc<Lines>) {
         let base = format!("{}{}/{}Cust12345", self.stub.url(), self.prefix, tenant_directives);
-        let mut s = settings(&base, 2000, 10_000);
-        s.set_system_user(TOKEN, key, CLIENT_SECRET).unwrap();
-        s.set_login_url(Some(&format!("{}{}/login", self.stub.url(), self.prefix))).unwrap();
-        s.set_context_identifier(Some("Cust12345")).unwrap();
+        let mut s = builder(&base, 2000, 10_000);
+        s.system_user(TOKEN, key, CLIENT_SECRET).unwrap();
+        s.login_url(Some(&format!("{}{}/login", self.stub.url(), self.prefix))).unwrap();
+        s.context_identifier(Some("Cust12345")).unwrap();
         let lines = Arc::new(Lines::default());
-        s.logger = Some(lines.clone());
+        s.logger(Some(lines.clone()));
         (s, lines)
+    }
+
+    /// A client of [`Case::settings`].
+    fn client(&self, key: &str, tenant_directives: &str) -> (Client, Arc<Lines>) {
+        let (s, lines) = self.settings(key, tenant_directives);
+        (Client::new(&s.build()).unwrap(), lines)
     }
 
     fn logins(&self) -> usize {
@@ -65,7 +71,7 @@ fn each_key_form_gets_a_ticket_once_and_sends_it_with_the_app_token() {
     for key in [PKCS1, PKCS8, XML] {
         let case = Case::new("su-forms", "");
         let (s, _) = case.settings(key, "");
-        let client = Client::new(&s).unwrap();
+        let client = Client::new(&s.build()).unwrap();
         assert_eq!(client.login_exchanges(), 0, "nothing is sent before the first send");
         send(&client).unwrap();
         send(&client).unwrap();
@@ -90,7 +96,7 @@ fn each_key_form_gets_a_ticket_once_and_sends_it_with_the_app_token() {
 fn thirty_two_threads_starting_at_once_make_one_login() {
     let case = Case::new("su-flight", "login_delay_ms=300");
     let (s, _) = case.settings(XML, "");
-    let client = Arc::new(Client::new(&s).unwrap());
+    let client = Arc::new(Client::new(&s.build()).unwrap());
     let barrier = Arc::new(std::sync::Barrier::new(32));
     let threads: Vec<_> = (0..32)
         .map(|_| {
@@ -112,8 +118,7 @@ fn thirty_two_threads_starting_at_once_make_one_login() {
 #[test]
 fn a_revoked_ticket_is_renewed_once_and_the_request_sent_once_more() {
     let case = Case::new("su-revoked", "revoke_first=1");
-    let (s, lines) = case.settings(PKCS8, "");
-    let client = Client::new(&s).unwrap();
+    let (client, lines) = case.client(PKCS8, "");
     let sent = send(&client).unwrap();
     assert_eq!(sent.http_status, 204);
     assert_eq!(case.logins(), 2);
@@ -129,8 +134,7 @@ fn a_revoked_ticket_is_renewed_once_and_the_request_sent_once_more() {
 #[test]
 fn a_second_401_is_the_answer_never_a_loop() {
     let case = Case::new("su-always-revoked", "revoke_first=100");
-    let (s, _) = case.settings(PKCS8, "");
-    let client = Client::new(&s).unwrap();
+    let (client, _) = case.client(PKCS8, "");
     let e = expect_err(send(&client), "revoked twice");
     assert_error(&e, ErrorKind::Unauthorized, 401, &[], "revoked twice");
     assert_eq!(case.logins(), 2);
@@ -140,8 +144,8 @@ fn a_second_401_is_the_answer_never_a_loop() {
 fn failing(name: &str, directives: &str, pieces: &[&str]) -> Case {
     let case = Case::new(name, directives);
     let (mut s, lines) = case.settings(XML, "echo_credentials/");
-    s.set_timeouts_ms(1000, 1500);
-    let client = Client::new(&s).unwrap();
+    s.timeouts_ms(1000, 1500);
+    let client = Client::new(&s.build()).unwrap();
     let e = expect_err(send(&client), directives);
     assert_error(&e, ErrorKind::Credentials, 0, pieces, directives);
     assert!(case.api_requests().is_empty(), "{directives}: no e-mail request without a credential");
@@ -166,19 +170,19 @@ fn each_failure_of_the_login_service_is_a_credentials_error_that_names_its_step(
     assert_eq!(unknown.jwks_fetches(), 2, "the JWKS is fetched again once for an unknown kid");
     let stub = stub::Stub::start();
     let closed = format!("http://127.0.0.1:{}/login", closed_port());
-    let mut s = settings(&format!("{}/Cust12345", stub.url()), 1000, 2000);
-    s.set_system_user(TOKEN, XML, CLIENT_SECRET).unwrap();
-    s.set_login_url(Some(&closed)).unwrap();
-    let e = expect_err(send(&Client::new(&s).unwrap()), "closed");
+    let mut s = builder(&format!("{}/Cust12345", stub.url()), 1000, 2000);
+    s.system_user(TOKEN, XML, CLIENT_SECRET).unwrap();
+    s.login_url(Some(&closed)).unwrap();
+    let e = expect_err(send(&Client::new(&s.build()).unwrap()), "closed");
     assert_error(&e, ErrorKind::Credentials, 0, &["could not be reached"], "closed");
     assert_eq!(stub.count("/"), 0);
 }
 
 #[test]
 fn an_inconsistent_key_is_refused_when_it_is_set_without_quoting_it() {
-    let mut s = Settings::new("http://127.0.0.1:1/Cust1").unwrap();
+    let mut s = Settings::builder("http://127.0.0.1:1/Cust1").unwrap();
     let broken = XML.replacen("<D>", "<D>AAAA", 1);
-    let e = s.set_system_user(TOKEN, &broken, CLIENT_SECRET).unwrap_err();
+    let e = s.system_user(TOKEN, &broken, CLIENT_SECRET).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(!e.message.contains(&XML[30..70]), "{}", e.message);
 }
@@ -187,7 +191,7 @@ fn an_inconsistent_key_is_refused_when_it_is_set_without_quoting_it() {
 fn a_rotated_jwks_is_fetched_again_once() {
     let case = Case::new("su-rotated", "jwks_stale_first=1");
     let (s, _) = case.settings(PKCS1, "");
-    send(&Client::new(&s).unwrap()).unwrap();
+    send(&Client::new(&s.build()).unwrap()).unwrap();
     assert_eq!(case.jwks_fetches(), 2);
     assert_eq!(case.logins(), 1);
 }
@@ -195,8 +199,7 @@ fn a_rotated_jwks_is_fetched_again_once() {
 #[test]
 fn a_tenant_that_moved_is_followed_and_the_log_says_so() {
     let case = Case::new("su-moved", "webapi_host=localhost");
-    let (s, lines) = case.settings(XML, "");
-    let client = Client::new(&s).unwrap();
+    let (client, lines) = case.client(XML, "");
     send(&client).unwrap();
     let api = case.api_requests();
     assert_eq!(api.len(), 1);
@@ -207,8 +210,7 @@ fn a_tenant_that_moved_is_followed_and_the_log_says_so() {
 #[test]
 fn secrets_obtained_are_hidden_even_when_the_server_quotes_them() {
     let case = Case::new("su-echo", "");
-    let (s, lines) = case.settings(XML, "echo_credentials/status=500/");
-    let client = Client::new(&s).unwrap();
+    let (client, lines) = case.client(XML, "echo_credentials/status=500/");
     let e = expect_err(send(&client), "echo");
     assert_eq!(e.kind, ErrorKind::Server);
     assert!(e.message.contains("received authorization=SOTicket ***"), "{}", e.message);
@@ -220,10 +222,10 @@ fn secrets_obtained_are_hidden_even_when_the_server_quotes_them() {
 
 fn oauth_settings(case: &Case) -> Settings {
     let base = format!("{}{}/Cust12345", case.stub.url(), case.prefix);
-    let mut s = settings(&base, 2000, 10_000);
-    s.set_oauth_refresh("client-id-1", CLIENT_SECRET, stub::login::REFRESH_TOKEN).unwrap();
-    s.set_login_url(Some(&format!("{}{}/login", case.stub.url(), case.prefix))).unwrap();
-    s
+    let mut s = builder(&base, 2000, 10_000);
+    s.oauth_refresh("client-id-1", CLIENT_SECRET, stub::login::REFRESH_TOKEN).unwrap();
+    s.login_url(Some(&format!("{}{}/login", case.stub.url(), case.prefix))).unwrap();
+    s.build()
 }
 
 fn token_requests(case: &Case) -> Vec<stub::RecordedRequest> {
@@ -292,14 +294,14 @@ fn oauth_invalid_grant_is_a_credentials_error() {
 
 #[test]
 fn no_login_service_known_is_refused_when_the_client_is_made() {
-    let mut s = Settings::new("https://crm.example.com/Cust1").unwrap();
-    s.set_system_user(TOKEN, XML, CLIENT_SECRET).unwrap();
-    let e = Client::new(&s).unwrap_err();
+    let mut s = Settings::builder("https://crm.example.com/Cust1").unwrap();
+    s.system_user(TOKEN, XML, CLIENT_SECRET).unwrap();
+    let e = Client::new(&s.build()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(e.message.contains("so_options_set_login_url"), "{}", e.message);
-    let mut s = Settings::new("https://sod2.superoffice.com/Cust1").unwrap();
-    s.set_system_user(TOKEN, XML, CLIENT_SECRET).unwrap();
-    assert!(Client::new(&s).is_ok());
+    let mut s = Settings::builder("https://sod2.superoffice.com/Cust1").unwrap();
+    s.system_user(TOKEN, XML, CLIENT_SECRET).unwrap();
+    assert!(Client::new(&s.build()).is_ok());
 }
 
 #[test]
@@ -307,8 +309,7 @@ fn a_batch_shares_one_login_and_one_renewal() {
     use superoffice::send::batch::send_many;
     use superoffice::PasswordEmail;
     let case = Case::new("su-batch", "revoke_first=1/login_delay_ms=200");
-    let (s, _) = case.settings(XML, "");
-    let client = Client::new(&s).unwrap();
+    let (client, _) = case.client(XML, "");
     let items: Vec<PasswordEmail> =
         (1..=40).map(|id| PasswordEmail { person_id: id, from: None, to: None, subject: None }).collect();
     let mut ok = 0;

@@ -21,26 +21,19 @@ use superoffice::{Client, ErrorKind};
 use support::tls::{TestCa, TlsServer};
 use support::*;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("so-tls-{}{}", name, unique("")));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// A client of `url` that trusts the CA file when given.
 fn client(url: &str, ca_file: Option<&PathBuf>) -> Client {
-    let mut s = settings(&format!("{url}/Cust12345"), 2000, 5000);
+    let mut s = builder(&format!("{url}/Cust12345"), 2000, 5000);
     if let Some(p) = ca_file {
-        s.set_ca_file(Some(p.to_str().unwrap())).unwrap();
+        s.ca_file(Some(p.to_str().unwrap())).unwrap();
     }
-    Client::new(&s).unwrap()
+    Client::new(&s.build()).unwrap()
 }
 
 #[test]
 fn a_certificate_from_a_trusted_ca_file_is_accepted() {
     let ca = TestCa::new("superoffice-ffi test CA");
-    let dir = temp_dir("trusted");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("trusted");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1", "localhost"], 2020, 2090));
     let c = client(&server.url(), Some(&ca_file));
     let sent = send(&c).unwrap_or_else(|e| panic!("{}", e.message));
@@ -58,8 +51,7 @@ fn a_certificate_from_a_trusted_ca_file_is_accepted() {
 #[test]
 fn trusted_through_the_c_abi_so_options_set_ca_file() {
     let ca = TestCa::new("superoffice-ffi test CA (C ABI)");
-    let dir = temp_dir("ffi");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("ffi");
     let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2020, 2090));
     let base = CString::new(format!("{}/Cust12345", server.url())).unwrap();
     let path = CString::new(ca_file.to_str().unwrap()).unwrap();
@@ -105,17 +97,16 @@ fn trusted_through_the_c_abi_so_options_set_ca_file() {
 fn an_untrusted_certificate_is_tls_unknown_issuer() {
     let ca = TestCa::new("trusted CA");
     let other = TestCa::new("some other CA");
-    let dir = temp_dir("untrusted");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("untrusted");
     let server = TlsServer::start(&other.leaf(&["127.0.0.1"], 2020, 2090));
     for trust in [None, Some(&ca_file)] {
-        let mut s = settings(&format!("{}/Cust12345", server.url()), 2000, 5000);
+        let mut s = builder(&format!("{}/Cust12345", server.url()), 2000, 5000);
         if let Some(p) = trust {
-            s.set_ca_file(Some(p.to_str().unwrap())).unwrap();
+            s.ca_file(Some(p.to_str().unwrap())).unwrap();
         }
         let lines = std::sync::Arc::new(Lines::default());
-        s.logger = Some(lines.clone());
-        let e = expect_err(send(&Client::new(&s).unwrap()), "untrusted");
+        s.logger(Some(lines.clone()));
+        let e = expect_err(send(&Client::new(&s.build()).unwrap()), "untrusted");
         assert_error(
             &e,
             ErrorKind::Tls,
@@ -129,35 +120,24 @@ fn an_untrusted_certificate_is_tls_unknown_issuer() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// A certificate out of its validity period: expired, or not valid yet.
 #[test]
-fn an_expired_certificate_is_tls_expired() {
-    let ca = TestCa::new("test CA");
-    let dir = temp_dir("expired");
-    let ca_file = ca.write_pem(&dir);
-    let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2019, 2021));
-    let e = expect_err(send(&client(&server.url(), Some(&ca_file))), "expired");
-    assert_error(&e, ErrorKind::Tls, 0, &["certificate has expired"], "expired");
-    assert_eq!(server.requests(), 0);
-    std::fs::remove_dir_all(dir).ok();
-}
-
-#[test]
-fn a_certificate_not_yet_valid_is_tls() {
-    let ca = TestCa::new("test CA");
-    let dir = temp_dir("notyet");
-    let ca_file = ca.write_pem(&dir);
-    let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], 2080, 2090));
-    let e = expect_err(send(&client(&server.url(), Some(&ca_file))), "not yet valid");
-    assert_error(&e, ErrorKind::Tls, 0, &["not valid yet"], "not yet valid");
-    assert_eq!(server.requests(), 0);
-    std::fs::remove_dir_all(dir).ok();
+fn a_certificate_out_of_its_dates_is_tls() {
+    for (from, to, what, said) in [(2019, 2021, "expired", "certificate has expired"), (2080, 2090, "notyet", "not valid yet")] {
+        let ca = TestCa::new("test CA");
+        let (dir, ca_file) = ca.pem_in_temp_dir(what);
+        let server = TlsServer::start(&ca.leaf(&["127.0.0.1"], from, to));
+        let e = expect_err(send(&client(&server.url(), Some(&ca_file))), what);
+        assert_error(&e, ErrorKind::Tls, 0, &[said], what);
+        assert_eq!(server.requests(), 0, "{what}");
+        std::fs::remove_dir_all(dir).ok();
+    }
 }
 
 #[test]
 fn a_certificate_for_another_host_is_tls_wrong_name() {
     let ca = TestCa::new("test CA");
-    let dir = temp_dir("wrongname");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("wrongname");
     let server = TlsServer::start(&ca.leaf(&["crm.example.com", "10.1.2.3"], 2020, 2090));
     for url in [server.url(), format!("https://localhost:{}", server.port())] {
         let e = expect_err(send(&client(&url, Some(&ca_file))), "wrong name");
@@ -195,8 +175,7 @@ fn default_roots_are_the_systems_and_a_ca_file_adds_to_them() {
     assert!(count > 50, "{count} default roots");
 
     let ca = TestCa::new("added CA");
-    let dir = temp_dir("roots");
-    let ca_file = ca.write_pem(&dir);
+    let (dir, ca_file) = ca.pem_in_temp_dir("roots");
     let with_file = match root_certs(Some(ca_file.to_str().unwrap())).unwrap() {
         ureq::tls::RootCerts::Specific(v) => v.len(),
         _ => panic!("specific roots expected"),
@@ -209,10 +188,10 @@ fn default_roots_are_the_systems_and_a_ca_file_adds_to_them() {
     assert_eq!(without, count);
 
     // The file is read again when the client is made: a file gone by then is an error.
-    let mut s = settings("https://127.0.0.1:1/Cust1", 1000, 1000);
-    s.set_ca_file(Some(ca_file.to_str().unwrap())).unwrap();
+    let mut s = builder("https://127.0.0.1:1/Cust1", 1000, 1000);
+    s.ca_file(Some(ca_file.to_str().unwrap())).unwrap();
     std::fs::remove_file(&ca_file).unwrap();
-    let e = Client::new(&s).unwrap_err();
+    let e = Client::new(&s.build()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(e.message.contains("cannot read CA file"), "{}", e.message);
     std::fs::remove_dir_all(dir).ok();

@@ -22,14 +22,15 @@ fuzz_target!(|data: &[u8]| {
             assert!(!base.authority.is_empty() && !base.authority.contains('@'), "{base:?}");
             assert!(!base.path.ends_with('/'), "{base:?}");
             BaseUrl::parse(&base.root()).expect("the normal form parses");
-            let mut settings = Settings::new(url).expect("Settings::new agrees with BaseUrl::parse");
+            let mut builder = Settings::builder(url).expect("Settings::builder agrees with BaseUrl::parse");
             if let Some(sel) = select.and_then(|s| std::str::from_utf8(s).ok()) {
-                if settings.set_select(Some(sel)).is_err() {
+                if builder.select(Some(sel)).is_err() {
                     return;
                 }
             }
+            let settings = builder.build();
             if let Err(e) = superoffice::request::PreparedRequest::new(&settings) {
-                panic!("accepted base {url:?} (select {:?}) cannot form a request: {}", settings.select, e.message);
+                panic!("accepted base {url:?} (select {:?}) cannot form a request: {}", settings.select(), e.message);
             }
         }
         Err(e) => {

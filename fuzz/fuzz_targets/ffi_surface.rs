@@ -101,6 +101,17 @@ const DIRECTIVES: [&str; 12] = [
     "/status=502/body=big",
 ];
 
+/// The setters of one optional header-valued string each, with the name `check` reports.
+type TextSetter = extern "C" fn(*mut so_options, *const c_char) -> so_result;
+const HEADER_SETTERS: [(&str, TextSetter); 6] = [
+    ("app", so_options_set_app_token),
+    ("xsrf", so_options_set_xsrf_token),
+    ("language", so_options_set_language),
+    ("culture", so_options_set_culture),
+    ("timezone", so_options_set_timezone),
+    ("select", so_options_set_select),
+];
+
 fuzz_target!(|data: &[u8]| {
     if data.len() < 8 {
         return;
@@ -128,30 +139,32 @@ fuzz_target!(|data: &[u8]| {
         }
     });
     let secrets = [&password, &ticket, &bearer, &app, &xsrf];
+    let headers = [&app, &xsrf, &language, &culture, &timezone, &select];
     let o = so_options_new(p(&base));
     if o.is_null() {
         check(so_last_error_code(), "so_options_new", &[&password]);
     } else {
-        let setters: [(&str, &dyn Fn() -> so_result); 13] = [
-            ("basic", &|| so_options_set_basic_auth(o, p(&user), p(&password))),
-            ("ticket", &|| so_options_set_ticket(o, p(&ticket))),
-            ("bearer", &|| so_options_set_bearer_token(o, p(&bearer))),
-            ("app", &|| so_options_set_app_token(o, p(&app))),
-            ("xsrf", &|| so_options_set_xsrf_token(o, p(&xsrf))),
-            ("language", &|| so_options_set_language(o, p(&language))),
-            ("culture", &|| so_options_set_culture(o, p(&culture))),
-            ("timezone", &|| so_options_set_timezone(o, p(&timezone))),
-            ("select", &|| so_options_set_select(o, p(&select))),
-            ("proxy", &|| so_options_set_proxy(o, p(&proxy))),
-            ("timeouts", &|| so_options_set_timeout_ms(o, u32::from(timeouts) * 7, person_id as u32)),
-            ("retries", &|| so_options_set_max_retries(o, u32::from(pick))),
-            ("ca_file", &|| match pick % 4 {
+        type Setter<'a> = (&'a str, Box<dyn Fn() -> so_result + 'a>);
+        let mut setters: Vec<Setter> = vec![
+            ("basic", Box::new(|| so_options_set_basic_auth(o, p(&user), p(&password)))),
+            ("ticket", Box::new(|| so_options_set_ticket(o, p(&ticket)))),
+            ("bearer", Box::new(|| so_options_set_bearer_token(o, p(&bearer)))),
+        ];
+        for (&(what, set), value) in HEADER_SETTERS.iter().zip(headers) {
+            setters.push((what, Box::new(move || set(o, p(value)))));
+        }
+        let more: [Setter; 4] = [
+            ("proxy", Box::new(|| so_options_set_proxy(o, p(&proxy)))),
+            ("timeouts", Box::new(|| so_options_set_timeout_ms(o, u32::from(timeouts) * 7, person_id as u32))),
+            ("retries", Box::new(|| so_options_set_max_retries(o, u32::from(pick)))),
+            ("ca_file", Box::new(|| match pick % 4 {
                 0 => so_options_set_ca_file(o, std::ptr::null()),
                 1 => so_options_set_ca_file(o, c"/nonexistent/ca.pem".as_ptr()),
                 2 => so_options_set_ca_file(o, c"/etc/hostname".as_ptr()),
                 _ => so_options_set_ca_file(o, c"/etc/ssl/certs/ca-certificates.crt".as_ptr()),
-            }),
+            })),
         ];
+        setters.extend(more);
         for (i, (what, set)) in setters.iter().enumerate() {
             if flags & (1 << i) != 0 {
                 check(set(), what, &secrets);
@@ -186,16 +199,8 @@ fuzz_target!(|data: &[u8]| {
         2 => check(so_options_set_basic_auth(o, p(&user), p(&password)), "basic", &secrets),
         _ => check(so_options_set_ticket(o, c"7T:dGVzdA==".as_ptr()), "ticket", &[]),
     }
-    let headers: [(&str, &dyn Fn() -> so_result); 6] = [
-        ("app", &|| so_options_set_app_token(o, p(&app))),
-        ("xsrf", &|| so_options_set_xsrf_token(o, p(&xsrf))),
-        ("language", &|| so_options_set_language(o, p(&language))),
-        ("culture", &|| so_options_set_culture(o, p(&culture))),
-        ("timezone", &|| so_options_set_timezone(o, p(&timezone))),
-        ("select", &|| so_options_set_select(o, p(&select))),
-    ];
-    for (what, set) in headers {
-        check(set(), what, &secrets);
+    for (&(what, set), value) in HEADER_SETTERS.iter().zip(headers) {
+        check(set(o, p(value)), what, &secrets);
     }
     let c = so_client_new(o);
     so_options_free(o);

@@ -15,7 +15,7 @@ use crate::log::Level;
 use crate::redact::Secrets;
 use crate::request::{secret_header_value, PasswordEmail, PreparedRequest};
 use crate::retry;
-use crate::settings::{Auth, Settings};
+use crate::settings::{Auth, BaseUrl, Settings};
 use crate::http::{self, read_bounded, status_line, ClientAgent};
 
 mod credentials;
@@ -100,24 +100,18 @@ impl Client {
         let provider = match &settings.login_scheme {
             None => None,
             Some(scheme) => {
-                let login_url = match &settings.login_url {
-                    Some(u) => u.clone(),
-                    None => login::derive_login_url(&settings.base).ok_or_else(|| {
-                        Error::invalid(format!(
-                            "no login service is known for {}: set it with so_options_set_login_url",
-                            settings.base.shown_root()
-                        ))
-                    })?,
+                // The value set, else the one the base URL implies, else a message naming
+                // the setter.
+                let given_or_derived = |given: &Option<String>, derive: fn(&BaseUrl) -> Option<String>, missing: fn(&str) -> String| {
+                    let base = &settings.base;
+                    given.clone().or_else(|| derive(base)).ok_or_else(|| Error::invalid(missing(&base.shown_root())))
                 };
-                let context = match &settings.context_identifier {
-                    Some(c) => c.clone(),
-                    None => login::derive_context_identifier(&settings.base).ok_or_else(|| {
-                        Error::invalid(format!(
-                            "the base URL {} names no tenant: set it with so_options_set_context_identifier",
-                            settings.base.shown_root()
-                        ))
-                    })?,
-                };
+                let login_url = given_or_derived(&settings.login_url, login::derive_login_url, |root| {
+                    format!("no login service is known for {root}: set it with so_options_set_login_url")
+                })?;
+                let context = given_or_derived(&settings.context_identifier, login::derive_context_identifier, |root| {
+                    format!("the base URL {root} names no tenant: set it with so_options_set_context_identifier")
+                })?;
                 Some(Provider::new(scheme.clone(), login_url, context))
             }
         };

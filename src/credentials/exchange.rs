@@ -20,20 +20,13 @@ const ANSWER_LIMIT: u64 = 1024 * 1024;
 
 /// `yyyyMMddHHmm` of a moment, in UTC (24-hour clock, 12 digits).
 pub fn utc_minute_stamp(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}{:02}{:02}", rem / 3600, (rem % 3600) / 60)
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    // A clock past the year 9999 (which `time` cannot show) signs as the epoch: refused.
+    let t = i64::try_from(secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!("{:04}{:02}{:02}{:02}{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
 }
 
 /// `token + "." + yyyyMMddHHmm + "." + base64(RSA-SHA256(token + "." + yyyyMMddHHmm))`.
@@ -120,6 +113,17 @@ fn unreachable(what: &str, url: &str, e: &ureq::Error) -> CredentialsError {
     CredentialsError::new(format!("the login service could not be reached ({what} {url}): {why}"))
 }
 
+/// POSTs `body` (of `content_type`) to the login service and reads its answer.
+fn post(agent: &Agent, url: &str, content_type: &str, body: &[u8]) -> Result<Answer, CredentialsError> {
+    let response = agent
+        .post(url)
+        .header("Content-Type", content_type)
+        .header("Accept", "application/json")
+        .send(body)
+        .map_err(|e| unreachable("POST", url, &e))?;
+    Ok(read(response))
+}
+
 fn read(response: ureq::http::Response<ureq::Body>) -> Answer {
     let status = response.status().as_u16();
     let body = Zeroizing::new(response.into_body().with_config().limit(ANSWER_LIMIT).read_to_vec().unwrap_or_default());
@@ -175,13 +179,7 @@ pub fn authenticate(
     body.push_str(",\"ContextIdentifier\":");
     push_json_string(&mut body, context_identifier);
     body.push_str(",\"ReturnTokenType\":\"JWT\"}");
-    let response = agent
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .send(body.as_bytes())
-        .map_err(|e| unreachable("POST", &url, &e))?;
-    let answer = read(response);
+    let answer = post(agent, &url, "application/json", body.as_bytes())?;
     let parsed: Option<AuthenticateAnswer> = serde_json::from_slice(&answer.body).ok();
     let error_message = parsed.as_ref().and_then(|p| p.error_message.as_deref()).filter(|m| !m.is_empty());
     let successful = parsed.as_ref().and_then(|p| p.is_successful) == Some(true);
@@ -226,13 +224,7 @@ pub fn refresh_access_token(
         Zeroizing::new(enc(client_secret.expose())).as_str(),
         Zeroizing::new(enc(refresh_token.expose())).as_str(),
     ));
-    let response = agent
-        .post(&url)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json")
-        .send(body.as_bytes())
-        .map_err(|e| unreachable("POST", &url, &e))?;
-    let answer = read(response);
+    let answer = post(agent, &url, "application/x-www-form-urlencoded", body.as_bytes())?;
     let parsed: Option<TokenAnswer> = serde_json::from_slice(&answer.body).ok();
     let text = |f: fn(&TokenAnswer) -> &Option<String>| parsed.as_ref().and_then(|p| f(p).as_deref()).filter(|s| !s.is_empty());
     if !(200..300).contains(&answer.status) {

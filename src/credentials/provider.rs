@@ -44,6 +44,19 @@ struct Held {
     renew_at: Option<Instant>,
 }
 
+impl Held {
+    /// A new credential, sent as `Authorization: {scheme} {credential}` (allocated at its
+    /// final size: a growing buffer would leave an unwiped copy of its start behind).
+    fn new(scheme: &str, credential: &Secret, app_token: &Secret, webapi_url: Option<String>, secrets: Vec<Secret>) -> Held {
+        let mut authorization = String::with_capacity(scheme.len() + 1 + credential.expose().len());
+        authorization.push_str(scheme);
+        authorization.push(' ');
+        authorization.push_str(credential.expose());
+        let issued = Issued { authorization: Secret::new(authorization), app_token: app_token.clone(), generation: 0, webapi_url, secrets };
+        Held { issued, renew_at: None }
+    }
+}
+
 #[derive(Default)]
 struct State {
     current: Option<Held>,
@@ -158,19 +171,7 @@ impl Provider {
                 let signed = exchange::signed_system_token(token.expose(), key, SystemTime::now())?;
                 let jwt = exchange::authenticate(agent, &self.login_url, &signed, client_secret, &self.context_identifier)?;
                 let claims = self.check_jwt(agent, state, &jwt)?;
-                let mut authorization = String::with_capacity(9 + claims.ticket.expose().len());
-                authorization.push_str("SOTicket ");
-                authorization.push_str(claims.ticket.expose());
-                Ok(Held {
-                    issued: Issued {
-                        authorization: Secret::new(authorization),
-                        app_token: client_secret.clone(),
-                        generation: 0,
-                        webapi_url: claims.webapi_url,
-                        secrets: vec![claims.ticket, jwt],
-                    },
-                    renew_at: None,
-                })
+                Ok(Held::new("SOTicket", &claims.ticket, client_secret, claims.webapi_url, vec![claims.ticket.clone(), jwt]))
             }
             Scheme::OAuthRefresh { client_id, client_secret, .. } => {
                 let refresh_token = state.refresh_token.clone().ok_or_else(|| CredentialsError::new("no refresh token"))?;
@@ -183,19 +184,7 @@ impl Provider {
                 let renew_at = answer
                     .expires_in
                     .map(|s| Instant::now() + Duration::from_secs(s).saturating_sub(OAUTH_MARGIN));
-                let mut authorization = String::with_capacity(7 + answer.access_token.expose().len());
-                authorization.push_str("Bearer ");
-                authorization.push_str(answer.access_token.expose());
-                Ok(Held {
-                    issued: Issued {
-                        authorization: Secret::new(authorization),
-                        app_token: client_secret.clone(),
-                        generation: 0,
-                        webapi_url: None,
-                        secrets,
-                    },
-                    renew_at,
-                })
+                Ok(Held { renew_at, ..Held::new("Bearer", &answer.access_token, client_secret, None, secrets) })
             }
         }
     }

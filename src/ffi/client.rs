@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use super::options::so_options;
-use super::{free_box, guard, guard_result, opt_str_arg, so_result, try_ref};
+use super::{free_box, guard_new, guard_result, opt_str_arg, so_result, try_ref};
 use crate::client::Client;
 use crate::request::PasswordEmail;
 use crate::send::workers::Pool;
@@ -23,16 +23,13 @@ pub struct so_client {
 /// file, a setting that cannot form a request) with the thread's last error set.
 #[no_mangle]
 pub extern "C" fn so_client_new(o: *const so_options) -> *mut so_client {
-    guard(
-        |_| std::ptr::null_mut(),
-        || {
-            let options = try_ref(o, "options")?;
-            super::fork::watch();
-            let inner = Arc::new(Client::new(&options.settings)?);
-            let sends = Pool::new(Arc::clone(&inner));
-            Ok(Box::into_raw(Box::new(so_client { inner, sends })))
-        },
-    )
+    guard_new(|| {
+        let settings = try_ref(o, "options")?.builder.build();
+        super::fork::watch();
+        let inner = Arc::new(Client::new(&settings)?);
+        let sends = Pool::new(Arc::clone(&inner));
+        Ok(so_client { inner, sends })
+    })
 }
 
 /// Sends `POST {base}/api/v1/Agents/Person/SendCustomerCentrePasswordEmail` with the body

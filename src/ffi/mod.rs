@@ -55,6 +55,12 @@ pub(crate) fn reader<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
+/// [`guard`] for the constructors (`so_options_new`, `so_client_new`): the new object
+/// boxed and handed out, or NULL on failure.
+pub(crate) fn guard_new<T>(body: impl FnOnce() -> Result<T, Error>) -> *mut T {
+    guard(|_| std::ptr::null_mut(), || body().map(|value| Box::into_raw(Box::new(value))))
+}
+
 /// [`guard`] for functions that return a `so_result`.
 pub(crate) fn guard_result(body: impl FnOnce() -> Result<(), Error>) -> so_result {
     guard(|code| code, || body().map(|()| so_result::SO_OK))

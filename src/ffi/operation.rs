@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::client::so_client;
 use super::errors::c_string;
-use super::options::so_options;
+use super::options::{so_options, with_options};
 use super::{guard_result, opt_str_arg, reader, so_result, try_mut, try_ref};
 use crate::error::Error;
 use crate::send::operation::{Job, Operation};
@@ -215,5 +215,5 @@ pub extern "C" fn so_operation_free(op: *mut so_operation) {
 /// `max_concurrency` is its own). Out of range gives `SO_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn so_options_set_max_in_flight(o: *mut so_options, n: u32) -> so_result {
-    guard_result(|| try_mut(o, "options")?.settings.set_max_in_flight(n))
+    with_options(o, |b| b.max_in_flight(n))
 }

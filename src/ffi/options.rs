@@ -5,16 +5,16 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use super::{free_box, guard, guard_result, opt_str_arg, so_result, str_arg, try_mut};
+use super::{free_box, guard_new, guard_result, opt_str_arg, so_result, str_arg, try_mut};
 use crate::error::Error;
 use crate::log::{Level, Logger};
-use crate::settings::{CredentialsProvider, Secret, Settings};
+use crate::settings::{CredentialsProvider, Secret, Settings, SettingsBuilder};
 
 /// Opaque builder for a client's settings. Not thread-safe: one thread fills it in,
 /// then hands it to `so_client_new` (which copies what it needs). Free it with
 /// `so_options_free`.
 pub struct so_options {
-    pub(crate) settings: Settings,
+    pub(crate) builder: SettingsBuilder,
 }
 
 /// Size of the buffer handed to a credentials callback.
@@ -91,18 +91,15 @@ impl Logger for CLogger {
 /// set. Free the result with `so_options_free`.
 #[no_mangle]
 pub extern "C" fn so_options_new(base_url: *const c_char) -> *mut so_options {
-    guard(
-        |_| std::ptr::null_mut(),
-        || {
-            let url = str_arg(base_url, "base_url")?;
-            let settings = Settings::new(url)?;
-            Ok(Box::into_raw(Box::new(so_options { settings })))
-        },
-    )
+    guard_new(|| Ok(so_options { builder: Settings::builder(str_arg(base_url, "base_url")?)? }))
 }
 
-fn with_options(o: *mut so_options, change: impl FnOnce(&mut Settings) -> Result<(), Error>) -> so_result {
-    guard_result(|| change(&mut try_mut(o, "options")?.settings))
+/// The body of a setter: the options checked for NULL, then one builder method.
+pub(crate) fn with_options(
+    o: *mut so_options,
+    set: impl FnOnce(&mut SettingsBuilder) -> Result<&mut SettingsBuilder, Error>,
+) -> so_result {
+    guard_result(|| set(&mut try_mut(o, "options")?.builder).map(drop))
 }
 
 /// Authenticates with `Authorization: Basic base64(username:password)` (onsite
@@ -114,25 +111,21 @@ pub extern "C" fn so_options_set_basic_auth(
     username: *const c_char,
     password: *const c_char,
 ) -> so_result {
-    with_options(o, |s| {
-        let user = str_arg(username, "username")?;
-        let password = str_arg(password, "password")?;
-        s.set_basic_auth(user, password)
-    })
+    with_options(o, |b| b.basic_auth(str_arg(username, "username")?, str_arg(password, "password")?))
 }
 
 /// Authenticates with `Authorization: SOTicket <ticket>` (the ticket is sent as is).
 /// Replaces any other scheme set before.
 #[no_mangle]
 pub extern "C" fn so_options_set_ticket(o: *mut so_options, ticket: *const c_char) -> so_result {
-    with_options(o, |s| s.set_ticket(str_arg(ticket, "ticket")?))
+    with_options(o, |b| b.ticket(str_arg(ticket, "ticket")?))
 }
 
 /// Authenticates with `Authorization: Bearer <access_token>` (SuperOffice Online).
 /// Replaces any other scheme set before.
 #[no_mangle]
 pub extern "C" fn so_options_set_bearer_token(o: *mut so_options, access_token: *const c_char) -> so_result {
-    with_options(o, |s| s.set_bearer_token(str_arg(access_token, "access_token")?))
+    with_options(o, |b| b.bearer_token(str_arg(access_token, "access_token")?))
 }
 
 /// SuperOffice Online system user: the library signs, exchanges, validates and renews.
@@ -159,11 +152,10 @@ pub extern "C" fn so_options_set_system_user(
     private_key: *const c_char,
     client_secret: *const c_char,
 ) -> so_result {
-    with_options(o, |s| {
+    with_options(o, |b| {
         let token = str_arg(system_user_token, "system_user_token")?;
         let key = str_arg(private_key, "private_key")?;
-        let secret = str_arg(client_secret, "client_secret")?;
-        s.set_system_user(token, key, secret)
+        b.system_user(token, key, str_arg(client_secret, "client_secret")?)
     })
 }
 
@@ -180,11 +172,10 @@ pub extern "C" fn so_options_set_oauth_refresh(
     client_secret: *const c_char,
     refresh_token: *const c_char,
 ) -> so_result {
-    with_options(o, |s| {
+    with_options(o, |b| {
         let id = str_arg(client_id, "client_id")?;
         let secret = str_arg(client_secret, "client_secret")?;
-        let refresh = str_arg(refresh_token, "refresh_token")?;
-        s.set_oauth_refresh(id, secret, refresh)
+        b.oauth_refresh(id, secret, str_arg(refresh_token, "refresh_token")?)
     })
 }
 
@@ -195,51 +186,51 @@ pub extern "C" fn so_options_set_oauth_refresh(
 /// system user or OAuth scheme is set and no login service is known.
 #[no_mangle]
 pub extern "C" fn so_options_set_login_url(o: *mut so_options, url: *const c_char) -> so_result {
-    with_options(o, |s| s.set_login_url(opt_str_arg(url, "url")?))
+    with_options(o, |b| b.login_url(opt_str_arg(url, "url")?))
 }
 
 /// The tenant, e.g. "Cust12345", sent to the login service as `ContextIdentifier`. NULL:
 /// the base URL's first path segment.
 #[no_mangle]
 pub extern "C" fn so_options_set_context_identifier(o: *mut so_options, context_identifier: *const c_char) -> so_result {
-    with_options(o, |s| s.set_context_identifier(opt_str_arg(context_identifier, "context_identifier")?))
+    with_options(o, |b| b.context_identifier(opt_str_arg(context_identifier, "context_identifier")?))
 }
 
 /// Sends `SO-AppToken: <app_token>` (the partner application's secret). NULL clears it.
 #[no_mangle]
 pub extern "C" fn so_options_set_app_token(o: *mut so_options, app_token: *const c_char) -> so_result {
-    with_options(o, |s| s.set_app_token(opt_str_arg(app_token, "app_token")?))
+    with_options(o, |b| b.app_token(opt_str_arg(app_token, "app_token")?))
 }
 
 /// Sends `X-XSRF-TOKEN: <xsrf_token>`, beside any authentication scheme. NULL clears it.
 #[no_mangle]
 pub extern "C" fn so_options_set_xsrf_token(o: *mut so_options, xsrf_token: *const c_char) -> so_result {
-    with_options(o, |s| s.set_xsrf_token(opt_str_arg(xsrf_token, "xsrf_token")?))
+    with_options(o, |b| b.xsrf_token(opt_str_arg(xsrf_token, "xsrf_token")?))
 }
 
 /// Sends `Accept-Language` and `SO-Language` (e.g. "sv", "nb-no"). NULL clears them.
 #[no_mangle]
 pub extern "C" fn so_options_set_language(o: *mut so_options, language: *const c_char) -> so_result {
-    with_options(o, |s| s.set_language(opt_str_arg(language, "language")?))
+    with_options(o, |b| b.language(opt_str_arg(language, "language")?))
 }
 
 /// Sends `SO-Culture` (number and date formatting, e.g. "sv-SE"). NULL clears it.
 #[no_mangle]
 pub extern "C" fn so_options_set_culture(o: *mut so_options, culture: *const c_char) -> so_result {
-    with_options(o, |s| s.set_culture(opt_str_arg(culture, "culture")?))
+    with_options(o, |b| b.culture(opt_str_arg(culture, "culture")?))
 }
 
 /// Sends `SO-TimeZone` (e.g. "UTC"). NULL clears it.
 #[no_mangle]
 pub extern "C" fn so_options_set_timezone(o: *mut so_options, timezone: *const c_char) -> so_result {
-    with_options(o, |s| s.set_timezone(opt_str_arg(timezone, "timezone")?))
+    with_options(o, |b| b.timezone(opt_str_arg(timezone, "timezone")?))
 }
 
 /// Adds `?$select=<select>` to the URL, percent-encoded where a query needs it (commas
 /// and slashes stay as they are). NULL clears it.
 #[no_mangle]
 pub extern "C" fn so_options_set_select(o: *mut so_options, select: *const c_char) -> so_result {
-    with_options(o, |s| s.set_select(opt_str_arg(select, "select")?))
+    with_options(o, |b| b.select(opt_str_arg(select, "select")?))
 }
 
 /// Sets the connect and total timeouts in milliseconds; 0 means no limit. Defaults:
@@ -257,10 +248,7 @@ pub extern "C" fn so_options_set_select(o: *mut so_options, select: *const c_cha
 /// timeouts on the lookup; a failed lookup is not kept.
 #[no_mangle]
 pub extern "C" fn so_options_set_timeout_ms(o: *mut so_options, connect_ms: u32, total_ms: u32) -> so_result {
-    with_options(o, |s| {
-        s.set_timeouts_ms(connect_ms, total_ms);
-        Ok(())
-    })
+    with_options(o, |b| Ok(b.timeouts_ms(connect_ms, total_ms)))
 }
 
 /// Sets how many times a request the server provably did not process (the connection
@@ -269,7 +257,7 @@ pub extern "C" fn so_options_set_timeout_ms(o: *mut so_options, connect_ms: u32,
 /// total timeout.
 #[no_mangle]
 pub extern "C" fn so_options_set_max_retries(o: *mut so_options, max_retries: u32) -> so_result {
-    with_options(o, |s| s.set_max_retries(max_retries))
+    with_options(o, |b| b.max_retries(max_retries))
 }
 
 /// Trusts the certificate authorities of the PEM file `pem_path` in addition to the
@@ -278,7 +266,7 @@ pub extern "C" fn so_options_set_max_retries(o: *mut so_options, max_retries: u3
 /// `so_client_new`. NULL clears it.
 #[no_mangle]
 pub extern "C" fn so_options_set_ca_file(o: *mut so_options, pem_path: *const c_char) -> so_result {
-    with_options(o, |s| s.set_ca_file(opt_str_arg(pem_path, "pem_path")?))
+    with_options(o, |b| b.ca_file(opt_str_arg(pem_path, "pem_path")?))
 }
 
 /// Chooses the proxy: a URL such as "http://user:password@proxy:3128" (https targets go
@@ -287,7 +275,7 @@ pub extern "C" fn so_options_set_ca_file(o: *mut so_options, pem_path: *const c_
 /// environment variables, read when the client is created.
 #[no_mangle]
 pub extern "C" fn so_options_set_proxy(o: *mut so_options, proxy_url: *const c_char) -> so_result {
-    with_options(o, |s| s.set_proxy(opt_str_arg(proxy_url, "proxy_url")?))
+    with_options(o, |b| b.proxy(opt_str_arg(proxy_url, "proxy_url")?))
 }
 
 /// Sets the callback asked for a fresh ticket or access token when the server answers
@@ -302,11 +290,10 @@ pub extern "C" fn so_options_set_credentials_callback(
     callback: so_credentials_callback,
     userdata: *mut c_void,
 ) -> so_result {
-    with_options(o, |s| {
-        s.credentials = callback.map(|callback| {
+    with_options(o, |b| {
+        Ok(b.credentials(callback.map(|callback| {
             Arc::new(CCredentials { callback, userdata }) as Arc<dyn CredentialsProvider>
-        });
-        Ok(())
+        })))
     })
 }
 
@@ -322,10 +309,7 @@ pub extern "C" fn so_options_set_log_callback(
     callback: so_log_callback,
     userdata: *mut c_void,
 ) -> so_result {
-    with_options(o, |s| {
-        s.logger = callback.map(|callback| Arc::new(CLogger { callback, userdata }) as Arc<dyn Logger>);
-        Ok(())
-    })
+    with_options(o, |b| Ok(b.logger(callback.map(|callback| Arc::new(CLogger { callback, userdata }) as Arc<dyn Logger>))))
 }
 
 /// Frees settings made by `so_options_new`, wiping the secrets they hold. NULL is a

@@ -15,10 +15,21 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use superoffice::log::{Level, Logger};
-use superoffice::{Client, Error, ErrorKind, PasswordEmail, Sent, Settings};
+use superoffice::settings::Auth;
+use superoffice::{Client, Error, ErrorKind, PasswordEmail, Sent, Settings, SettingsBuilder};
 
 /// The stub's valid ticket.
 pub const TICKET: &str = "7T:dGVzdA==";
+
+/// The secrets the redaction tests configure and then look for in every message, log
+/// line and result.
+pub mod secrets {
+    pub const USER: &str = "leaky-user-name";
+    pub const PASSWORD: &str = "Pa55w0rd-leak-check";
+    pub const APP_TOKEN: &str = "app-token-leak-check";
+    pub const XSRF: &str = "xsrf-leak-check";
+    pub const PROXY_PASSWORD: &str = "proxy-pw-leak-check";
+}
 
 /// A unique tenant prefix for this process, e.g. `/fm-1234-7-refused`.
 pub fn unique(name: &str) -> String {
@@ -26,14 +37,47 @@ pub fn unique(name: &str) -> String {
     format!("/{}-{}-{}", name, std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
-/// Settings for `base` with the stub's ticket, no proxy (tests never depend on the
-/// caller's environment) and the given timeouts.
+/// A fresh folder under the system's temporary one, unique to this process and call
+/// (the test removes it when done).
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("so-{}{}", name, unique("")));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A settings builder for `base` with the stub's ticket, no proxy (tests never depend
+/// on the caller's environment) and the given timeouts.
+pub fn builder(base: &str, connect_ms: u32, total_ms: u32) -> SettingsBuilder {
+    let mut b = Settings::builder(base).expect("base URL");
+    b.ticket(TICKET).unwrap().proxy(Some("")).unwrap().timeouts_ms(connect_ms, total_ms);
+    b
+}
+
+/// The settings of [`builder`].
 pub fn settings(base: &str, connect_ms: u32, total_ms: u32) -> Settings {
-    let mut s = Settings::new(base).expect("base URL");
-    s.set_ticket(TICKET).unwrap();
-    s.set_proxy(Some("")).unwrap(); // no proxy
-    s.set_timeouts_ms(connect_ms, total_ms);
-    s
+    builder(base, connect_ms, total_ms).build()
+}
+
+/// A [`builder`] with `auth`, an app token, an XSRF token and a log capture: every
+/// secret a redaction test looks for.
+pub fn with_tokens(base: &str, timeouts_ms: (u32, u32), auth: Auth, app_token: &str, xsrf: &str) -> (SettingsBuilder, Arc<Lines>) {
+    let mut s = builder(base, timeouts_ms.0, timeouts_ms.1);
+    let lines = Arc::new(Lines::default());
+    s.auth(auth).app_token(Some(app_token)).unwrap().xsrf_token(Some(xsrf)).unwrap().logger(Some(lines.clone()));
+    (s, lines)
+}
+
+/// Asserts that `text` holds none of `secrets`.
+pub fn assert_hidden(text: &str, secrets: &[&str], what: &str) {
+    for s in secrets {
+        assert!(!text.contains(s), "{what} shows the secret {s:?}: {text}");
+    }
+}
+
+/// The base64 of `user:password`, as `Authorization: Basic` sends it.
+pub fn basic_b64(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
 /// One send of a fixed e-mail.
@@ -208,6 +252,13 @@ pub mod tls {
             let path = dir.join("ca.pem");
             std::fs::write(&path, self.pem()).unwrap();
             path
+        }
+
+        /// The CA certificate's PEM file in a fresh temporary folder: (folder, file).
+        pub fn pem_in_temp_dir(&self, name: &str) -> (PathBuf, PathBuf) {
+            let dir = super::temp_dir(name);
+            let file = self.write_pem(&dir);
+            (dir, file)
         }
 
         /// A server certificate for `names` (IP addresses or DNS names), valid between

@@ -215,9 +215,22 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 #[derive(Debug)]
 pub struct UsageError(pub String);
 
-impl<T: Into<String>> From<T> for UsageError {
-    fn from(message: T) -> UsageError {
+impl From<String> for UsageError {
+    fn from(message: String) -> UsageError {
+        UsageError(message)
+    }
+}
+
+impl From<&str> for UsageError {
+    fn from(message: &str) -> UsageError {
         UsageError(message.into())
+    }
+}
+
+/// A setting the core refused: its message, which never holds a secret.
+impl From<superoffice::Error> for UsageError {
+    fn from(e: superoffice::Error) -> UsageError {
+        UsageError(e.message)
     }
 }
 
@@ -260,7 +273,7 @@ impl Connection {
             .base_url
             .as_deref()
             .ok_or("no base URL: give --base-url or set SO_BASE_URL (e.g. https://sod.superoffice.com/Cust12345)")?;
-        let mut s = Settings::new(base).map_err(|e| e.message)?;
+        let mut b = Settings::builder(base)?;
 
         let ticket = secret(&self.ticket, &self.ticket_file, "ticket", "ticket")?;
         let bearer = secret(&self.bearer_token, &self.bearer_token_file, "bearer token", "bearer-token")?;
@@ -290,42 +303,40 @@ impl Connection {
             );
             let client_secret = secret(&self.client_secret, &self.client_secret_file, "client secret", "client-secret")?
                 .ok_or("a system user token needs the client secret: SO_CLIENT_SECRET or --client-secret-file")?;
-            s.set_system_user(&token, &key, &client_secret).map_err(|e| e.message)?;
-            s.set_login_url(self.login_url.as_deref()).map_err(|e| e.message)?;
-            s.set_context_identifier(self.context_identifier.as_deref()).map_err(|e| e.message)?;
-            Ok(())
+            b.system_user(&token, &key, &client_secret)?
+                .login_url(self.login_url.as_deref())?
+                .context_identifier(self.context_identifier.as_deref())?;
         } else if let Some(t) = ticket {
-            s.set_ticket(&t)
+            b.ticket(&t)?;
         } else if let Some(t) = bearer {
-            s.set_bearer_token(&t)
+            b.bearer_token(&t)?;
         } else if let Some((user, password)) = basic {
-            s.set_basic_auth(&user, &password)
+            b.basic_auth(&user, &password)?;
         } else {
             return Err("no credentials: set SO_TICKET, SO_BEARER_TOKEN, SO_USERNAME and SO_PASSWORD, or \
                         SO_SYSTEM_USER_TOKEN with SO_PRIVATE_KEY_FILE and SO_CLIENT_SECRET (or --ticket-file, \
                         --bearer-token-file, --user with --password-file, --system-user-token-file)"
                 .into());
         }
-        .map_err(|e| e.message)?;
 
         let app_token = secret(&self.app_token, &self.app_token_file, "app token", "app-token")?;
-        if app_token.is_some() || s.login_scheme.is_none() {
+        if app_token.is_some() || !b.has_login_scheme() {
             // A system user's client secret is its app token unless one is given.
-            s.set_app_token(app_token.as_deref()).map_err(|e| e.message)?;
+            b.app_token(app_token.as_deref())?;
         }
-        s.set_language(self.language.as_deref()).map_err(|e| e.message)?;
-        s.set_culture(self.culture.as_deref()).map_err(|e| e.message)?;
-        s.set_timezone(self.timezone.as_deref()).map_err(|e| e.message)?;
         let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX).max(u32::from(!d.is_zero()));
-        s.set_timeouts_ms(ms(self.connect_timeout), ms(self.timeout));
-        s.set_max_retries(max_retries_in_core).map_err(|e| e.message)?;
+        b.language(self.language.as_deref())?
+            .culture(self.culture.as_deref())?
+            .timezone(self.timezone.as_deref())?
+            .timeouts_ms(ms(self.connect_timeout), ms(self.timeout))
+            .max_retries(max_retries_in_core)?;
         if let Some(path) = &self.ca_file {
-            s.set_ca_file(Some(&path_text(path, "CA file")?)).map_err(|e| e.message)?;
+            b.ca_file(Some(&path_text(path, "CA file")?))?;
         }
         if let Some(proxy) = &self.proxy {
-            s.set_proxy(Some(proxy)).map_err(|e| e.message)?;
+            b.proxy(Some(proxy))?;
         }
-        Ok(s)
+        Ok(b.build())
     }
 }
 

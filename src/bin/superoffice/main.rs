@@ -53,7 +53,7 @@ fn send_password_email(args: SendArgs) -> Result<i32, UsageError> {
             subject: args.subject.clone(),
         };
         if args.dry_run {
-            println!("dry run: would send to {} at {}", row.describe(), settings.base.root());
+            println!("dry run: would send to {} at {}", row.describe(), settings.base().root());
             return Ok(0);
         }
         let client = Client::new(&settings).map_err(|e| e.message)?;
@@ -67,7 +67,7 @@ fn send_password_email(args: SendArgs) -> Result<i32, UsageError> {
         name.push(".journal.sqlite");
         PathBuf::from(name)
     });
-    let tenant = settings.base.root();
+    let tenant = settings.base().root();
     let mut report = Report {
         tenant: tenant.clone(),
         csv: csv.display().to_string(),
