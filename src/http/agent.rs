@@ -22,7 +22,7 @@ use crate::settings::{ProxySetting, Settings};
 
 /// The largest request head the library sends, in bytes: the size of each connection's
 /// output buffer. A longer head (a token or header value of tens of KiB) is refused with
-/// `SO_ERR_INVALID_ARGUMENT` before a byte is written.
+/// `SO_ERR_INVALID_ARGUMENT`: ureq stops mid-head, so the server never has a whole request.
 pub(crate) const MAX_REQUEST_HEAD: usize = 64 * 1024;
 
 /// What "no limit" means for the total timeout: ureq gives up on the first interrupted

@@ -34,12 +34,13 @@ pub fn classify(err: &ureq::Error, shown_url: &str, settings: &Settings) -> (Err
         ureq::Error::HostNotFound => (ErrorKind::Connect, "could not resolve the host name".into(), true),
         ureq::Error::ConnectionFailed => (ErrorKind::Connect, "could not connect".into(), true),
         ureq::Error::Io(e) => classify_io(e),
-        // ureq formats the request head into its output buffer before it writes a byte.
+        // ureq writes the request head through its output buffer; a header longer than the
+        // buffer stops it mid-head, so the server never had a whole request.
         ureq::Error::Protocol(p) if p.to_string().contains("output too small") => (
             ErrorKind::InvalidArgument,
             format!(
                 "the request head is larger than {} KiB, the most the library sends (a token, ticket or \
-                 header value is too long); nothing was sent",
+                 header value is too long); it was not sent whole, so the server did not process it",
                 super::agent::MAX_REQUEST_HEAD / 1024
             ),
             false,
