@@ -251,6 +251,10 @@ pub(super) fn endpoint(
             return Ok(Flow::Abort);
         }
         Some(Fault::DropAfter) => return Ok(Flow::Close),
+        Some(Fault::DropReset) => {
+            reset_connection(&c.stream);
+            return Ok(Flow::Abort);
+        }
         Some(Fault::DropDuring) => {
             let full = format!(
                 "HTTP/1.1 204 No Content\r\nContent-Type: {JSON_CT}\r\n\r\n"
