@@ -272,16 +272,14 @@ impl Client {
             None => retry::MAX_WAIT_WITHOUT_DEADLINE,
         };
         if wait >= limit {
-            let mut e = error.clone();
-            e.message = crate::error::bound_message(if server_asked {
+            let e = error.clone().with_note(&if server_asked {
                 format!(
-                    "{}; the server asked to retry after {}, longer than the {} left of the total timeout",
-                    error.message,
+                    "; the server asked to retry after {}, longer than the {} left of the total timeout",
                     retry::human(wait),
                     retry::human(limit)
                 )
             } else {
-                format!("{}; no time left to retry within the total timeout", error.message)
+                "; no time left to retry within the total timeout".to_string()
             });
             return Err(self.fail(started, retries, e));
         }
@@ -298,12 +296,7 @@ impl Client {
 
     fn fail(&self, started: Instant, retries: u32, mut error: Error) -> Error {
         if retries > 0 {
-            error.message = crate::error::bound_message(format!(
-                "{} (after {} {})",
-                error.message,
-                retries,
-                if retries == 1 { "retry" } else { "retries" }
-            ));
+            error = error.with_note(&format!(" (after {} {})", retries, if retries == 1 { "retry" } else { "retries" }));
         }
         self.log(Level::Error, || {
             format!("{} [{:.1} ms]", error.message, started.elapsed().as_secs_f64() * 1000.0)

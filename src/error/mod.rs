@@ -204,6 +204,15 @@ impl Error {
         self
     }
 
+    /// Adds `note` to the message ("{message}{note}"), before the delivery in words when
+    /// the message ends with them, so that they stay last.
+    pub fn with_note(mut self, note: &str) -> Error {
+        let tail = self.delivery.words().map(|w| format!("; {w}")).filter(|t| self.message.ends_with(t.as_str()));
+        let head = &self.message[..self.message.len() - tail.as_ref().map_or(0, String::len)];
+        self.message = bound_message(format!("{head}{note}{}", tail.as_deref().unwrap_or("")));
+        self
+    }
+
     /// Whether the e-mail may have gone out (see [`Delivery::may_have_been_sent`]).
     pub fn may_have_been_sent(&self) -> bool {
         self.delivery.may_have_been_sent(self.http_status)
@@ -258,6 +267,9 @@ mod tests {
         assert_eq!(Error::invalid("x").delivery, Delivery::NotSent);
         assert_eq!(Error::null("x").delivery, Delivery::NotSent);
         assert_eq!(Error::new(ErrorKind::Io, "x").delivery, Delivery::Unknown);
+        let e = Error::not_sent(ErrorKind::Connect, "refused").with_delivery_words().with_note(" (after 2 retries)");
+        assert_eq!(e.message, "refused (after 2 retries); it was not sent");
+        assert_eq!(Error::invalid("bad").with_note(" (x)").message, "bad (x)");
         for d in [Delivery::NotSent, Delivery::Unknown, Delivery::Answered] {
             assert_eq!(d.code() as i32, d as i32);
         }
