@@ -61,8 +61,13 @@ done
 probe="$(mktemp -d)"
 trap 'rm -rf "$probe"' EXIT
 echo 'extern crate superoffice;' >"$probe/probe.rs"
+# A cross build's proc-macro crates are the host's, in target/release/deps.
+search=(-L "dependency=$from/deps")
+if [ -d "$from/../../release/deps" ]; then
+    search+=(-L "dependency=$(cd "$from/../../release/deps" && pwd)")
+fi
 native_libs="$(rustc --edition 2021 --crate-type staticlib --crate-name superoffice_probe --target "$target" \
-    -L "dependency=$from/deps" --extern "superoffice=$from/libsuperoffice.rlib" \
+    "${search[@]}" --extern "superoffice=$from/libsuperoffice.rlib" \
     --print native-static-libs -o "$probe/libprobe.a" "$probe/probe.rs" 2>&1 |
     sed -n 's/.*native-static-libs: //p' | tail -n 1)"
 [ -n "$native_libs" ] || fail "rustc printed no native-static-libs for $target"
@@ -80,6 +85,8 @@ strip="$(strip_tool)"
 install -d "$dest/bin" "$dest/include" "$dest/$libdir/pkgconfig" "$dest/$libdir/cmake/superoffice" \
     "$dest/share/doc/superoffice"
 install -m 0644 "$root/include/superoffice.h" "$root/include/superoffice.hpp" "$dest/include/"
+# The static library as rustc wrote it: llvm-strip's rewrite of it is an archive GNU ld
+# cannot read, and GNU strip knows no aarch64.
 install -m 0644 "$from/libsuperoffice.a" "$dest/$libdir/libsuperoffice.a"
 
 if [ "$platform" = linux ]; then

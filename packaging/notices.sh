@@ -3,8 +3,9 @@
 # built into what ships, with the crates under each, from Cargo.lock by cargo-about
 # (settings packaging/about.toml, template packaging/about.hbs). cargo-about is installed
 # with cargo when missing (a pinned version, quietly; the log in build/cargo-about.log).
-# A result is kept in build/notices/ by what it is made from (Cargo.lock, the settings, the
-# template, the tool's version), so make install and make dist make it once.
+# A result is kept by what it is made from (Cargo.lock, the settings, the template, the
+# tool's version) in ~/.cache/superoffice-ffi/notices, so that make install, make dist and
+# a fresh clone on the same machine make it once (cargo-about takes a minute or two).
 #
 # Usage: packaging/notices.sh [OUT]  (default build/THIRD-PARTY-NOTICES.txt); prints OUT.
 # Exit 3 with one line on stderr when cargo-about is missing and cannot be installed.
@@ -17,11 +18,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:-$root/build/THIRD-PARTY-NOTICES.txt}"
 about_version=0.9.3
 log="$root/build/cargo-about.log"
-mkdir -p "$root/build/notices" "$(dirname "$out")"
+cache="$HOME/.cache/superoffice-ffi/notices"
+mkdir -p "$cache" "$root/build" "$(dirname "$out")"
 
 key="$(cat "$root/Cargo.lock" "$root/packaging/about.toml" "$root/packaging/about.hbs" <(echo "$about_version") |
     sha256sum | cut -c1-16)"
-cached="$root/build/notices/$key.txt"
+cached="$cache/$key.txt"
 if [ ! -f "$cached" ]; then
     : >"$log"
     if [ "$(cargo about --version 2>/dev/null || true)" != "cargo-about $about_version" ]; then
