@@ -362,6 +362,34 @@ part_windows() {
     [ -z "$others" ] || fail "superoffice.lib has other symbols: $others"
     ok "superoffice.lib (llvm-nm): an import for each of the header's $(header_functions | wc -l) functions, no other"
 
+    # What the package gives MSVC, read from the package (no MSVC here): superoffice.lib as
+    # the import library and no superoffice::static; mingw gets libsuperoffice.dll.a.
+    mkdir -p "$work/msvc"
+    cat >"$work/msvc/CMakeLists.txt" <<'EOF'
+cmake_minimum_required(VERSION 3.16)
+project(msvc C)
+set(MSVC "${AS_MSVC}")
+find_package(superoffice 0.1 CONFIG REQUIRED)
+get_target_property(implib superoffice::superoffice IMPORTED_IMPLIB)
+get_filename_component(implib "${implib}" NAME)
+if(TARGET superoffice::static)
+  set(static "defined")
+else()
+  set(static "not defined")
+endif()
+message(STATUS "package: ${implib}, superoffice::static ${static}")
+EOF
+    local as said want
+    for as in 1 0; do
+        rm -rf "$work/msvc/build"
+        said="$(cmake -S "$work/msvc" -B "$work/msvc/build" -DAS_MSVC=$as -DCMAKE_PREFIX_PATH="$top" 2>&1 |
+            sed -n 's/^-- package: //p')"
+        if [ "$as" = 1 ]; then want="superoffice.lib, superoffice::static not defined"
+        else want="libsuperoffice.dll.a, superoffice::static defined"; fi
+        [ "$said" = "$want" ] || fail "the Windows package with MSVC=$as gives '$said', expected '$want'"
+    done
+    ok "windows zip: the CMake package gives MSVC superoffice.lib and no superoffice::static, mingw libsuperoffice.dll.a (read, not linked by MSVC)"
+
     # tests/consumer with the mingw-w64 posix toolchain, run under wine: superoffice.dll
     # found through WINEPATH in the moved bin/ (no copy beside the programs); beside them
     # only the test-only bcryptprimitives stand-in and the posix toolchain's runtime DLLs
