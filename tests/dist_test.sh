@@ -6,7 +6,7 @@
 #   install    `make install` into a temporary prefix: tests/consumer built with CMake
 #   linux      each Linux archive unpacked, then moved under a folder whose path has a space:
 #              the .so's soname, links, strip, no RPATH/RUNPATH, GLIBC <= 2.17; tests/consumer
-#              with CMake (aarch64 through zig cc, run under qemu-user), pkg-config shared and
+#              with CMake (aarch64 with Debian's cross gcc, run under qemu-user), pkg-config shared and
 #              --static builds; the archive's superoffice program
 #   windows    the zip unpacked and moved likewise: tests/consumer cross-built with the
 #              mingw-w64 posix toolchain file, run under wine; superoffice.lib's imports are
@@ -300,29 +300,12 @@ part_linux() {
     [[ "$("$top/bin/superoffice" --version)" == "superoffice "* ]] || fail "the archive's superoffice --version"
     sends "x86_64 archive: bin/superoffice" "$top/bin/superoffice" send-password-email --person-id 670
 
-    # aarch64: zig cc for glibc 2.17 as CMake's compilers, the programs run by qemu-user.
+    # aarch64: Debian's cross compilers (tests/consumer/aarch64-linux-gnu.cmake), the
+    # programs run by qemu-user with Debian's aarch64 glibc and libstdc++.
     top="$(unpack "$dist/superoffice-$version-aarch64-unknown-linux-gnu.tar.gz")"
     check_so "$top" aarch64
-    local zig="$work/zig" tool
-    mkdir -p "$zig"
-    for tool in cc c++; do
-        printf '#!/bin/sh\nexec "%s" -m ziglang %s -target aarch64-linux-gnu.2.17 "$@"\n' "$cross_venv/bin/python" "$tool" >"$zig/$tool"
-        chmod +x "$zig/$tool"
-    done
-    for tool in ar ranlib; do
-        printf '#!/bin/sh\nexec "%s" -m ziglang %s "$@"\n' "$cross_venv/bin/python" "$tool" >"$zig/$tool"
-        chmod +x "$zig/$tool"
-    done
-    cat >"$zig/toolchain.cmake" <<EOF
-set(CMAKE_SYSTEM_NAME Linux)
-set(CMAKE_SYSTEM_PROCESSOR aarch64)
-set(CMAKE_C_COMPILER "$zig/cc")
-set(CMAKE_CXX_COMPILER "$zig/c++")
-set(CMAKE_AR "$zig/ar")
-set(CMAKE_RANLIB "$zig/ranlib")
-EOF
     build="$work/consumer-aarch64"
-    configure_consumer "$build" "$top" -DCMAKE_TOOLCHAIN_FILE="$zig/toolchain.cmake"
+    configure_consumer "$build" "$top" -DCMAKE_TOOLCHAIN_FILE="$root/tests/consumer/aarch64-linux-gnu.cmake"
     local prog qemu=(env QEMU_LD_PREFIX=/usr/aarch64-linux-gnu qemu-aarch64)
     for prog in consumer_shared consumer_cxx; do
         [[ "$(file -b "$build/$prog")" == *"ARM aarch64"* ]] || fail "$prog is not an aarch64 program"
@@ -338,7 +321,7 @@ EOF
     for prog in consumer_shared consumer_static consumer_cxx; do
         sends "aarch64 archive under qemu-user: $prog" "${qemu[@]}" "$build/$prog"
     done
-    pkg_config_builds "$top" "$zig/cc" "$build/consumer"
+    pkg_config_builds "$top" aarch64-linux-gnu-gcc "$build/consumer"
     sends "aarch64 archive under qemu-user: pkg-config shared build" \
         "${qemu[@]}" -E LD_LIBRARY_PATH="$top/lib" "$build/consumer-pc-shared"
     sends "aarch64 archive under qemu-user: pkg-config --static build" "${qemu[@]}" "$build/consumer-pc-static"
