@@ -202,7 +202,7 @@ test-ts:
 
 ## Install the shared and static libraries, the headers, superoffice.pc, the CMake package,
 ## the `superoffice` program and the docs (licences, third-party notices) under PREFIX,
-## laid out as each release archive is (packaging/layout.sh).
+## laid out as each release archive is (packaging/layout.sh); DESTDIR is put before PREFIX.
 PREFIX ?= /usr/local
 install: $(LIB) $(CLI)
 	packaging/install.sh "$(PREFIX)"
@@ -226,7 +226,8 @@ wheel: $(LIB)
 
 ## Every platform (see README.md, "Platforms"): installs the Rust targets, mingw-w64,
 ## wine, nuget, qemu-user, cargo-zigbuild, zig and auditwheel when missing, builds the
-## Windows DLL, the glibc 2.17 libraries for x86_64 and aarch64 and the macOS compile,
+## Windows DLL, the glibc 2.17 libraries for x86_64 and aarch64 (each with the command
+## line beside it) and the macOS compile,
 ## checks them, and runs the C tests against the stub: on Windows under wine, on aarch64
 ## under qemu-user.
 cross: $(STUB)
