@@ -418,8 +418,9 @@ part_debs() {
     local debs=("$dist"/libsuperoffice0_"$version"_amd64.deb "$dist"/libsuperoffice-dev_"$version"_amd64.deb
                 "$dist"/superoffice_"$version"_amd64.deb)
     local report
-    report="$(lintian --no-cfg --fail-on none "${debs[@]}" 2>&1 || true)"
-    if grep -q '^E: ' <<<"$report"; then
+    command -v lintian >/dev/null || fail "lintian is missing (packaging/cross/toolchains.sh installs it)"
+    # Its exit status: 0 with no error (warnings and notes do not count), else 1.
+    if ! report="$(lintian --no-cfg --fail-on error "${debs[@]}" 2>&1)" || grep -q '^E: ' <<<"$report"; then
         echo "$report" >&2
         fail "lintian reports errors"
     fi
@@ -431,7 +432,7 @@ part_debs() {
     fi
     local pkg
     for pkg in libsuperoffice0 libsuperoffice-dev superoffice; do
-        if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok'; then
+        if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" = "install ok installed" ]; then
             skip "debs: $pkg is already installed on this machine; not installed over it"
             return
         fi
