@@ -19,7 +19,8 @@ STUB_IF_NEEDED = $(if $(SO_STUB_URL),,$(WITH_STUB))
 .PHONY: all build header check-header demo demo-c demo-cpp demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
         test-c-faults test-c-credentials test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
-        test-c-async test-c-async-tsan test-c-threads bench-async cross cross-build wheels nuget test-cross test-cpp demo-system-user
+        test-c-async test-c-async-tsan test-c-threads bench-async cross cross-build wheels nuget test-cross test-cpp demo-system-user \
+        notices dist test-dist
 
 all: build
 
@@ -97,7 +98,7 @@ demo-csharp:
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
 	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-credentials test-c-posix test-keepalive test-c-async test-c-async-tsan test-c-threads test-soak test-c-valgrind test-cpp test-install test-cli test-python test-csharp test-ts \
-		test-cross
+		test-cross test-dist
 
 test-rust:
 	cargo test --release --all-targets
@@ -199,11 +200,17 @@ test-csharp:
 test-ts:
 	tests/ts/run.sh
 
-## Install the shared and static libraries, the header, superoffice.pc and the
-## `superoffice` program under PREFIX.
+## Install the shared and static libraries, the headers, superoffice.pc, the CMake package,
+## the `superoffice` program and the docs (licences, third-party notices) under PREFIX,
+## laid out as each release archive is (packaging/layout.sh); DESTDIR is put before PREFIX.
 PREFIX ?= /usr/local
 install: $(LIB) $(CLI)
-	packaging/install.sh $(PREFIX)
+	packaging/install.sh "$(PREFIX)"
+
+## The third-party notices (build/THIRD-PARTY-NOTICES.txt) from Cargo.lock by cargo-about,
+## installed quietly when missing (packaging/notices.sh, packaging/about.toml and about.hbs).
+notices:
+	packaging/notices.sh
 
 test-install: $(LIB) $(CLI)
 	tests/install_test.sh
@@ -219,7 +226,8 @@ wheel: $(LIB)
 
 ## Every platform (see README.md, "Platforms"): installs the Rust targets, mingw-w64,
 ## wine, nuget, qemu-user, cargo-zigbuild, zig and auditwheel when missing, builds the
-## Windows DLL, the glibc 2.17 libraries for x86_64 and aarch64 and the macOS compile,
+## Windows DLL, the glibc 2.17 libraries for x86_64 and aarch64 (each with the command
+## line beside it) and the macOS compile,
 ## checks them, and runs the C tests against the stub: on Windows under wine, on aarch64
 ## under qemu-user.
 cross: $(STUB)
@@ -253,6 +261,33 @@ test-cross: $(STUB)
 	packaging/nuget.sh >/dev/null; \
 	$(STUB_IF_NEEDED) tests/cross/test.sh wheels nuget; \
 	echo "test-cross: $$((SECONDS - start)) s"
+
+## The release archives and Debian packages in build/dist (packaging/dist.sh): Linux x86_64
+## and aarch64 (glibc 2.17) .tar.gz, Windows x86_64 .zip (with MSVC's superoffice.lib),
+## libsuperoffice0, libsuperoffice-dev and superoffice .debs (amd64), and SHA256SUMS; the
+## library and the command line built once per target with make cross's toolchains.
+dist:
+	packaging/cross/toolchains.sh
+	packaging/cross/build.sh --ship-only
+	packaging/dist.sh
+
+## make dist, then its output used from outside as a user would (tests/dist_test.sh, with
+## tests/consumer): make install, each archive moved to a path with a space (aarch64 under
+## qemu-user, Windows under wine), pkg-config, superoffice.lib's symbols, the manifests,
+## lintian and, as root, the .debs installed and removed. In make test after test-cross,
+## whose builds it reuses (build.sh then has nothing to build). When a toolchain or
+## cargo-about cannot be installed it prints one line and passes.
+test-dist: $(STUB)
+	@rc=0; packaging/cross/toolchains.sh --or-skip test-dist || rc=$$?; \
+	if [ $$rc -eq 3 ]; then exit 0; elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	mkdir -p $(BUILD); start=$$SECONDS; \
+	packaging/cross/build.sh --ship-only 2>$(BUILD)/dist-build.log || { cat $(BUILD)/dist-build.log >&2; exit 1; }; \
+	rc=0; packaging/dist.sh >$(BUILD)/dist.log 2>&1 || rc=$$?; \
+	if [ $$rc -eq 3 ]; then echo "test-dist: skipped: $$(tail -n 1 $(BUILD)/dist.log)"; exit 0; \
+	elif [ $$rc -ne 0 ]; then cat $(BUILD)/dist.log >&2; exit $$rc; fi; \
+	echo "make dist: $$((SECONDS - start)) s"; dist_start=$$SECONDS; \
+	$(STUB_IF_NEEDED) tests/dist_test.sh; \
+	echo "test-dist: $$((SECONDS - dist_start)) s after make dist"
 
 ## Side by side with libcurl, a raw socket and Python requests against a local nginx:
 ## requests per second, CPU, system calls by name and threads started per send, the load

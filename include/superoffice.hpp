@@ -50,6 +50,23 @@
 
 #include "superoffice.h"
 
+/* SUPEROFFICE_HAS_STD_FUTURE: 1 when the standard library has threads, and with them
+ * std::future and std::promise; 0 when it has none (GCC's win32 thread model, as Debian's
+ * default x86_64-w64-mingw32-g++ has it, or a libc++ built without threads). Told by the
+ * library's own feature macros, not by the compiler's name; define it to 0 or 1 before
+ * including this header to decide yourself. Without it the future-returning
+ * send_cc_password_email_async members are left out (the callback one stays), and a call
+ * of one fails to compile with a message naming the posix thread model. */
+#ifndef SUPEROFFICE_HAS_STD_FUTURE
+#if defined(__GLIBCXX__) && !defined(_GLIBCXX_HAS_GTHREADS)
+#define SUPEROFFICE_HAS_STD_FUTURE 0
+#elif defined(_LIBCPP_VERSION) && (defined(_LIBCPP_HAS_NO_THREADS) || (defined(_LIBCPP_HAS_THREADS) && !_LIBCPP_HAS_THREADS))
+#define SUPEROFFICE_HAS_STD_FUTURE 0
+#else
+#define SUPEROFFICE_HAS_STD_FUTURE 1
+#endif
+#endif
+
 namespace superoffice {
 
 /* ---------------------------------------------------------------------------------------
@@ -545,6 +562,16 @@ struct BatchResults {
     BatchResults(const BatchResults &) = delete;
     BatchResults &operator=(const BatchResults &) = delete;
 };
+
+/// False, but only once instantiated: the static_assert of a member left out without threads.
+template <typename>
+constexpr bool no_std_future = false;
+/// What such a member returns, so that `auto f = ...; f.get();` fails by its static_assert only.
+struct NoStdFuture {
+    void get() {}
+    void wait() const {}
+    bool valid() const noexcept { return false; }
+};
 }  // namespace detail
 
 /// A client (so_client): immutable and safe to share between threads. Destroying it
@@ -594,6 +621,7 @@ public:
         return Operation(start(person_id, from, to, subject, std::move(on_done), false));
     }
 
+#if SUPEROFFICE_HAS_STD_FUTURE
     /// The same send as a std::future: get() returns when it has ended, or throws its
     /// error (CancelledError when the Client was destroyed first). Destroying the future
     /// never waits for the network: the send goes on, its outcome unread.
@@ -618,6 +646,31 @@ public:
         operation = Operation(start(person_id, from, to, subject, fulfil(std::move(promise)), false));
         return result;
     }
+#else
+    /// Without threads in the standard library there is no std::future: a call of the
+    /// future-returning send fails to compile with this message (the overload with a
+    /// CompletionCallback is there).
+    template <typename Never = void>
+    detail::NoStdFuture send_cc_password_email_async(std::int32_t, std::optional<std::string_view> = std::nullopt,
+                                                     std::optional<std::string_view> = std::nullopt,
+                                                     std::optional<std::string_view> = std::nullopt) const {
+        static_assert(detail::no_std_future<Never>,
+                      "superoffice.hpp: send_cc_password_email_async returning std::future needs a standard library "
+                      "with threads; this one has none (GCC's win32 thread model). Compile with the posix thread "
+                      "model (x86_64-w64-mingw32-g++-posix), or pass a CompletionCallback.");
+        return {};
+    }
+    template <typename Never = void>
+    detail::NoStdFuture send_cc_password_email_async(std::int32_t, std::optional<std::string_view>,
+                                                     std::optional<std::string_view>,
+                                                     std::optional<std::string_view>, Operation &) const {
+        static_assert(detail::no_std_future<Never>,
+                      "superoffice.hpp: send_cc_password_email_async returning std::future needs a standard library "
+                      "with threads; this one has none (GCC's win32 thread model). Compile with the posix thread "
+                      "model (x86_64-w64-mingw32-g++-posix), or pass a CompletionCallback.");
+        return {};
+    }
+#endif
 
     /// Sends many e-mails concurrently (so_send_cc_password_email_batch_with_deliveries), at most
     /// `max_concurrency` (1 to 64) at a time: one result per item, in order. Throws only
@@ -657,6 +710,7 @@ public:
     const so_client *native_handle() const noexcept { return handle_.get(); }
 
 private:
+#if SUPEROFFICE_HAS_STD_FUTURE
     static CompletionCallback fulfil(std::shared_ptr<std::promise<void>> promise) {
         return [promise = std::move(promise)](std::exception_ptr error) {
             if (error)
@@ -665,6 +719,7 @@ private:
                 promise->set_value();
         };
     }
+#endif
 
     so_operation *start(std::int32_t person_id, const std::optional<std::string_view> &from,
                         const std::optional<std::string_view> &to, const std::optional<std::string_view> &subject,

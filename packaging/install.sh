@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# Installs the built library, the headers (superoffice.h and the header-only C++ wrapper
-# superoffice.hpp), the pkg-config file and the `superoffice` program under PREFIX.
+# Installs superoffice under PREFIX (DESTDIR, when set, is put before it): the shared and
+# static libraries, the headers (superoffice.h and the header-only C++ wrapper
+# superoffice.hpp), superoffice.pc, the CMake package, the `superoffice` program and the
+# docs with the licences and the third-party notices, laid out by packaging/layout.sh as
+# each release archive is.
 # Usage: packaging/install.sh PREFIX  (run `cargo build --release` first)
 set -euo pipefail
 prefix="${1:?usage: $0 PREFIX}"
+case "$prefix" in
+    /*) ;;
+    *) prefix="$(pwd)/$prefix" ;;
+esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-target="${CARGO_TARGET_DIR:-$root/target}/release"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+host="$(rustc -vV | sed -n 's/^host: //p')"
+# The third-party notices need cargo-about: without it (not installable here) the rest is
+# installed, and this says what is missing.
+rc=0
+notices="$("$root/packaging/notices.sh")" || rc=$?
+if [ "$rc" = 3 ]; then
+    echo "install: without THIRD-PARTY-NOTICES.txt (cargo-about could not be installed)" >&2
+    notices=""
+elif [ "$rc" != 0 ]; then
+    exit "$rc"
+fi
+"$root/packaging/layout.sh" --target "$host" --from "$target_dir/release" --dest "${DESTDIR:-}$prefix" \
+    --prefix "$prefix" ${notices:+--notices "$notices"}
 version="$(sed -n '/^version = /{s/^version = "\(.*\)"/\1/p;q}' "$root/Cargo.toml")"
-major="${version%%.*}"
-
-install -d "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/bin"
-install -m 0755 "$target/libsuperoffice.so" "$prefix/lib/libsuperoffice.so.$version"
-ln -sf "libsuperoffice.so.$version" "$prefix/lib/libsuperoffice.so.$major"
-ln -sf "libsuperoffice.so.$major" "$prefix/lib/libsuperoffice.so"
-install -m 0644 "$target/libsuperoffice.a" "$prefix/lib/libsuperoffice.a"
-install -m 0644 "$root/include/superoffice.h" "$prefix/include/superoffice.h"
-install -m 0644 "$root/include/superoffice.hpp" "$prefix/include/superoffice.hpp"
-sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" "$root/packaging/superoffice.pc.in" \
-    > "$prefix/lib/pkgconfig/superoffice.pc"
-install -m 0755 "$target/superoffice" "$prefix/bin/superoffice"
-echo "installed superoffice $version under $prefix"
+echo "installed superoffice $version under ${DESTDIR:-}$prefix"

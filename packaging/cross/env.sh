@@ -10,7 +10,11 @@ esac
 
 # Rust targets, Debian packages and PyPI packages the cross builds need.
 cross_rust_targets=(x86_64-pc-windows-gnu x86_64-apple-darwin aarch64-apple-darwin aarch64-unknown-linux-gnu)
-cross_debian_packages=(gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine64 nuget mono-mcs qemu-user libc6-arm64-cross)
+cross_debian_packages=(gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine64 nuget mono-mcs qemu-user libc6-arm64-cross
+    # make dist and test-dist: MSVC's import library and its check (llvm-dlltool, llvm-nm),
+    # the .debs (dpkg-shlibdeps, lintian), the consumer project (CMake, pkg-config, mingw-w64's
+    # g++ in both thread models, Debian's aarch64 cross g++).
+    llvm dpkg-dev lintian cmake pkg-config g++-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-win32 g++-aarch64-linux-gnu)
 cross_pypi_packages=("cargo-zigbuild==0.24.1" "ziglang==0.17.1" "auditwheel==6.8.2" "setuptools>=68" "wheel")
 
 # What the builds produce.
