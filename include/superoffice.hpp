@@ -77,6 +77,8 @@ enum class ErrorCode : std::int32_t {
     server = SO_ERR_SERVER,
     tenant_unavailable = SO_ERR_TENANT_UNAVAILABLE,
     credentials = SO_ERR_CREDENTIALS,
+    recipient_not_found = SO_ERR_RECIPIENT_NOT_FOUND,
+    ambiguous_recipient = SO_ERR_AMBIGUOUS_RECIPIENT,
     panic = SO_ERR_PANIC,
 };
 

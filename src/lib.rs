@@ -12,6 +12,7 @@ pub mod error_body;
 pub mod ffi;
 pub mod http;
 pub mod log;
+pub mod person;
 pub mod process;
 pub mod request;
 pub mod redact;
@@ -25,6 +26,7 @@ pub mod url;
 
 pub use client::{Client, Sent};
 pub use error::{Error, ErrorKind};
+pub use person::PersonMatch;
 pub use request::PasswordEmail;
 pub use settings::{Settings, SettingsBuilder};
 

@@ -14,6 +14,7 @@ use superoffice::ffi::so_result;
 use superoffice::request::PreparedRequest;
 use superoffice::retry::{backoff, parse_retry_after, BACKOFF_CAP};
 use superoffice::settings::{check_header_value, Auth, BaseUrl, Settings};
+use superoffice::person::{odata_string, search_query};
 use superoffice::PasswordEmail;
 
 fn bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -162,4 +163,32 @@ proptest! {
         }
         so_options_free(o);
     }
+
+    #[test]
+    fn odata_quoting_reads_back_exactly(text in prop_oneof![any::<String>(), address_like()]) {
+        // The quoting alone: any string at all.
+        let filter = format!("email/emailAddress is {}", odata_string(&text));
+        prop_assert_eq!(superoffice_stub::archive::parse_email_filter(&filter), Ok(text.clone()));
+        // The whole query: refused, or read back by the stub's parser as the address given
+        // (trimmed), in a URL the HTTP library accepts.
+        match search_query(&text) {
+            Ok(query) => {
+                prop_assert_eq!(superoffice_stub::archive::read_filter_value(&query), Ok(text.trim().to_string()));
+                let url = format!("http://127.0.0.1/Cust1/api/v1/Person?{query}");
+                prop_assert!(url.parse::<ureq::http::Uri>().is_ok(), "{url}");
+            }
+            Err(e) => {
+                prop_assert_eq!(e.kind, superoffice::ErrorKind::InvalidArgument);
+                let t = text.trim();
+                prop_assert!(!t.contains('@') || t.chars().any(char::is_control) || t.chars().count() > 254, "{text:?}");
+            }
+        }
+    }
+}
+
+/// Strings that look like addresses often enough: quotes, `+`, `%`, `&`, `#`, spaces.
+fn address_like() -> impl Strategy<Value = String> {
+    let part = prop::collection::vec(prop::sample::select(vec!["a", "'", "''", "+", "%", "%27", "&", "#", "=", " ", "é", "/", ",", "@", "\\", "\"", "$"]), 0..12)
+        .prop_map(|v| v.concat());
+    (part.clone(), part).prop_map(|(a, b)| format!("{a}@{b}"))
 }

@@ -11,9 +11,10 @@ use crate::retry::human;
 use crate::settings::Settings;
 
 /// Maps a ureq failure to an error of the contract, and says whether the request
-/// provably never reached the server (a connection that could not be made).
-pub fn classify(err: &ureq::Error, shown_url: &str, settings: &Settings) -> (Error, bool) {
-    let at = |what: String| format!("POST {shown_url}: {what}");
+/// provably never reached the server (a connection that could not be made). `request` is
+/// the request's method and URL as messages show them (`GET https://...`).
+pub fn classify(err: &ureq::Error, request: &str, settings: &Settings) -> (Error, bool) {
+    let at = |what: String| format!("{request}: {what}");
     let (kind, what, not_sent) = match err {
         ureq::Error::Timeout(which) => {
             // The connect phase (resolving, TCP, TLS) ends before the request is written,
