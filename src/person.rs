@@ -6,7 +6,7 @@ use percent_encoding::{AsciiSet, CONTROLS};
 use serde_json::Value;
 
 use crate::client::{Client, Sent, Target};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Delivery, Error, ErrorKind};
 use crate::log::Level;
 use crate::request::PasswordEmail;
 
@@ -120,7 +120,7 @@ fn same_address(a: &str, b: &str) -> bool {
 /// Messages hold person ids and counts, never another person's address or name.
 pub fn read_answer(body: &[u8], address: &str, at: &str) -> Result<Vec<PersonMatch>, Error> {
     let untrusted = |why: String| {
-        let mut e = Error::new(ErrorKind::Io, format!("{at}: {why}; the answer was not used and no e-mail was sent"));
+        let mut e = Error::not_sent(ErrorKind::Io, format!("{at}: {why}; the answer was not used and no e-mail was sent"));
         e.http_status = 200;
         e
     };
@@ -183,7 +183,7 @@ pub fn read_answer(body: &[u8], address: &str, at: &str) -> Result<Vec<PersonMat
         }
     }
     if n > MAX_PERSONS {
-        return Err(Error::new(
+        return Err(Error::not_sent(
             ErrorKind::AmbiguousRecipient,
             format!(
                 "more than {MAX_PERSONS} persons have the e-mail address {address} (the search returned {n} rows); \
@@ -192,6 +192,19 @@ pub fn read_answer(body: &[u8], address: &str, at: &str) -> Result<Vec<PersonMat
         ));
     }
     Ok(found)
+}
+
+/// A failed search: nothing was sent (a search sends no e-mail), so its delivery is
+/// `NotSent`, and the words a send's message ends with ("it may have been processed")
+/// would mislead: they go.
+fn search_failed(mut e: Error) -> Error {
+    for words in [Delivery::NotSent, Delivery::Unknown].into_iter().filter_map(Delivery::words) {
+        if let Some(head) = e.message.strip_suffix(&format!("; {words}")) {
+            e.message = head.to_string();
+        }
+    }
+    e.delivery = Delivery::NotSent;
+    e
 }
 
 /// Ids as messages list them: at most ten, then how many more.
@@ -209,13 +222,13 @@ pub fn single_person(address: &str, persons: &[PersonMatch]) -> Result<i32, Erro
     let address = address.trim();
     match persons {
         [one] => Ok(one.person_id),
-        [] => Err(Error::new(
+        [] => Err(Error::not_sent(
             ErrorKind::RecipientNotFound,
             format!("no person has the e-mail address {address}; no e-mail was sent"),
         )),
         many => {
             let ids: Vec<i32> = many.iter().map(|p| p.person_id).collect();
-            Err(Error::new(
+            Err(Error::not_sent(
                 ErrorKind::AmbiguousRecipient,
                 format!(
                     "{} persons have the e-mail address {address} (person ids {}); no e-mail was sent: send to one \
@@ -239,7 +252,7 @@ impl Client {
         let address = checked_address(email)?;
         let query = search_query(address)?;
         let target = Target::PersonSearch(&query);
-        let (answer, _retries) = self.exchange(&target, b"", None)?;
+        let (answer, _retries) = self.exchange(&target, b"", None).map_err(search_failed)?;
         let at = self.request_at(&target);
         let persons = read_answer(&answer.body, address, &at).inspect_err(|e| {
             self.log(Level::Error, || e.message.clone());
@@ -272,7 +285,13 @@ impl Client {
         subject: Option<&str>,
         found: impl FnOnce(i32),
     ) -> Result<(i32, Sent), Error> {
-        let persons = self.find_persons_by_email(to)?;
+        // Every failure before the e-mail request means the e-mail was not sent.
+        let persons = self.find_persons_by_email(to).map_err(|mut e| {
+            if !e.message.contains("no e-mail was sent") {
+                e.message = crate::error::bound_message(format!("{}; no e-mail was sent", e.message));
+            }
+            e
+        })?;
         let person_id = single_person(to, &persons).inspect_err(|e| self.log(Level::Error, || e.message.clone()))?;
         found(person_id);
         let email = PasswordEmail { person_id, from, to: Some(to.trim()), subject };

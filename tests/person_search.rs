@@ -8,7 +8,7 @@ mod support;
 use std::sync::Arc;
 
 use superoffice::log::Level;
-use superoffice::{Client, Error, ErrorKind, PersonMatch};
+use superoffice::{Client, Delivery, Error, ErrorKind, PersonMatch};
 use support::{assert_error, builder, closed_port, unique, Lines};
 
 const QUERY_HEAD: &str = "$select=personId,fullName,email/emailAddress&$filter=email/emailAddress%20is%20";
@@ -102,6 +102,7 @@ fn two_persons_on_one_address_is_ambiguous_and_nothing_is_sent() {
     let (c, prefix, _) = client(&s, "ambiguous", "");
     let e = c.send_cc_password_email_to_address(None, "Shared@example.com", None).unwrap_err();
     assert_error(&e, ErrorKind::AmbiguousRecipient, 0, &["2 persons", "Shared@example.com", "person ids 12, 13"], "ambiguous");
+    assert_eq!(e.delivery, Delivery::NotSent);
     assert_eq!(s.sends_total(&prefix), 0);
 }
 
@@ -111,6 +112,7 @@ fn a_retired_person_only_is_not_found_and_nothing_is_sent() {
     let (c, prefix, _) = client(&s, "retired", "");
     let e = c.send_cc_password_email_to_address(None, "retired@example.com", None).unwrap_err();
     assert_error(&e, ErrorKind::RecipientNotFound, 0, &["no person has the e-mail address retired@example.com"], "retired");
+    assert_eq!(e.delivery, Delivery::NotSent);
     assert_eq!(s.sends_total(&prefix), 0);
 }
 
@@ -127,6 +129,7 @@ fn a_server_that_ignores_the_filter_is_not_trusted_and_no_one_gets_an_email() {
     assert_error(&e, ErrorKind::Io, 200, &["GET ", "/api/v1/Person?", "the server did not apply the e-mail filter"], "find");
     let e = c.send_cc_password_email_to_address(None, "ann.able@example.com", None).unwrap_err();
     assert_error(&e, ErrorKind::Io, 200, &["the server did not apply the e-mail filter", "no e-mail was sent"], "send");
+    assert_eq!(e.delivery, Delivery::NotSent);
     assert_eq!(s.sends_total(&prefix), 0, "the stub's send count");
     for p in stub::archive::directory(0) {
         assert_eq!(s.sends(&prefix).get(&p.id), None);
@@ -147,6 +150,7 @@ fn rows_without_an_email_column_are_an_error_never_no_person() {
         let (c, prefix, _) = client(&s, "no-email", directives);
         let e = c.send_cc_password_email_to_address(None, "ann.able@example.com", None).unwrap_err();
         assert_error(&e, ErrorKind::Io, 200, &["no e-mail column"], directives);
+        assert_eq!(e.delivery, Delivery::NotSent);
         assert_eq!(s.sends_total(&prefix), 0);
     }
     // No row at all is no person (the column cannot be missing from no row).
@@ -182,6 +186,19 @@ fn the_search_is_resent_on_the_sends_rules_and_messages_name_get() {
     let (c, prefix, _) = client(&s, "send-fails", "status=400/archive=clean");
     let e = c.send_cc_password_email_to_address(None, "ann.able@example.com", None).unwrap_err();
     assert_error(&e, ErrorKind::BadRequest, 400, &["POST http://127.0.0.1:", "SendCustomerCentrePasswordEmail"], "send");
+    assert_eq!(e.delivery, Delivery::Answered);
+    // The search's own failure is not sent, its words are the search's.
+    let (c, prefix, _) = client(&s, "search-500", "status=500");
+    let e = c.send_cc_password_email_to_address(None, "ann.able@example.com", None).unwrap_err();
+    assert_error(&e, ErrorKind::Server, 500, &["GET http://", "no e-mail was sent"], "search 500");
+    assert_eq!(e.delivery, Delivery::NotSent);
+    assert!(!e.message.contains("it may have been processed"), "{}", e.message);
+    assert_eq!(s.sends_total(&prefix), 0);
+    // The e-mail request's connection dropped after it was sent: unknown.
+    let (c, prefix, _) = client(&s, "send-drop", "drop=after/archive=clean");
+    let e = c.send_cc_password_email_to_address(None, "ann.able@example.com", None).unwrap_err();
+    assert_eq!((e.kind, e.delivery), (ErrorKind::Io, Delivery::Unknown), "{}", e.message);
+    assert_eq!(s.sends(&prefix).get(&11), Some(&1));
     assert_eq!(s.sends(&prefix).get(&11), Some(&1));
     // Nothing listening: the transport error names the GET too.
     let b = builder(&format!("http://127.0.0.1:{}/Cust1/api/", closed_port()), 1000, 2000);
@@ -195,7 +212,8 @@ fn a_search_timeout_sends_nothing() {
     let prefix = unique("slow");
     let b = builder(&format!("{}{prefix}/delay_ms=3000/Cust1/api/", s.url()), 500, 800);
     let e = Client::new(&b.build()).unwrap().send_cc_password_email_to_address(None, "ann.able@example.com", None).unwrap_err();
-    assert_error(&e, ErrorKind::Timeout, 0, &["GET http://127.0.0.1:"], "timeout");
+    assert_error(&e, ErrorKind::Timeout, 0, &["GET http://127.0.0.1:", "no e-mail was sent"], "timeout");
+    assert_eq!(e.delivery, Delivery::NotSent);
     assert_eq!(s.sends_total(&prefix), 0);
 }
 
@@ -207,7 +225,7 @@ fn bad_addresses_are_refused_before_any_request() {
         let e = c.find_persons_by_email(bad).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidArgument, "{bad:?}: {}", e.message);
         let e = c.send_cc_password_email_to_address(None, bad, None).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{bad:?}");
+        assert_eq!((e.kind, e.delivery), (ErrorKind::InvalidArgument, Delivery::NotSent), "{bad:?}");
     }
     assert_eq!(s.count(&prefix), 0);
 }

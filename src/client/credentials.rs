@@ -26,8 +26,9 @@ impl Client {
     /// generation. A new generation's secrets join the redaction list, and its
     /// `webapi_url` is followed when it names another host.
     pub(super) fn provided_auth(&self, provider: &Provider, agent: &Agent) -> Result<(HeaderValue, u64), Error> {
+        // No credential: no request goes to the API, so the e-mail was not sent.
         let issued = provider.credential(agent).map_err(|e| {
-            Error::new(ErrorKind::Credentials, crate::error::bound_message(self.hide(&e.0)))
+            Error::not_sent(ErrorKind::Credentials, self.hide(&e.0)).with_delivery_words()
         })?;
         if self.provider_seen.swap(issued.generation, Ordering::AcqRel) != issued.generation {
             {

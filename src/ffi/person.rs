@@ -3,7 +3,8 @@
 use std::ffi::c_char;
 
 use super::client::so_client;
-use super::{guard_result, opt_str_arg, so_result, str_arg, try_ref};
+use super::errors::{delivery_of, set_last_delivery};
+use super::{guard_result, opt_str_arg, so_delivery, so_result, str_arg, try_ref};
 use crate::error::{Error, ErrorKind};
 
 /// Finds the persons whose e-mail address is `email`: `GET {base}/api/v1/Person` with
@@ -30,7 +31,8 @@ use crate::error::{Error, ErrorKind};
 /// failures `*count` is 0.
 ///
 /// `SO_ERR_INVALID_ARGUMENT` (before any request) when `email` holds a control character,
-/// has no `@` or is longer than 254 characters.
+/// has no `@` or is longer than 254 characters. A search sends no e-mail:
+/// `so_last_delivery()` is `SO_DELIVERY_NONE` after it.
 #[no_mangle]
 pub extern "C" fn so_find_persons_by_email(
     c: *const so_client,
@@ -81,6 +83,10 @@ pub extern "C" fn so_find_persons_by_email(
 /// the person id as soon as the one person is known, before the e-mail request: after a
 /// send whose outcome is unknown, the caller knows whose e-mail may have gone out. It
 /// stays 0 when no single person was found.
+///
+/// `so_last_delivery()` is about the e-mail request: `SO_DELIVERY_NOT_SENT` after every
+/// failure before it (a bad argument, no person or several, a search that failed or
+/// timed out, its answer not trusted); after it, as for `so_send_cc_password_email`.
 #[no_mangle]
 pub extern "C" fn so_send_cc_password_email_to_address(
     c: *const so_client,
@@ -97,10 +103,18 @@ pub extern "C" fn so_send_cc_password_email_to_address(
             }
         };
         report(0);
+        // Until the e-mail request starts, nothing was sent.
+        set_last_delivery(so_delivery::SO_DELIVERY_NOT_SENT);
         let client = try_ref(c, "client")?;
         let from = opt_str_arg(from, "from")?;
         let to = str_arg(to, "to")?;
         let subject = opt_str_arg(subject, "subject")?;
-        client.inner.send_cc_password_email_to_address_with(from, to, subject, report).map(|_| ())
+        let outcome = client.inner.send_cc_password_email_to_address_with(from, to, subject, |id| {
+            report(id);
+            // Should the send panic, the request may have gone out.
+            set_last_delivery(so_delivery::SO_DELIVERY_UNKNOWN);
+        });
+        set_last_delivery(delivery_of(outcome.as_ref()));
+        outcome.map(|_| ())
     })
 }

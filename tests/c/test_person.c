@@ -40,6 +40,8 @@ static void test_find_writes_the_ids_and_the_count(void) {
     size_t count = 99;
     CHECK_RC(so_find_persons_by_email(c, "Shared@EXAMPLE.com", ids, 4, &count), SO_OK);
     CHECK(count == 2 && ids[0] == 12 && ids[1] == 13 && ids[2] == -1);
+    /* A search sends no e-mail. */
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE);
     CHECK(strcmp(so_last_error_message(), "") == 0);
     CHECK_RC(so_find_persons_by_email(c, "finn.o'brien@example.com", ids, 4, &count), SO_OK);
     CHECK(count == 1 && ids[0] == 16);
@@ -102,6 +104,8 @@ static void test_untrusted_answers_fail_the_search(void) {
         int32_t person = -1;
         CHECK_RC(so_send_cc_password_email_to_address(c, NULL, "ann.able@example.com", NULL, &person), SO_ERR_IO);
         CHECK(person == 0);
+        CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT);
+        CHECK(strstr(so_last_error_message(), "no e-mail was sent") != NULL);
         so_client_free(c);
         CHECK(stub_sends(prefix) == 0);
     }
@@ -122,6 +126,7 @@ static void test_send_to_an_address(void) {
     int32_t person = -1;
     CHECK_RC(so_send_cc_password_email_to_address(c, "support@example.com", "IDA@example.com", "Hi", &person), SO_OK);
     CHECK(person == 20);
+    CHECK(so_last_delivery() == SO_DELIVERY_ANSWERED);
     CHECK(stub_sends(prefix) == 1);
     char *log = stub_log(prefix);
     CHECK(log != NULL);
@@ -141,17 +146,20 @@ static void test_no_person_or_several_send_nothing(void) {
     CHECK_RC(so_send_cc_password_email_to_address(c, NULL, "retired@example.com", NULL, &person), SO_ERR_RECIPIENT_NOT_FOUND);
     CHECK(person == 0);
     CHECK(strstr(so_last_error_message(), "no person has the e-mail address retired@example.com") != NULL);
+    CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT);
     CHECK(so_last_error_code() == SO_ERR_RECIPIENT_NOT_FOUND);
     person = -1;
     CHECK_RC(so_send_cc_password_email_to_address(c, NULL, "shared@example.com", NULL, &person), SO_ERR_AMBIGUOUS_RECIPIENT);
     CHECK(person == 0);
     CHECK(strstr(so_last_error_message(), "person ids 12, 13") != NULL);
+    CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT);
     CHECK(strcmp(so_result_str(SO_ERR_RECIPIENT_NOT_FOUND), "unknown result code") != 0);
     CHECK(strcmp(so_result_str(SO_ERR_AMBIGUOUS_RECIPIENT), "unknown result code") != 0);
     CHECK(SO_ERR_RECIPIENT_NOT_FOUND == 29 && SO_ERR_AMBIGUOUS_RECIPIENT == 30);
     CHECK_RC(so_send_cc_password_email_to_address(c, NULL, NULL, NULL, &person), SO_ERR_NULL_ARGUMENT);
     CHECK_RC(so_send_cc_password_email_to_address(NULL, NULL, "a@example.com", NULL, &person), SO_ERR_NULL_ARGUMENT);
     CHECK_RC(so_send_cc_password_email_to_address(c, "\xfe", "a@example.com", NULL, &person), SO_ERR_INVALID_ARGUMENT);
+    CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT);
     so_client_free(c);
     CHECK(stub_sends(prefix) == 0);
 }
@@ -165,8 +173,29 @@ static void test_the_person_id_is_known_before_a_send_that_fails(void) {
     CHECK_RC(so_send_cc_password_email_to_address(c, NULL, "ann.able@example.com", NULL, &person), SO_ERR_IO);
     CHECK(person == 11);
     CHECK(strstr(so_last_error_message(), "POST ") != NULL);
+    CHECK(so_last_delivery() == SO_DELIVERY_UNKNOWN);
     so_client_free(c);
     CHECK(stub_sends(prefix) == 1);
+}
+
+static void test_a_search_timeout_is_not_sent(void) {
+    char prefix[256], base[1024];
+    snprintf(prefix, sizeof prefix, "/cp-%d-%ld-slow", ++g_unique, process_id());
+    snprintf(base, sizeof base, "%s%s/delay_ms=3000/Cust12345", g_stub, prefix);
+    so_options *o = ticket_options(base, 500, 700);
+    CHECK(o != NULL);
+    so_options_set_proxy(o, "");
+    so_options_set_max_retries(o, 0);
+    so_client *c = client_of(o);
+    CHECK(c != NULL);
+    int32_t person = -1;
+    CHECK_RC(so_send_cc_password_email_to_address(c, NULL, "ann.able@example.com", NULL, &person), SO_ERR_TIMEOUT);
+    CHECK(person == 0);
+    CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT);
+    CHECK(strncmp(so_last_error_message(), "GET ", 4) == 0);
+    CHECK(strstr(so_last_error_message(), "no e-mail was sent") != NULL);
+    so_client_free(c);
+    CHECK(stub_sends(prefix) == 0);
 }
 
 int main(void) {
@@ -178,5 +207,6 @@ int main(void) {
     RUN(test_send_to_an_address);
     RUN(test_no_person_or_several_send_nothing);
     RUN(test_the_person_id_is_known_before_a_send_that_fails);
+    RUN(test_a_search_timeout_is_not_sent);
     return summary();
 }

@@ -461,6 +461,100 @@ static void test_timeouts(void) {
     check_send(ticket_options(base, 1000, 300), prefix, SO_ERR_TIMEOUT, NULL, -1);
 }
 
+
+/* ---------- delivery: whether the e-mail may have gone out ---------- */
+
+/* One send of person `person_id` by a client of `o` (freed here): its code and delivery
+   must be `want` and `delivery`, and its message end with `words` (unless NULL). */
+static void check_delivery(so_options *o, int32_t person_id, so_result want, so_delivery delivery, const char *words) {
+    so_client *c = client_of(o);
+    CHECK(c != NULL);
+    so_result rc = so_send_cc_password_email(c, person_id, NULL, NULL, NULL);
+    so_delivery got = so_last_delivery();
+    char message[1024];
+    snprintf(message, sizeof message, "%s", so_last_error_message());
+    /* the readers do not clear it */
+    CHECK(so_last_delivery() == got);
+    so_client_free(c);
+    if (rc != want || got != delivery) fprintf(stderr, "    %s, delivery %d (want %d): [%s]\n", so_result_str(rc), (int)got, (int)delivery, message);
+    CHECK_RC(rc, want);
+    CHECK(got == delivery);
+    if (words) {
+        size_t n = strlen(message), w = strlen(words);
+        CHECK(n >= w && strcmp(message + n - w, words) == 0);
+    }
+}
+
+static void test_last_delivery_of_each_failure(void) {
+    static const char *not_sent = "it was not sent", *unknown = "it may have been processed";
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE || so_last_delivery() != SO_DELIVERY_NONE); /* any start */
+    TENANT("d204", "");
+    check_delivery(options_for(base), 670, SO_OK, SO_DELIVERY_ANSWERED, NULL);
+    RETENANT("d404", "status=404");
+    check_delivery(options_for(base), 670, SO_ERR_NOT_FOUND, SO_DELIVERY_ANSWERED, NULL);
+    RETENANT("d503", "status=503/retry_after=0");
+    so_options *o = options_for(base);
+    so_options_set_max_retries(o, 0);
+    check_delivery(o, 670, SO_ERR_SERVER, SO_DELIVERY_ANSWERED, NULL);
+    CHECK(stub_count(prefix) == 1);
+    RETENANT("dreset", "drop=reset");
+    check_delivery(options_for(base), 670, SO_ERR_IO, SO_DELIVERY_UNKNOWN, unknown);
+    CHECK(stub_count(prefix) == 1); /* recorded, so read: never resent */
+    RETENANT("dclose", "drop=after");
+    check_delivery(options_for(base), 670, SO_ERR_IO, SO_DELIVERY_UNKNOWN, unknown);
+    RETENANT("dhang", "hang");
+    check_delivery(ticket_options(base, 1000, 300), 670, SO_ERR_TIMEOUT, SO_DELIVERY_UNKNOWN, unknown);
+    RETENANT("dgarbage", "garbage");
+    check_delivery(options_for(base), 670, SO_ERR_IO, SO_DELIVERY_UNKNOWN, unknown);
+    RETENANT("dperson0", "");
+    check_delivery(options_for(base), 0, SO_ERR_INVALID_ARGUMENT, SO_DELIVERY_NOT_SENT, NULL);
+    CHECK(stub_count(prefix) == 0);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/Cust1", unused_port());
+    o = options_for(url);
+    so_options_set_max_retries(o, 0);
+    check_delivery(o, 670, SO_ERR_CONNECT, SO_DELIVERY_NOT_SENT, not_sent);
+    CHECK_RC(so_send_cc_password_email(NULL, 670, NULL, NULL, NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT);
+}
+
+static void test_last_delivery_is_cleared_by_the_next_call(void) {
+    TENANT("dclear", "drop=after");
+    so_options *o = options_for(base);
+    so_client *c = client_of(so_options_new(base));
+    CHECK(c != NULL);
+    so_client_free(c);
+    c = client_of(options_for(base));
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_IO);
+    CHECK(so_last_delivery() == SO_DELIVERY_UNKNOWN);
+    (void)so_last_error_message();
+    (void)so_last_error_code();
+    CHECK(so_last_delivery() == SO_DELIVERY_UNKNOWN);
+    /* a setter sends no e-mail request: NONE, even when it succeeds */
+    CHECK_RC(so_options_set_language(o, "en"), SO_OK);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE);
+    CHECK_RC(so_send_cc_password_email(c, 0, NULL, NULL, NULL), SO_ERR_INVALID_ARGUMENT);
+    CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT);
+    /* a failing setter is NONE too */
+    CHECK_RC(so_options_set_language(NULL, "en"), SO_ERR_NULL_ARGUMENT);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE);
+    so_client_free(c);
+    so_options_free(o);
+}
+
+static void test_may_have_been_sent(void) {
+    CHECK(so_may_have_been_sent(SO_DELIVERY_NOT_SENT, 0) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_UNKNOWN, 0) == 1);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_NONE, 0) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 204) == 1);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 404) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 429) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 503) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 500) == 1);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 502) == 1);
+    CHECK(so_may_have_been_sent(77, 0) == 1); /* an unknown value is taken as may have */
+}
+
 /* ---------- retries ---------- */
 
 static void test_retries_only_what_was_not_processed(void) {
@@ -858,6 +952,9 @@ int main(void) {
     RUN(test_transport_failures);
     RUN(test_timeouts);
     RUN(test_retries_only_what_was_not_processed);
+    RUN(test_last_delivery_of_each_failure);
+    RUN(test_last_delivery_is_cleared_by_the_next_call);
+    RUN(test_may_have_been_sent);
     RUN(test_one_client_shared_by_threads);
     RUN(test_batch_sends_every_item_once);
     RUN(test_batch_rate_limited_slows_down);
