@@ -101,11 +101,15 @@ static so_result send1(const so_client *c) {
 /* One send1 through a client of `o` (freed here; NULL gives SO_ERR_NULL_ARGUMENT, the last
    error left as it was), its log lines kept in `lines` unless NULL, the last error message
    copied to `message` unless NULL. */
+/* The delivery of send_once's send (so_last_delivery right after it). */
+static so_delivery g_delivery;
+
 static so_result send_once(so_options *o, log_lines *lines, char *message, size_t mlen) {
     so_result rc = !o ? SO_ERR_NULL_ARGUMENT : lines ? so_options_set_log_callback(o, keep_line, lines) : SO_OK;
     so_client *c = rc == SO_OK ? so_client_new(o) : NULL;
     so_options_free(o);
     if (rc == SO_OK) rc = c ? send1(c) : so_last_error_code();
+    g_delivery = so_last_delivery();
     if (message) snprintf(message, mlen, "%s", so_last_error_message());
     so_client_free(c);
     return rc;
@@ -278,6 +282,9 @@ static void test_each_failure_is_a_credentials_error_and_nothing_is_sent(void) {
         CHECK(strstr(message, cases[i].piece));
         CHECK(clean);
         CHECK(api_requests(prefix) == 0);
+        /* no credential, no e-mail request: safe to send again */
+        CHECK(g_delivery == SO_DELIVERY_NOT_SENT);
+        CHECK(strstr(message, "it was not sent"));
     }
     CHECK(strcmp(so_result_str(SO_ERR_CREDENTIALS), "no credential could be obtained from the login service") == 0);
 }
