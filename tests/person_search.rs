@@ -187,6 +187,7 @@ fn the_search_is_resent_on_the_sends_rules_and_messages_name_get() {
     let e = c.send_cc_password_email_to_address(None, "ann.able@example.com", None).unwrap_err();
     assert_error(&e, ErrorKind::BadRequest, 400, &["POST http://127.0.0.1:", "SendCustomerCentrePasswordEmail"], "send");
     assert_eq!(e.delivery, Delivery::Answered);
+    assert_eq!(s.sends(&prefix).get(&11), Some(&1));
     // The search's own failure is not sent, its words are the search's.
     let (c, prefix, _) = client(&s, "search-500", "status=500");
     let e = c.send_cc_password_email_to_address(None, "ann.able@example.com", None).unwrap_err();

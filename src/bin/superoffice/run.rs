@@ -329,12 +329,15 @@ impl Breaker {
     }
 }
 
+/// One address's search, shared by the rows that have it (the first one does it).
+type Search = Arc<OnceLock<Result<Vec<PersonMatch>, Error>>>;
+
 /// Finds the person of each row of a CSV of addresses: one search per address in a run
 /// (two rows with one address wait for the same search), resent on the run's rules.
 pub struct Resolver<'a> {
     client: &'a Client,
     max_retries: u32,
-    cache: Mutex<HashMap<String, Arc<OnceLock<Result<Vec<PersonMatch>, Error>>>>>,
+    cache: Mutex<HashMap<String, Search>>,
 }
 
 /// A row by address that has no single person: why (failed, not sent), and the candidate
