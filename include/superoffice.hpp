@@ -82,6 +82,24 @@ enum class ErrorCode : std::int32_t {
     panic = SO_ERR_PANIC,
 };
 
+/// Whether the server may have a send's request (so_delivery), each defined as its C value:
+/// not_sent (provably never had it: safe to send again), unknown (it may have been
+/// processed), answered (an HTTP status), none (the failing call sends no e-mail). Which
+/// failure is which is the library's table (docs/c-api.md, "Delivery").
+enum class Delivery : std::int32_t {
+    none = SO_DELIVERY_NONE,
+    not_sent = SO_DELIVERY_NOT_SENT,
+    unknown = SO_DELIVERY_UNKNOWN,
+    answered = SO_DELIVERY_ANSWERED,
+};
+
+/// The library's rule (so_may_have_been_sent): whether a send that ended with `delivery`
+/// and `http_status` may have e-mailed the customer (true for unknown, an answered 2xx, and
+/// an answered 5xx other than 503; false for not_sent, none, 3xx, 4xx, 429 and 503).
+inline bool may_have_been_sent(Delivery delivery, std::int32_t http_status) noexcept {
+    return so_may_have_been_sent(static_cast<std::int32_t>(delivery), http_status) != 0;
+}
+
 /// The library's static English text for a code (so_result_str), e.g. "not found (404)".
 inline const char *to_string(ErrorCode code) noexcept {
     return so_result_str(static_cast<std::int32_t>(code));
@@ -94,23 +112,30 @@ inline const char *version() noexcept { return so_version(); }
 /// A failure reported by the library: what() is its message (what failed, for which URL,
 /// what the server said; never a configured secret), code() its so_result code,
 /// http_status() the HTTP status answered (0 when there was no HTTP answer), error_type()
-/// the server's ErrorType (e.g. "SoNotFoundException", "" when none).
+/// the server's ErrorType (e.g. "SoNotFoundException", "" when none), delivery() whether
+/// the server may have the e-mail request (Delivery::not_sent: safe to send again), and
+/// may_have_been_sent() the library's rule on it.
 class Error : public std::runtime_error {
 public:
-    Error(ErrorCode code, const std::string &message, std::int32_t http_status = 0, std::string error_type = {})
+    Error(ErrorCode code, const std::string &message, std::int32_t http_status = 0, std::string error_type = {},
+          Delivery delivery = Delivery::none)
         : std::runtime_error(message.empty() ? std::string(to_string(code)) : message),
           code_(code),
           http_status_(http_status),
-          error_type_(std::move(error_type)) {}
+          error_type_(std::move(error_type)),
+          delivery_(delivery) {}
 
     ErrorCode code() const noexcept { return code_; }
     std::int32_t http_status() const noexcept { return http_status_; }
     const std::string &error_type() const noexcept { return error_type_; }
+    Delivery delivery() const noexcept { return delivery_; }
+    bool may_have_been_sent() const noexcept { return superoffice::may_have_been_sent(delivery_, http_status_); }
 
 private:
     ErrorCode code_;
     std::int32_t http_status_;
     std::string error_type_;
+    Delivery delivery_;
 };
 
 /// null_argument, invalid_argument (a malformed URL, a control character in a header
@@ -165,12 +190,12 @@ namespace detail {
 /// The one place where a code becomes an exception: the class of its family, or Error
 /// itself for a code this header does not know.
 inline std::exception_ptr make_error(std::int32_t code, std::string message, std::int32_t http_status,
-                                     std::string error_type) {
+                                     std::string error_type, Delivery delivery = Delivery::none) {
     const auto c = static_cast<ErrorCode>(code);
     switch (c) {
 #define SUPEROFFICE_ERROR_CASE_(name, cls) \
     case ErrorCode::name:                 \
-        return std::make_exception_ptr(cls(c, message, http_status, std::move(error_type)))
+        return std::make_exception_ptr(cls(c, message, http_status, std::move(error_type), delivery))
         SUPEROFFICE_ERROR_CASE_(null_argument, ArgumentError);
         SUPEROFFICE_ERROR_CASE_(invalid_argument, ArgumentError);
         SUPEROFFICE_ERROR_CASE_(buffer_too_small, ArgumentError);
@@ -195,13 +220,13 @@ inline std::exception_ptr make_error(std::int32_t code, std::string message, std
     case ErrorCode::ok:
         break;
     }
-    return std::make_exception_ptr(Error(c, message, http_status, std::move(error_type)));
+    return std::make_exception_ptr(Error(c, message, http_status, std::move(error_type), delivery));
 }
 
 /// Throws this thread's last error, which the failed call `code` has just set.
 [[noreturn]] inline void throw_last_error(std::int32_t code) {
-    std::rethrow_exception(
-        make_error(code, so_last_error_message(), so_last_error_http_status(), so_last_error_type()));
+    std::rethrow_exception(make_error(code, so_last_error_message(), so_last_error_http_status(), so_last_error_type(),
+                                      static_cast<Delivery>(so_last_delivery())));
 }
 
 /// Throws unless `code` is SO_OK.
@@ -452,6 +477,10 @@ public:
     std::string error_message() const { return so_operation_error_message(handle_.get()); }
     /// The server's ErrorType; "" when none or while it runs.
     std::string error_type() const { return so_operation_error_type(handle_.get()); }
+    /// Whether the server may have the request (so_operation_delivery): not_sent for a send
+    /// cancelled before it started, unknown for one cancelled on the network; none while
+    /// it runs.
+    Delivery delivery() const noexcept { return static_cast<Delivery>(so_operation_delivery(handle_.get())); }
 
     /// Whether this object holds an operation (not default-made nor moved from).
     explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
@@ -478,12 +507,16 @@ struct BatchResult {
     std::int32_t http_status = 0;
     std::string message;
     std::string error_type;
+    /// Whether the server may have the item's request (answered when ok()).
+    Delivery delivery = Delivery::none;
 
     bool ok() const noexcept { return code == ErrorCode::ok; }
+    /// Whether the item's e-mail may have gone out (the library's rule).
+    bool may_have_been_sent() const noexcept { return superoffice::may_have_been_sent(delivery, http_status); }
     /// The item's failure as the exception a single send would have thrown; null when ok().
     std::exception_ptr error() const {
         if (ok()) return nullptr;
-        return detail::make_error(static_cast<std::int32_t>(code), message, http_status, error_type);
+        return detail::make_error(static_cast<std::int32_t>(code), message, http_status, error_type, delivery);
     }
 };
 
@@ -497,7 +530,7 @@ inline void async_trampoline(void *userdata, so_operation *op, so_result code) n
     std::exception_ptr error;
     if (code != SO_OK)
         error = make_error(code, so_operation_error_message(op), so_operation_http_status(op),
-                           so_operation_error_type(op));
+                           so_operation_error_type(op), static_cast<Delivery>(so_operation_delivery(op)));
     if (ctx->frees_operation) so_operation_free(op);
     ctx->on_done(std::move(error));
 }
@@ -631,7 +664,7 @@ public:
         return result;
     }
 
-    /// Sends many e-mails concurrently (so_send_cc_password_email_batch), at most
+    /// Sends many e-mails concurrently (so_send_cc_password_email_batch_with_deliveries), at most
     /// `max_concurrency` (1 to 64) at a time: one result per item, in order. Throws only
     /// when the batch was refused (nothing sent). `progress` runs on this thread; an
     /// exception it throws is rethrown once the batch has ended (it does not stop it).
@@ -648,17 +681,20 @@ public:
                                        item.subject ? item.subject->c_str() : nullptr};
         }
         detail::BatchResults slots(items.size());
+        std::vector<std::int32_t> deliveries(items.size());
         detail::ProgressContext ctx{&progress, nullptr};
-        so_result r = so_send_cc_password_email_batch(
+        so_result r = so_send_cc_password_email_batch_with_deliveries(
             handle_.get(), c_items.data(), c_items.size(), max_concurrency,
-            progress ? detail::progress_trampoline : nullptr, &ctx, slots.slots.data(), nullptr);
+            progress ? detail::progress_trampoline : nullptr, &ctx, slots.slots.data(), deliveries.data(), nullptr);
         if (r != SO_OK) detail::throw_last_error(r);
         if (ctx.error) std::rethrow_exception(ctx.error);
         std::vector<BatchResult> results;
         results.reserve(items.size());
-        for (const so_batch_result &s : slots.slots)
-            results.push_back(BatchResult{static_cast<ErrorCode>(s.code), s.http_status,
-                                          s.message ? s.message : "", s.error_type ? s.error_type : ""});
+        for (std::size_t i = 0; i < slots.slots.size(); i++) {
+            const so_batch_result &s = slots.slots[i];
+            results.push_back(BatchResult{static_cast<ErrorCode>(s.code), s.http_status, s.message ? s.message : "",
+                                          s.error_type ? s.error_type : "", static_cast<Delivery>(deliveries[i])});
+        }
         return results;
     }
 

@@ -90,6 +90,42 @@ fn cpp_result_codes_are_the_headers() {
     assert_eq!(cpp, expected, "include/superoffice.hpp: ErrorCode must have exactly the header's codes");
 }
 
+/// The `so_delivery` enum of the header: `NOT_SENT` -> 1, ...
+fn header_deliveries() -> BTreeMap<String, i64> {
+    let h = read("include/superoffice.h");
+    let found = assignments(&h[h.find("enum so_delivery").expect("enum so_delivery in the header")..], "{", "};");
+    let d: BTreeMap<String, i64> = found.into_iter().map(|(n, v)| (n.trim_start_matches("SO_DELIVERY_").to_string(), v)).collect();
+    assert_eq!(d.len(), 4, "{d:?}");
+    d
+}
+
+#[test]
+fn every_binding_s_delivery_is_the_headers() {
+    let expected = header_deliveries();
+    assert_eq!(
+        (expected["NONE"], expected["NOT_SENT"], expected["UNKNOWN"], expected["ANSWERED"]),
+        (0, 1, 2, 3),
+        "the values the issue fixed"
+    );
+    let py = assignments(&read("bindings/python/src/superoffice_ffi/errors.py"), "class Delivery(enum.IntEnum):", "\n\n\n");
+    assert_eq!(py, expected, "bindings/python: Delivery");
+    let cs = assignments(&read("bindings/csharp/src/SuperOfficeDelivery.cs"), "public enum SuperOfficeDelivery", "}");
+    let pascal_expected: BTreeMap<String, i64> = expected.iter().map(|(n, v)| (pascal(n), *v)).collect();
+    assert_eq!(cs, pascal_expected, "bindings/csharp: SuperOfficeDelivery");
+    let hpp = read("include/superoffice.hpp");
+    let marker = "enum class Delivery : std::int32_t {";
+    let block = &hpp[hpp.find(marker).expect("enum class Delivery") + marker.len()..];
+    let block = &block[..block.find("};").unwrap()];
+    let cpp: BTreeMap<String, String> = block
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').split_once(" = "))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let cpp_expected: BTreeMap<String, String> =
+        expected.keys().map(|n| (n.to_ascii_lowercase(), format!("SO_DELIVERY_{n}"))).collect();
+    assert_eq!(cpp, cpp_expected, "include/superoffice.hpp: Delivery");
+}
+
 #[test]
 fn every_header_code_has_its_text() {
     for (name, value) in header_codes() {

@@ -407,6 +407,7 @@ void test_send_cc_password_email_to_address() {
     auto nf = CHECK_THROWS(superoffice::RecipientNotFoundError, ErrorCode::recipient_not_found,
                            c.send_cc_password_email_to_address(std::nullopt, "retired@example.com"));
     CHECK(contains(nf.what(), "no person has the e-mail address retired@example.com"));
+    CHECK(nf.delivery() == superoffice::Delivery::not_sent && !nf.may_have_been_sent());
     auto am = CHECK_THROWS(superoffice::AmbiguousRecipientError, ErrorCode::ambiguous_recipient,
                            c.send_cc_password_email_to_address(std::nullopt, "shared@example.com"));
     CHECK(contains(am.what(), "person ids 12, 13"));
@@ -830,6 +831,104 @@ void test_system_user_and_credentials_error() {
     oauth.oauth_refresh("client-id", secret, "refresh-token").login_url(std::nullopt);
 }
 
+
+/// The port of the stub's untrusted TLS listener and how many requests it decrypted.
+std::pair<int, long> stub_tls() {
+    const std::string json = harness::http_get("/_stub/tls");
+    auto number = [&](const std::string &key) {
+        const std::size_t at = json.find("\"" + key + "\":");
+        return at == std::string::npos ? -1L : std::strtol(json.c_str() + at + key.size() + 3, nullptr, 10);
+    };
+    return {static_cast<int>(number("port")), number("decrypted")};
+}
+
+void test_delivery_of_each_failure() {
+    using namespace superoffice;
+    using D = Delivery;
+    struct Case {
+        const char *directives;
+        std::int32_t total_ms;
+        ErrorCode code;
+        D delivery;
+        bool may;
+    };
+    const Case cases[] = {
+        {"status=404", 5000, ErrorCode::not_found, D::answered, false},
+        {"status=503/retry_after=0", 5000, ErrorCode::server, D::answered, false},
+        {"status=500", 5000, ErrorCode::server, D::answered, true},
+        {"drop=after", 5000, ErrorCode::io, D::unknown, true},
+        {"drop=reset", 5000, ErrorCode::io, D::unknown, true},
+        {"hang", 300, ErrorCode::timeout, D::unknown, true},
+    };
+    for (const Case &k : cases) {
+        Tenant t("delivery", k.directives);
+        Options o = ticketed(t.base, std::chrono::milliseconds(k.total_ms));
+        o.max_retries(0);
+        try {
+            Client(o).send_cc_password_email(670);
+            CHECK(false);
+        } catch (const Error &e) {
+            if (e.code() != k.code || e.delivery() != k.delivery || e.may_have_been_sent() != k.may)
+                std::fprintf(stderr, "    %s: code %d delivery %d: %s\n", k.directives, static_cast<int>(e.code()),
+                             static_cast<int>(e.delivery()), e.what());
+            CHECK(e.code() == k.code && e.delivery() == k.delivery && e.may_have_been_sent() == k.may);
+        }
+        CHECK(harness::stub_count(t.prefix) == 1);
+    }
+    // Not sent: person id 0, a refused port, an untrusted certificate.
+    Tenant zero("delivery-zero");
+    auto arg = CHECK_THROWS(ArgumentError, ErrorCode::invalid_argument, Client(ticketed(zero.base)).send_cc_password_email(0));
+    CHECK(arg.delivery() == D::not_sent && !arg.may_have_been_sent());
+    CHECK(harness::stub_count(zero.prefix) == 0);
+    const std::string refused = harness::http_get("/_stub/refused_port");
+    const std::string port = refused.substr(refused.find(':') + 1, refused.find('}') - refused.find(':') - 1);
+    Options ro = ticketed("http://127.0.0.1:" + port + "/Cust1");
+    ro.max_retries(0);
+    auto ce = CHECK_THROWS(ConnectError, ErrorCode::connect, Client(ro).send_cc_password_email(670));
+    CHECK(ce.delivery() == D::not_sent && contains(ce.what(), "it was not sent"));
+    const std::pair<int, long> tls = stub_tls();
+    const int tls_port = tls.first;
+    const long decrypted = tls.second;
+    CHECK(tls_port > 0);
+    auto te = CHECK_THROWS(TlsError, ErrorCode::tls,
+                           Client(ticketed("https://127.0.0.1:" + std::to_string(tls_port) + "/Cust1")).send_cc_password_email(670));
+    CHECK(te.delivery() == D::not_sent && contains(te.what(), "not trusted"));
+    CHECK(stub_tls().second == decrypted);  // the listener decrypted nothing
+}
+
+void test_delivery_of_batches_and_cancelled_sends() {
+    using namespace superoffice;
+    Tenant t("delivery-many");
+    Client c(ticketed(t.base));
+    auto results = c.send_many({{670, {}, {}, {}}, {0, {}, {}, {}}, {99999, {}, {}, {}}});
+    CHECK(results[0].delivery == Delivery::answered && results[0].may_have_been_sent());
+    CHECK(results[1].delivery == Delivery::not_sent && !results[1].may_have_been_sent());
+    CHECK(results[2].delivery == Delivery::answered && !results[2].may_have_been_sent());
+    auto rethrown = CHECK_THROWS(ArgumentError, ErrorCode::invalid_argument, std::rethrow_exception(results[1].error()));
+    CHECK(rethrown.delivery() == Delivery::not_sent);
+
+    // Cancelled before it started: not sent; on the network: unknown.
+    Tenant h("delivery-cancel", "hang");
+    Options o = ticketed(h.base, 30000ms);
+    o.max_in_flight(1);
+    Client hc(o);
+    Operation on_network, queued;
+    std::future<void> first = hc.send_cc_password_email_async(670, std::nullopt, std::nullopt, std::nullopt, on_network);
+    CHECK(stub_reaches(h.prefix, 1));
+    std::future<void> second = hc.send_cc_password_email_async(671, std::nullopt, std::nullopt, std::nullopt, queued);
+    CHECK(queued.delivery() == Delivery::none);  // still waiting
+    queued.cancel();
+    CHECK(ready(second, 10000ms));
+    auto q = CHECK_THROWS(CancelledError, ErrorCode::cancelled, second.get());
+    CHECK(q.delivery() == Delivery::not_sent && queued.delivery() == Delivery::not_sent);
+    on_network.cancel();
+    CHECK(ready(first, 10000ms));
+    auto n = CHECK_THROWS(CancelledError, ErrorCode::cancelled, first.get());
+    CHECK(n.delivery() == Delivery::unknown && n.may_have_been_sent() && on_network.delivery() == Delivery::unknown);
+    CHECK(harness::stub_count(h.prefix) == 1);
+}
+
+
 int main() {
     if (!harness::stub_from_env()) {
         std::printf("0 passed, 1 failed\n");
@@ -858,5 +957,7 @@ int main() {
     RUN(test_one_client_many_threads);
     RUN(test_two_translation_units);
     RUN(test_system_user_and_credentials_error);
+    RUN(test_delivery_of_each_failure);
+    RUN(test_delivery_of_batches_and_cancelled_sends);
     return harness::summary();
 }
