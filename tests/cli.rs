@@ -922,6 +922,37 @@ fn per_person_at(s: &stub::Stub, prefix: &str) -> HashMap<i64, usize> {
 }
 
 #[test]
+fn a_connect_timeout_is_retried_and_failed_not_sent_and_sent_again() {
+    let s = stub::Stub::start();
+    let Some(port) = s.unaccepting_port() else {
+        eprintln!("SKIPPED: this kernel completes connections beyond a full backlog");
+        return;
+    };
+    let dir = TempDir::new("connect-timeout");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=2).map(good_row));
+    let base = format!("http://127.0.0.1:{port}/Cust12345");
+    let journal = dir.path("ct.sqlite");
+    let r = run(cli(&base)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--journal")
+        .arg(&journal)
+        .args(["--connect-timeout", "0.2", "--max-retries", "1", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!((v["counts"]["failed"].as_u64(), v["counts"]["failed_not_sent"].as_u64()), (Some(2), Some(2)), "{v}");
+    assert!(v["failed"].as_array().unwrap().iter().all(|f| f["code"] == "Timeout" && f["delivery"] == "not_sent"));
+    assert!(r.stderr.contains("no connection to the server: every worker waits"), "retried within the run: {}", r.stderr);
+    assert!(r.stderr.contains("failed (not sent)"), "{}", r.stderr);
+    let states = journal_states(&journal);
+    assert_eq!(count_state(&states, "failed"), 2);
+    let dry = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--dry-run", "--json"]));
+    assert_eq!(json_of(&dry)["counts"]["to_send"], 2, "failed (not sent) rows go out again");
+}
+
+#[test]
 fn rows_reset_after_reading_stay_unknown_on_the_rerun() {
     let s = stub::Stub::start();
     let dir = TempDir::new("reset");

@@ -199,29 +199,28 @@ fn run_batch(
         });
     }
     // From here on every slot is initialised.
-    let mut refuse = |results: &mut [MaybeUninit<so_batch_result>], e: Error| {
+    let refuse = |results: &mut [MaybeUninit<so_batch_result>], set: &mut dyn FnMut(usize, so_delivery), e: Error| {
         for (i, slot) in results.iter_mut().enumerate() {
             // SAFETY: initialised above.
             unsafe { slot.assume_init_mut() }.code = so_result::from(e.kind) as i32;
-            set_delivery(i, so_delivery::SO_DELIVERY_NOT_SENT);
+            set(i, so_delivery::SO_DELIVERY_NOT_SENT);
         }
         Err(e)
     };
     let client = match try_ref(c, "client") {
         Ok(client) => client,
-        Err(e) => return refuse(results, e),
+        Err(e) => return refuse(results, &mut set_delivery, e),
     };
     if count == 0 {
         return Ok(batch::Failures::default());
     }
     if items.is_null() {
-        return refuse(results, Error::null("items"));
+        return refuse(results, &mut set_delivery, Error::null("items"));
     }
     let concurrency = match batch::check_concurrency(u64::from(max_concurrency)) {
         Ok(n) => n,
-        Err(e) => return refuse(results, e),
+        Err(e) => return refuse(results, &mut set_delivery, e),
     };
-    drop(refuse);
     // SAFETY: the caller passes `count` items.
     let items = unsafe { std::slice::from_raw_parts(items, count) };
     let mut failures = batch::Failures::default();
