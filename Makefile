@@ -18,7 +18,7 @@ STUB_IF_NEEDED = $(if $(SO_STUB_URL),,$(WITH_STUB))
 
 .PHONY: all build header check-header demo demo-c demo-cpp demo-python demo-csharp test test-rust test-c test-c-valgrind \
         test-python test-csharp test-install test-cli install wheel clean bench \
-        test-c-faults test-c-credentials test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
+        test-c-faults test-c-person test-c-credentials test-c-posix test-keepalive test-soak test-fuzz-smoke fuzz test-ts bench-latency \
         test-c-async test-c-async-tsan test-c-threads bench-async cross cross-build wheels nuget test-cross test-cpp demo-system-user \
         notices dist test-dist
 
@@ -97,7 +97,7 @@ demo-csharp:
 ## Every test of every language.
 test: build
 	$(MAKE) --no-print-directory test-rust test-fuzz-smoke
-	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-credentials test-c-posix test-keepalive test-c-async test-c-async-tsan test-c-threads test-soak test-c-valgrind test-cpp test-install test-cli test-python test-csharp test-ts \
+	$(WITH_STUB) $(MAKE) --no-print-directory test-c test-c-faults test-c-person test-c-credentials test-c-posix test-keepalive test-c-async test-c-async-tsan test-c-threads test-soak test-c-valgrind test-cpp test-install test-cli test-python test-csharp test-ts \
 		test-cross test-dist
 
 test-rust:
@@ -116,6 +116,11 @@ test-c-valgrind: $(BUILD)/c/test_superoffice_plain
 test-c-faults: $(BUILD)/c/test_faults
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(BUILD)/c/test_faults
+
+## Finding a person by e-mail address and sending to an address, under ASan and UBSan.
+test-c-person: $(BUILD)/c/test_person
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(BUILD)/c/test_person
 
 ## Credentials the library gets itself (system user, OAuth refresh) against the stub's
 ## login service, under ASan and UBSan.
@@ -143,7 +148,7 @@ test-keepalive: $(BUILD)/c/test_keepalive
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/nginx/keepalive.sh $(BUILD)/c/test_keepalive
 
-$(BUILD)/c/test_faults $(BUILD)/c/test_credentials $(BUILD)/c/soak $(BUILD)/c/test_posix $(BUILD)/c/test_keepalive: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
+$(BUILD)/c/test_faults $(BUILD)/c/test_person $(BUILD)/c/test_credentials $(BUILD)/c/soak $(BUILD)/c/test_posix $(BUILD)/c/test_keepalive: $(BUILD)/c/%: tests/c/%.c tests/c/harness.h include/superoffice.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C) $(SANITIZE) $< -o $@ $(LINK_LIB)
 

@@ -10,7 +10,8 @@
  *   _free functions.
  * - Inputs come before outputs; outputs are written only on success, except where a
  *   function says otherwise (a batch initialises every result slot; a lookup reports
- *   the size it needs on SO_ERR_BUFFER_TOO_SMALL).
+ *   the size it needs on SO_ERR_BUFFER_TOO_SMALL; a person search its count; a send to
+ *   an address the person id before the e-mail request).
  * - Secrets: messages, log lines and batch results never hold a configured secret (the
  *   ticket, the bearer token, the password and the base64 of user:password, the app
  *   token, the XSRF token, the proxy's password, a credential the credentials callback
@@ -168,6 +169,17 @@ enum so_result
    * request was sent to the API.
    */
   SO_ERR_CREDENTIALS = 28,
+  /**
+   * No person has the e-mail address a send to an address was given; nothing was sent.
+   * (`SO_ERR_NOT_FOUND` is a 404 from the server.)
+   */
+  SO_ERR_RECIPIENT_NOT_FOUND = 29,
+  /**
+   * More than one person has the e-mail address a send to an address was given (the
+   * message lists up to 10 of their person ids), or more than 50 persons have an address
+   * searched for; nothing was sent.
+   */
+  SO_ERR_AMBIGUOUS_RECIPIENT = 30,
   /**
    * A bug inside the library, caught at the boundary.
    */
@@ -846,6 +858,66 @@ so_result so_options_set_log_callback(struct so_options *o,
  * no-op. `o` must not be used afterwards.
  */
 void so_options_free(struct so_options *o);
+
+/**
+ * Finds the persons whose e-mail address is `email`: `GET {base}/api/v1/Person` with
+ * `$select=personId,fullName,email/emailAddress`, `$filter=email/emailAddress is
+ * '<email>'` (the address trimmed, each `'` doubled, percent-encoded where a URL needs
+ * it), `$entities=person`, `$top=51` and `$jsonSafe=true`, with the client's
+ * credentials, headers, timeouts and retries (as for a send; the client's `$select` is
+ * the send's and is not added). Blocks for at most the total timeout.
+ *
+ * Every row of the answer is checked: a `person` whose address equals `email` (both
+ * trimmed, compared without regard to case). If any row is not, the whole search fails
+ * with `SO_ERR_IO` ("the server did not apply the e-mail filter"), as it does when the
+ * rows carry no e-mail column: such an answer is never read as "no person". Rows of one
+ * person count once. More than 50 persons on the address is `SO_ERR_AMBIGUOUS_RECIPIENT`.
+ * Messages name the request (`GET ...`) and hold person ids and counts, never another
+ * person's address or name.
+ *
+ * Sized call, as `so_lookup_tenant_api_url_sized`: on `SO_OK` the person ids are written
+ * to `person_ids` and `*count` is their number (0 when no person has the address; not an
+ * error here). On `SO_ERR_BUFFER_TOO_SMALL` nothing is written to `person_ids` and
+ * `*count` is the number of ids found: call again with that capacity (the directory may
+ * have changed in between, so check the code again). `person_ids` may be NULL when
+ * `capacity` is 0, to ask for the count alone. `count` must not be NULL; on other
+ * failures `*count` is 0.
+ *
+ * `SO_ERR_INVALID_ARGUMENT` (before any request) when `email` holds a control character,
+ * has no `@` or is longer than 254 characters. A search sends no e-mail:
+ * `so_last_delivery()` is `SO_DELIVERY_NONE` after it.
+ */
+so_result so_find_persons_by_email(const struct so_client *c,
+                                   const char *email,
+                                   int32_t *person_ids,
+                                   size_t capacity,
+                                   size_t *count);
+
+/**
+ * Sends the Customer Centre password e-mail of the one person whose e-mail address is
+ * `to`, to `to`: finds the persons as `so_find_persons_by_email` does, then, with
+ * exactly one, sends as `so_send_cc_password_email(c, person_id, from, to, subject)`
+ * does (`to` trimmed). `from` and `subject` may be NULL (JSON null); `to` must not.
+ *
+ * No person has the address: nothing is sent, `SO_ERR_RECIPIENT_NOT_FOUND`. Several
+ * persons: nothing is sent, `SO_ERR_AMBIGUOUS_RECIPIENT`, whose message lists up to 10
+ * of their person ids. A search that fails (its answer not trusted, a timeout, ...)
+ * sends nothing either. The search and the send each have the client's total timeout.
+ *
+ * `*out_person_id` (when `out_person_id` is not NULL) is set to 0 at the start and to
+ * the person id as soon as the one person is known, before the e-mail request: after a
+ * send whose outcome is unknown, the caller knows whose e-mail may have gone out. It
+ * stays 0 when no single person was found.
+ *
+ * `so_last_delivery()` is about the e-mail request: `SO_DELIVERY_NOT_SENT` after every
+ * failure before it (a bad argument, no person or several, a search that failed or
+ * timed out, its answer not trusted); after it, as for `so_send_cc_password_email`.
+ */
+so_result so_send_cc_password_email_to_address(const struct so_client *c,
+                                               const char *from,
+                                               const char *to,
+                                               const char *subject,
+                                               int32_t *out_person_id);
 
 /**
  * A new, empty completion queue; NULL only when memory is exhausted (the last error

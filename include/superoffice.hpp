@@ -94,6 +94,8 @@ enum class ErrorCode : std::int32_t {
     server = SO_ERR_SERVER,
     tenant_unavailable = SO_ERR_TENANT_UNAVAILABLE,
     credentials = SO_ERR_CREDENTIALS,
+    recipient_not_found = SO_ERR_RECIPIENT_NOT_FOUND,
+    ambiguous_recipient = SO_ERR_AMBIGUOUS_RECIPIENT,
     panic = SO_ERR_PANIC,
 };
 
@@ -189,6 +191,14 @@ class TenantUnavailableError : public Error { using Error::Error; };
 /// reached, or its token failed a check); no e-mail request was sent. The message says
 /// which step failed.
 class CredentialsError : public Error { using Error::Error; };
+/// A send to an e-mail address found no single person with it, so nothing was sent: a
+/// family apart from the HTTP errors (the person search answered and was checked).
+class RecipientError : public Error { using Error::Error; };
+/// recipient_not_found: no person has the e-mail address.
+class RecipientNotFoundError : public RecipientError { using RecipientError::RecipientError; };
+/// ambiguous_recipient: several persons have the e-mail address (the message lists up to
+/// 10 of their ids), or more than 50 persons have an address searched for.
+class AmbiguousRecipientError : public RecipientError { using RecipientError::RecipientError; };
 /// panic: a bug inside the library, caught at its boundary.
 class PanicError : public Error { using Error::Error; };
 
@@ -220,6 +230,8 @@ inline std::exception_ptr make_error(std::int32_t code, std::string message, std
         SUPEROFFICE_ERROR_CASE_(server, ServerError);
         SUPEROFFICE_ERROR_CASE_(tenant_unavailable, TenantUnavailableError);
         SUPEROFFICE_ERROR_CASE_(credentials, CredentialsError);
+        SUPEROFFICE_ERROR_CASE_(recipient_not_found, RecipientNotFoundError);
+        SUPEROFFICE_ERROR_CASE_(ambiguous_recipient, AmbiguousRecipientError);
         SUPEROFFICE_ERROR_CASE_(panic, PanicError);
 #undef SUPEROFFICE_ERROR_CASE_
     case ErrorCode::ok:
@@ -609,6 +621,39 @@ public:
         detail::check(so_send_cc_password_email(handle_.get(), person_id, detail::hold(from, "from").get(),
                                                 detail::hold(to, "to").get(),
                                                 detail::hold(subject, "subject").get()));
+    }
+
+    /// The ids of the persons whose e-mail address is `email` (so_find_persons_by_email:
+    /// SuperOffice's person search, every row of whose answer the library checks); empty
+    /// when no person has it. Throws IoError when the answer cannot be trusted (the server
+    /// did not apply the e-mail filter, or its rows carry no e-mail column).
+    std::vector<std::int32_t> find_person_ids_by_email(std::string_view email) const {
+        auto address = detail::hold(email, "email");
+        // Room for a few, then (should more be found) exactly as many as the library says.
+        std::vector<std::int32_t> ids(4);
+        for (;;) {
+            std::size_t count = 0;
+            so_result r = so_find_persons_by_email(handle_.get(), address.get(), ids.data(), ids.size(), &count);
+            if (r == SO_OK) {
+                ids.resize(count);
+                return ids;
+            }
+            if (r != SO_ERR_BUFFER_TOO_SMALL || count <= ids.size()) detail::throw_last_error(r);
+            ids.assign(count, 0);
+        }
+    }
+
+    /// Sends the Customer Centre password e-mail of the one person whose e-mail address is
+    /// `to`, to `to` (so_send_cc_password_email_to_address); returns the person id. Throws
+    /// RecipientNotFoundError (no person has it) or AmbiguousRecipientError (several do),
+    /// and then nothing was sent; other failures as for send_cc_password_email.
+    std::int32_t send_cc_password_email_to_address(std::optional<std::string_view> from, std::string_view to,
+                                                   std::optional<std::string_view> subject = std::nullopt) const {
+        std::int32_t person_id = 0;
+        detail::check(so_send_cc_password_email_to_address(handle_.get(), detail::hold(from, "from").get(),
+                                                           detail::hold(to, "to").get(),
+                                                           detail::hold(subject, "subject").get(), &person_id));
+        return person_id;
     }
 
     /// Starts the send on a thread of the library (so_send_cc_password_email_async) and

@@ -16,6 +16,7 @@ pub mod error_body;
 pub mod ffi;
 pub mod http;
 pub mod log;
+pub mod person;
 pub mod process;
 pub mod request;
 pub mod redact;
@@ -29,6 +30,7 @@ pub mod url;
 
 pub use client::{Client, Sent};
 pub use error::{Delivery, Error, ErrorKind};
+pub use person::PersonMatch;
 pub use request::PasswordEmail;
 pub use settings::{Settings, SettingsBuilder};
 

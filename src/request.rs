@@ -95,6 +95,11 @@ pub struct PreparedRequest {
     pub shown_url: String,
     /// Every header but `Authorization`.
     pub headers: HeaderMap,
+    /// The base URL's root (`https://host/Cust12345`), for the other requests (the person
+    /// search).
+    pub root: String,
+    /// [`root`](Self::root) as messages show it.
+    pub shown_root: String,
 }
 
 /// A header value built from a secret: its bytes are wiped when the last copy is dropped.
@@ -156,7 +161,7 @@ impl PreparedRequest {
                 plain_header_value("the time zone", tz)?,
             );
         }
-        Ok(PreparedRequest { uri, shown_url, headers })
+        Ok(PreparedRequest { uri, shown_url, headers, root: settings.base.root(), shown_root: settings.base.shown_root() })
     }
 }
 

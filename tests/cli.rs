@@ -164,8 +164,8 @@ fn check_summary_shape(v: &Value) {
     assert_eq!(
         keys,
         [
-            "bad_rows", "counts", "csv", "dry_run", "exit_status", "failed", "interrupted", "journal", "stopped_by",
-            "tenant", "unknown"
+            "bad_rows", "counts", "csv", "dry_run", "exit_status", "failed", "interrupted", "journal", "resolved",
+            "stopped_by", "tenant", "unknown"
         ]
     );
     assert!(v["tenant"].is_string() && v["csv"].is_string() && v["journal"].is_string());
@@ -178,8 +178,8 @@ fn check_summary_shape(v: &Value) {
     assert_eq!(
         names,
         [
-            "accepted", "already_accepted", "bad", "duplicates", "failed", "failed_not_sent", "not_started", "rows",
-            "to_send", "unknown", "unknown_not_resent"
+            "accepted", "already_accepted", "ambiguous", "bad", "duplicates", "failed", "failed_not_sent", "not_found",
+            "not_started", "rows", "to_send", "unknown", "unknown_not_resent"
         ]
     );
     assert!(counts.values().all(Value::is_u64), "{counts:?}");
@@ -199,15 +199,16 @@ fn check_summary_shape(v: &Value) {
             assert_eq!(
                 k,
                 [
-                    "code", "delivery", "earlier_run", "error_type", "from", "http_status", "line", "message",
-                    "person_id", "state", "subject", "to"
+                    "by_address", "candidates", "code", "delivery", "earlier_run", "error_type", "from", "http_status",
+                    "line", "message", "person_id", "state", "subject", "to"
                 ]
             );
             assert_eq!(item["state"], if list == "failed" { "failed" } else { "unknown" });
             let deliveries: &[&str] = if list == "failed" { &["not_sent", "answered"] } else { &["unknown"] };
             assert!(deliveries.contains(&item["delivery"].as_str().unwrap()), "{item}");
-            // A failure with an HTTP status was answered; one without was not sent.
-            if list == "failed" {
+            // A failure with an HTTP status was answered; one without was not sent (a row by
+            // address whose search failed was not sent either, whatever the search's status).
+            if list == "failed" && item["by_address"] == false {
                 assert_eq!(item["delivery"] == "answered", item["http_status"] != 0, "{item}");
             }
             assert!(item["line"].is_u64() && item["person_id"].is_u64() && item["http_status"].is_u64());
@@ -221,7 +222,13 @@ fn check_summary_shape(v: &Value) {
         assert!(bad["line"].is_u64() && bad["reason"].is_string(), "{bad}");
         assert_eq!(bad.as_object().unwrap().len(), 2);
     }
-    assert_eq!(v["counts"]["failed"].as_u64().unwrap() as usize, v["failed"].as_array().unwrap().len());
+    if !v["dry_run"].as_bool().unwrap() {
+        assert_eq!(v["counts"]["failed"].as_u64().unwrap() as usize, v["failed"].as_array().unwrap().len());
+    }
+    // Rows by address without a single person are failed (not sent), and listed.
+    let unresolved = |code: &str| v["failed"].as_array().unwrap().iter().filter(|f| f["code"] == code).count() as u64;
+    assert_eq!(c("not_found"), unresolved("RecipientNotFound"), "{counts:?}");
+    assert_eq!(c("ambiguous"), unresolved("AmbiguousRecipient"), "{counts:?}");
     assert_eq!(
         c("failed_not_sent") as usize,
         v["failed"].as_array().unwrap().iter().filter(|f| f["delivery"] == "not_sent").count(),
@@ -288,7 +295,7 @@ fn usage_errors_exit_2_and_help_warns_about_secrets() {
     let dir = TempDir::new("usage");
     let csv = dir.path("p.csv");
     write_csv(&csv, [good_row(1)]);
-    std::fs::write(dir.path("noid.csv"), "id,to\n1,a@example.com\n").unwrap();
+    std::fs::write(dir.path("noid.csv"), "id,subject\n1,Hi\n").unwrap();
     let cases: Vec<(&str, Command)> = vec![
         ("no base URL", {
             let mut c = cli(&base);
@@ -1010,4 +1017,135 @@ fn a_journal_of_the_previous_version_sends_its_credentials_rows_again() {
     assert_eq!(sent, HashMap::from([(1, 1), (2, 1)]), "the old credentials rows, each once");
     let states = journal_states(&journal);
     assert_eq!((states[&1].as_str(), states[&2].as_str(), states[&3].as_str()), ("accepted", "accepted", "unknown"));
+}
+
+/// A CSV of addresses (`to,subject,from`).
+fn write_address_csv(path: &Path, rows: &[&str]) {
+    let mut text = String::from("to,subject,from\n");
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The person searches the stub received under a prefix.
+fn searches(s: &stub::Stub, prefix: &str) -> usize {
+    s.requests(prefix).iter().filter(|r| r.method == "GET" && r.path.ends_with("/api/v1/Person")).count()
+}
+
+#[test]
+fn one_email_by_address_looks_the_person_up() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "one-to", "");
+    let r = run(cli(&base).args(["--to", "Eve.Mixed@example.com", "--subject", "Hi"]));
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout, "Eve.Mixed@example.com (person 15): accepted (HTTP 204)\n");
+    assert_eq!(s.sends(&prefix).into_iter().collect::<Vec<_>>(), vec![(15, 1)]);
+    // Several persons: nothing sent, the candidates named.
+    let r = run(cli(&base).args(["--to", "shared@example.com", "--json"]));
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    let v = json_of(&r);
+    assert_eq!((v["state"].as_str(), v["code"].as_str(), v["delivery"].as_str()), (Some("failed"), Some("AmbiguousRecipient"), Some("not_sent")));
+    assert_eq!(v["candidates"], serde_json::json!([12, 13]));
+    let r = run(cli(&base).args(["--to", "retired@example.com"]));
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("failed (not sent): no person has the e-mail address retired@example.com"), "{}", r.stderr);
+    // A dry run looks up and sends nothing.
+    let r = run(cli(&base).args(["--to", "ann.able@example.com", "--dry-run"]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("ann.able@example.com (person 11)"), "{}", r.stdout);
+    assert_eq!(s.sends_total(&prefix), 1);
+    assert_eq!(searches(&s, &prefix), 4);
+    // An address that cannot be one is a usage error, before any request.
+    let r = run(cli(&base).args(["--to", "no-at-sign"]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(searches(&s, &prefix), 4);
+}
+
+#[test]
+fn a_csv_of_addresses_sends_each_resolved_person_once_and_a_rerun_none_again() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "addresses", "");
+    let dir = TempDir::new("addresses");
+    let csv = dir.path("addresses.csv");
+    write_address_csv(
+        &csv,
+        &[
+            "ann.able@example.com,Your password,support@example.com",
+            "nobody@example.com,Your password,support@example.com",
+            "shared@example.com,Your password,support@example.com",
+            "\"finn.o'brien@example.com\",Your password,support@example.com",
+            "GUS@example.com,Your password,support@example.com",
+            // The same address again, another subject: another e-mail, the same search.
+            "ann.able@example.com,Welcome,support@example.com",
+            "not-an-address,Your password,support@example.com",
+        ],
+    );
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--json", "--concurrency", "3"]));
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    let c = &v["counts"];
+    assert_eq!((c["rows"].as_u64(), c["bad"].as_u64(), c["to_send"].as_u64()), (Some(7), Some(1), Some(6)));
+    assert_eq!((c["accepted"].as_u64(), c["failed"].as_u64(), c["failed_not_sent"].as_u64()), (Some(4), Some(2), Some(2)));
+    assert_eq!((c["not_found"].as_u64(), c["ambiguous"].as_u64()), (Some(1), Some(1)));
+    // Each resolved person exactly once per e-mail; nobody else.
+    let sent: Vec<(i64, usize)> = s.sends(&prefix).into_iter().collect();
+    assert_eq!(sent, vec![(11, 2), (16, 1), (17, 1)]);
+    assert_eq!(searches(&s, &prefix), 5, "one search per address");
+    let failed = v["failed"].as_array().unwrap();
+    let ambiguous = failed.iter().find(|f| f["code"] == "AmbiguousRecipient").unwrap();
+    assert_eq!((ambiguous["line"].as_u64(), ambiguous["to"].as_str()), (Some(4), Some("shared@example.com")));
+    assert_eq!(ambiguous["candidates"], serde_json::json!([12, 13]));
+    let not_found = failed.iter().find(|f| f["code"] == "RecipientNotFound").unwrap();
+    assert_eq!((not_found["line"].as_u64(), not_found["delivery"].as_str()), (Some(3), Some("not_sent")));
+    // The journal keys the rows by address, with the person beside.
+    let j = rusqlite::Connection::open(dir.path("addresses.csv.journal.sqlite")).unwrap();
+    let mut stmt = j.prepare("SELECT person_id, recipient, subject, resolved_person_id, state FROM emails ORDER BY recipient, subject").unwrap();
+    let rows: Vec<(i64, String, String, i64, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).unwrap().map(Result::unwrap).collect();
+    assert_eq!(
+        rows,
+        vec![
+            (0, "GUS@example.com".into(), "Your password".into(), 17, "accepted".into()),
+            (0, "ann.able@example.com".into(), "Welcome".into(), 11, "accepted".into()),
+            (0, "ann.able@example.com".into(), "Your password".into(), 11, "accepted".into()),
+            (0, "finn.o'brien@example.com".into(), "Your password".into(), 16, "accepted".into()),
+        ]
+    );
+    drop(stmt);
+    drop(j);
+
+    // The re-run sends none again: accepted rows are skipped before any search; the
+    // unresolved ones are looked up again (and still fail).
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--json"));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["counts"]["already_accepted"], 4);
+    assert_eq!(v["counts"]["to_send"], 2);
+    assert_eq!(s.sends(&prefix).into_iter().collect::<Vec<_>>(), sent);
+    assert_eq!(searches(&s, &prefix), 7, "only the two unresolved addresses were searched again");
+}
+
+#[test]
+fn a_dry_run_of_addresses_looks_them_up_and_sends_nothing() {
+    let s = stub::Stub::start();
+    let (prefix, base) = tenant(&s, "addresses-dry", "");
+    let dir = TempDir::new("addresses-dry");
+    let csv = dir.path("a.csv");
+    write_address_csv(&csv, &["ida@example.com,S,", "shared@example.com,S,", "nobody@example.com,S,"]);
+    let r = run(cli(&base).arg("--csv").arg(&csv).args(["--dry-run", "--json"]));
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["resolved"], serde_json::json!([{"line": 2, "to": "ida@example.com", "person_id": 20}]));
+    assert_eq!((v["counts"]["not_found"].as_u64(), v["counts"]["ambiguous"].as_u64()), (Some(1), Some(1)));
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--dry-run"));
+    assert!(r.stdout.contains("line 2: ida@example.com (person 20)"), "{}", r.stdout);
+    assert!(r.stdout.contains("(candidates: 12, 13)"), "{}", r.stdout);
+    assert_eq!(s.sends_total(&prefix), 0, "a dry run sends nothing");
+    assert_eq!(searches(&s, &prefix), 6);
+    assert!(!dir.path("a.csv.journal.sqlite").exists());
 }

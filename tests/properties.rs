@@ -14,6 +14,7 @@ use superoffice::ffi::so_result;
 use superoffice::request::PreparedRequest;
 use superoffice::retry::{backoff, parse_retry_after, BACKOFF_CAP};
 use superoffice::settings::{check_header_value, Auth, BaseUrl, Settings};
+use superoffice::person::{odata_string, read_answer, search_query};
 use superoffice::PasswordEmail;
 
 fn bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -162,4 +163,65 @@ proptest! {
         }
         so_options_free(o);
     }
+
+    #[test]
+    fn a_person_search_answer_is_trusted_only_when_every_row_is_the_address(rows in prop::collection::vec(row_like(), 0..8), junk in bytes()) {
+        let address = "kari@example.com";
+        let body = serde_json::json!({"odata.metadata": "x", "value": rows}).to_string();
+        for input in [body.as_bytes(), &junk[..]] {
+            match read_answer(input, address, "GET x") {
+                Ok(found) => {
+                    for p in &found {
+                        prop_assert!(p.person_id > 0);
+                        prop_assert_eq!(p.email.trim().to_lowercase(), address);
+                    }
+                    let mut ids: Vec<i32> = found.iter().map(|p| p.person_id).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    prop_assert_eq!(ids.len(), found.len());
+                }
+                Err(e) => prop_assert!(e.message.len() <= 4095 && e.delivery == superoffice::Delivery::NotSent),
+            }
+        }
+    }
+
+    #[test]
+    fn odata_quoting_reads_back_exactly(text in prop_oneof![any::<String>(), address_like()]) {
+        // The quoting alone: any string at all.
+        let filter = format!("email/emailAddress is {}", odata_string(&text));
+        prop_assert_eq!(superoffice_stub::archive::parse_email_filter(&filter), Ok(text.clone()));
+        // The whole query: refused, or read back by the stub's parser as the address given
+        // (trimmed), in a URL the HTTP library accepts.
+        match search_query(&text) {
+            Ok(query) => {
+                prop_assert_eq!(superoffice_stub::archive::read_filter_value(&query), Ok(text.trim().to_string()));
+                let url = format!("http://127.0.0.1/Cust1/api/v1/Person?{query}");
+                prop_assert!(url.parse::<ureq::http::Uri>().is_ok(), "{url}");
+            }
+            Err(e) => {
+                prop_assert_eq!(e.kind, superoffice::ErrorKind::InvalidArgument);
+                let t = text.trim();
+                prop_assert!(!t.contains('@') || t.chars().any(char::is_control) || t.chars().count() > 254, "{text:?}");
+            }
+        }
+    }
+}
+
+/// Rows of a Person archive answer: right and wrong entity names, keys as numbers and
+/// strings, the address or another, with `/` or `_` keys, or none.
+fn row_like() -> impl Strategy<Value = serde_json::Value> {
+    let entity = prop::sample::select(vec!["person", "retiredPerson", "contact", ""]);
+    let key = prop_oneof![(1i64..5).prop_map(serde_json::Value::from), (1i64..5).prop_map(|n| serde_json::Value::from(n.to_string())), Just(serde_json::Value::Null), Just(serde_json::Value::from("x"))];
+    let email = prop::sample::select(vec!["kari@example.com", " KARI@Example.com ", "other@example.com", ""]);
+    let column = prop::sample::select(vec!["email_emailAddress", "email/emailAddress", "emailAddress"]);
+    (entity, key, email, column).prop_map(|(entity, key, email, column)| {
+        serde_json::json!({"PrimaryKey": key, "EntityName": entity, "fullName": "N", column: email})
+    })
+}
+
+/// Strings that look like addresses often enough: quotes, `+`, `%`, `&`, `#`, spaces.
+fn address_like() -> impl Strategy<Value = String> {
+    let part = prop::collection::vec(prop::sample::select(vec!["a", "'", "''", "+", "%", "%27", "&", "#", "=", " ", "é", "/", ",", "@", "\\", "\"", "$"]), 0..12)
+        .prop_map(|v| v.concat());
+    (part.clone(), part).prop_map(|(a, b)| format!("{a}@{b}"))
 }

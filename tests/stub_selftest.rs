@@ -1012,3 +1012,103 @@ fn start_on_a_given_port() {
     // The port is taken now.
     assert!(Stub::start_on(port).is_err());
 }
+
+// ---------------------------------------------------------------------------------------
+// The Person archive
+// ---------------------------------------------------------------------------------------
+
+const SEARCH: &str = "$select=personId,fullName,email/emailAddress&$entities=person&$top=51&$jsonSafe=true";
+
+fn search(stub: &Stub, tenant: &str, address_query: &str, extra: &str) -> Resp {
+    let path = format!(
+        "{tenant}/api/v1/Person?{SEARCH}&$filter=email/emailAddress%20is%20'{address_query}'{extra}"
+    );
+    once(stub, format!("GET {path} HTTP/1.1\r\nHost: stub.test\r\n{BASIC}\r\n\r\n").as_bytes())
+}
+
+fn ids(r: &Resp) -> Vec<i64> {
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["value"].as_array().unwrap().iter().map(|row| row["PrimaryKey"].as_i64().unwrap()).collect()
+}
+
+#[test]
+fn person_archive_plays_the_search() {
+    let stub = Stub::start();
+    let r = search(&stub, "/pa", "ann.able@example.com", "");
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert!(v["odata.metadata"].is_string() && v["odata.nextLink"].is_null(), "{v}");
+    assert_eq!(
+        v["value"],
+        json!([{"PrimaryKey": 11, "EntityName": "person", "personId": 11, "fullName": "Ann Able",
+                "email_emailAddress": "ann.able@example.com"}])
+    );
+    // Case-insensitive, quotes doubled, `+` encoded (a bare `+` is a space), UTF-8.
+    assert_eq!(ids(&search(&stub, "/pa", "EVE.MIXED@example.com", "")), vec![15]);
+    assert_eq!(ids(&search(&stub, "/pa", "finn.o''brien@example.com", "")), vec![16]);
+    assert_eq!(ids(&search(&stub, "/pa", "hal%2Bnews@example.com", "")), vec![18]);
+    assert_eq!(ids(&search(&stub, "/pa", "hal+news@example.com", "")), Vec::<i64>::new());
+    assert_eq!(ids(&search(&stub, "/pa", "j%C3%B6@ex%C3%A4mple.com", "")), vec![21]);
+    // Two persons, one address; one person, two rows; retired persons left out by $entities.
+    assert_eq!(ids(&search(&stub, "/pa", "shared@example.com", "")), vec![12, 13]);
+    assert_eq!(ids(&search(&stub, "/pa", "gus@example.com", "")), vec![17, 17]);
+    assert_eq!(ids(&search(&stub, "/pa", "retired@example.com", "")), Vec::<i64>::new());
+    assert_eq!(ids(&search(&stub, "/pa", "ida@example.com", "")), vec![20]);
+    assert_eq!(ids(&search(&stub, "/pa", "ida@example.com", "&$entities=person,retiredPerson")).len(), 1);
+    // $top cuts and says so.
+    let r = search(&stub, "/pa/crowd=60", "crowd@example.com", "");
+    assert_eq!(ids(&r).len(), 51);
+    assert!(r.json()["odata.nextLink"].is_string());
+    // Another operator, another column, a broken string: 400.
+    for bad in ["x'%20or%20'a'='a", "unclosed"] {
+        let path = format!("/pa/api/v1/Person?$filter=email/emailAddress%20is%20'{bad}");
+        let r = once(&stub, format!("GET {path} HTTP/1.1\r\nHost: stub.test\r\n{BASIC}\r\n\r\n").as_bytes());
+        assert_error(&r, 400, "ArgumentException", "Message", "");
+    }
+    let r = once(&stub, format!("GET /pa/api/v1/Person?$filter=email/emailAddress%20contains%20'a' HTTP/1.1\r\nHost: stub.test\r\n{BASIC}\r\n\r\n").as_bytes());
+    assert_error(&r, 400, "ArgumentException", "Message", "");
+    // Credentials and method as for the endpoint.
+    let r = once(&stub, &get("/pa/api/v1/Person?$top=1"));
+    assert_error(&r, 401, "UnauthorizedAccessException", "ErrorMessage", "Invalid credentials");
+    let r = once(&stub, &post("/pa/api/v1/Person", &[BASIC, JSON_CT], "{}"));
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET"));
+    assert_eq!(stub.sends_total("/pa"), 0);
+}
+
+#[test]
+fn person_archive_faults() {
+    let stub = Stub::start();
+    let all = ids(&search(&stub, "/pf/archive=filter_ignored", "ann.able@example.com", ""));
+    assert!(all.len() > 5 && all.contains(&12) && !all.contains(&14), "{all:?}");
+    let r = search(&stub, "/pf/archive=jsonsafe_ignored", "ann.able@example.com", "");
+    assert_eq!(r.json()["value"][0]["email/emailAddress"], "ann.able@example.com");
+    let r = search(&stub, "/pf/archive=no_email", "ann.able@example.com", "");
+    let row = &r.json()["value"][0];
+    assert!(row.get("email_emailAddress").is_none() && row["personId"] == 11, "{row}");
+    let r = search(&stub, "/pf/archive=key_string/archive=no_email", "ann.able@example.com", "");
+    assert_eq!(r.json()["value"][0]["PrimaryKey"], "11");
+    assert!(r.json()["value"][0].get("email_emailAddress").is_none());
+    let r = search(&stub, "/pf/status=503/retry_after=1", "ann.able@example.com", "");
+    assert_error(&r, 503, "SoStubException", "ErrorMessage", "stub status 503");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(ids(&search(&stub, "/pf/status=503/archive=clean", "ann.able@example.com", "")), vec![11]);
+    let r = search(&stub, "/pf/archive=sideways", "a@b", "");
+    assert_error(&r, 400, "ArgumentException", "Message", "");
+}
+
+#[test]
+fn sends_are_counted_per_person() {
+    let stub = Stub::start();
+    for id in [12, 12, 13] {
+        let body = format!(r#"{{"PersonId":{id},"From":null,"To":"x@example.com","Subject":null}}"#);
+        assert_eq!(once(&stub, &post(&ep("/sc"), &[BASIC, JSON_CT], &body)).status, 204);
+    }
+    once(&stub, &post(&ep("/sc/status=500"), &[BASIC, JSON_CT], "not json"));
+    once(&stub, format!("GET /sc/api/v1/Person?$top=1 HTTP/1.1\r\nHost: stub.test\r\n{BASIC}\r\n\r\n").as_bytes());
+    assert_eq!(stub.sends("/sc").into_iter().collect::<Vec<_>>(), vec![(12, 2), (13, 1)]);
+    assert_eq!(stub.sends_total("/sc"), 4);
+    let r = once(&stub, &get("/_stub/sends?prefix=/sc"));
+    assert_eq!(r.json(), json!({"total": 4, "persons": {"12": 2, "13": 1}}));
+    assert_eq!(stub.sends("/other"), Default::default());
+}

@@ -4,8 +4,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use ureq::http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
-use ureq::http::{HeaderValue, Method, Request, StatusCode};
+use ureq::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use ureq::http::{HeaderValue, Method, Request, StatusCode, Uri};
 use ureq::Agent;
 
 use crate::credentials::{self as login, Provider};
@@ -59,12 +59,52 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Most bytes of a person search's answer read (51 rows need far less).
+const SEARCH_ANSWER_LIMIT: u64 = 1024 * 1024;
+
+/// What a request of the client is for: its method and URL follow from it and from the
+/// prepared request (which moves when the tenant's API does).
+pub(crate) enum Target<'a> {
+    /// `POST {base}/api/v1/Agents/Person/SendCustomerCentrePasswordEmail[?$select=...]`.
+    Send,
+    /// `GET {base}/api/v1/Person?{query}`: the person search (the query already encoded).
+    PersonSearch(&'a str),
+}
+
+impl Target<'_> {
+    fn method(&self) -> Method {
+        match self {
+            Target::Send => Method::POST,
+            Target::PersonSearch(_) => Method::GET,
+        }
+    }
+
+    fn uri(&self, prepared: &PreparedRequest) -> Result<Uri, Error> {
+        match self {
+            Target::Send => Ok(prepared.uri.clone()),
+            Target::PersonSearch(query) => format!("{}{}?{query}", prepared.root, crate::person::PERSON_PATH)
+                .parse()
+                .map_err(|_| Error::invalid("the person search's URL could not be built")),
+        }
+    }
+
+    /// The method and URL as messages and logs show them: `GET https://...`.
+    fn at(&self, prepared: &PreparedRequest) -> String {
+        match self {
+            Target::Send => format!("POST {}", prepared.shown_url),
+            Target::PersonSearch(query) => {
+                format!("GET {}{}?{query}", prepared.shown_root, crate::person::PERSON_PATH)
+            }
+        }
+    }
+}
+
 /// What the server answered to one attempt.
-struct Answer {
-    status: StatusCode,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
     retry_after: Option<Duration>,
     location: Option<String>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// Where one asynchronous send goes out and how it waits: a worker's own agent, and a
@@ -136,7 +176,7 @@ impl Client {
         &self.settings
     }
 
-    fn log(&self, level: Level, message: impl FnOnce() -> String) {
+    pub(crate) fn log(&self, level: Level, message: impl FnOnce() -> String) {
         if let Some(logger) = &self.settings.logger {
             logger.log(level, &message());
         }
@@ -164,6 +204,14 @@ impl Client {
     /// Sends a prepared body (from [`PasswordEmail::json_body`]) with the retries the
     /// settings allow: through the client's agent, or through `lane`, which may cancel it.
     pub fn send_body(&self, body: &[u8], lane: Option<&dyn Lane>) -> Result<Sent, Error> {
+        let (answer, retries) = self.exchange(&Target::Send, body, lane)?;
+        Ok(Sent { http_status: answer.status.as_u16(), retries })
+    }
+
+    /// One request to the tenant's API with the retries the settings allow: the client's
+    /// credentials (renewed once after a 401), resent when it provably never reached the
+    /// server and after 429 or 503, within the total timeout. Returns the 2xx answer.
+    pub(crate) fn exchange(&self, target: &Target, body: &[u8], lane: Option<&dyn Lane>) -> Result<(Answer, u32), Error> {
         let started = Instant::now();
         let deadline = self.settings.total_timeout.map(|t| started + t);
         let mut retries = 0u32;
@@ -172,13 +220,13 @@ impl Client {
             let remaining = match deadline {
                 Some(d) => match d.checked_duration_since(Instant::now()) {
                     Some(r) if !r.is_zero() => Some(r),
-                    _ => return Err(self.fail(started, retries, self.timeout_error("total"))),
+                    _ => return Err(self.fail(started, retries, self.timeout_error(&target.at(&self.prepared()), "total"))),
                 },
                 None => None,
             };
             let first = retries == 0 && !refreshed;
             if lane.is_some_and(|l| l.cancelled()) {
-                return Err(self.fail(started, retries, self.cancelled_error(!first)));
+                return Err(self.fail(started, retries, self.cancelled_at(&target.at(&self.prepared()), !first)));
             }
             let (credential, generation) = match &self.provider {
                 None => self.current_auth(),
@@ -194,19 +242,20 @@ impl Client {
                     }
                 }
             };
-            match self.attempt(body, credential, remaining, first, lane) {
+            // After the credential: the login service may have moved the tenant's API.
+            let prepared = self.prepared();
+            let at = target.at(&prepared);
+            match self.attempt(target, &prepared, &at, body, credential, remaining, first, lane) {
                 Ok(answer) if answer.status.is_success() => {
-                    let status = answer.status.as_u16();
                     self.log(Level::Info, || {
                         format!(
-                            "POST {} -> {} in {:.1} ms, {} retries",
-                            self.prepared().shown_url,
+                            "{at} -> {} in {:.1} ms, {} retries",
                             status_line(answer.status),
                             started.elapsed().as_secs_f64() * 1000.0,
                             retries
                         )
                     });
-                    return Ok(Sent { http_status: status, retries });
+                    return Ok((answer, retries));
                 }
                 Ok(answer) => {
                     let status = answer.status.as_u16();
@@ -223,10 +272,10 @@ impl Client {
                         refreshed = true;
                         continue;
                     }
-                    let error = self.status_error(&answer);
+                    let error = self.status_error(&at, &answer);
                     if (status == 429 || status == 503) && retries < self.settings.max_retries {
                         let wait = answer.retry_after.unwrap_or_else(|| retry::backoff(retries));
-                        self.wait_before_retry(wait, answer.retry_after.is_some(), deadline, &error, started, retries, lane)?;
+                        self.wait_before_retry(&at, wait, answer.retry_after.is_some(), deadline, &error, started, retries, lane)?;
                         retries += 1;
                         continue;
                     }
@@ -235,11 +284,11 @@ impl Client {
                 Err(error) => {
                     if lane.is_some_and(|l| l.cancelled()) {
                         // Interrupted by the cancellation; what it interrupted decides.
-                        return Err(self.fail(started, retries, self.cancelled_error(error.delivery != Delivery::NotSent)));
+                        return Err(self.fail(started, retries, self.cancelled_at(&at, error.delivery != Delivery::NotSent)));
                     }
                     if retry::may_resend(&error) && retries < self.settings.max_retries {
                         let wait = retry::backoff(retries);
-                        self.wait_before_retry(wait, false, deadline, &error, started, retries, lane)?;
+                        self.wait_before_retry(&at, wait, false, deadline, &error, started, retries, lane)?;
                         retries += 1;
                         continue;
                     }
@@ -247,6 +296,11 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// A request's method and URL as messages show them.
+    pub(crate) fn request_at(&self, target: &Target) -> String {
+        target.at(&self.prepared())
     }
 
     /// Text from the server or a library below, with every secret hidden.
@@ -259,6 +313,7 @@ impl Client {
     #[allow(clippy::too_many_arguments)]
     fn wait_before_retry(
         &self,
+        at: &str,
         wait: Duration,
         server_asked: bool,
         deadline: Option<Instant>,
@@ -288,7 +343,7 @@ impl Client {
         });
         match lane {
             None => std::thread::sleep(wait),
-            Some(l) if !l.pause(wait) => return Err(self.fail(started, retries, self.cancelled_error(true))),
+            Some(l) if !l.pause(wait) => return Err(self.fail(started, retries, self.cancelled_at(at, true))),
             Some(_) => {}
         }
         Ok(())
@@ -307,33 +362,37 @@ impl Client {
     /// The error of a cancelled send: whether the server may have received it matters to
     /// a caller deciding to send again (`Unknown` once a byte may have been written).
     pub(crate) fn cancelled_error(&self, maybe_sent: bool) -> Error {
-        let url = &self.prepared().shown_url;
+        self.cancelled_at(&Target::Send.at(&self.prepared()), maybe_sent)
+    }
+
+    /// The error of a cancelled request (`at` is its method and URL).
+    fn cancelled_at(&self, at: &str, maybe_sent: bool) -> Error {
         if maybe_sent {
             Error::new(
                 ErrorKind::Cancelled,
-                format!("POST {url}: cancelled while it was on the network; the server may already have received the request"),
+                format!("{at}: cancelled while it was on the network; the server may already have received the request"),
             )
         } else {
-            Error::not_sent(ErrorKind::Cancelled, format!("POST {url}: cancelled before it was sent"))
+            Error::not_sent(ErrorKind::Cancelled, format!("{at}: cancelled before it was sent"))
         }
         .with_delivery_words()
     }
 
     /// The total timeout expired before an attempt: every earlier attempt was not sent or
     /// answered 429/503 (nothing else is retried), so this one was not sent.
-    fn timeout_error(&self, which: &str) -> Error {
+    fn timeout_error(&self, at: &str, which: &str) -> Error {
         let limit = self.settings.total_timeout.map(retry::human).unwrap_or_else(|| "no".into());
-        Error::not_sent(
-            ErrorKind::Timeout,
-            format!("POST {}: the {which} timeout of {limit} expired", self.prepared().shown_url),
-        )
-        .with_delivery_words()
+        Error::not_sent(ErrorKind::Timeout, format!("{at}: the {which} timeout of {limit} expired")).with_delivery_words()
     }
 
     /// One request and its answer; a transport failure carries its delivery (decided by
     /// [`http::classify`]).
+    #[allow(clippy::too_many_arguments)]
     fn attempt(
         &self,
+        target: &Target,
+        prepared: &PreparedRequest,
+        at: &str,
         body: &[u8],
         auth_header: Option<HeaderValue>,
         remaining: Option<Duration>,
@@ -345,9 +404,12 @@ impl Client {
             None => self.agent.get(),
         };
         let mut request = Request::new(body);
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = self.prepared().uri.clone();
-        *request.headers_mut() = self.prepared().headers.clone();
+        *request.method_mut() = target.method();
+        *request.uri_mut() = target.uri(prepared)?;
+        *request.headers_mut() = prepared.headers.clone();
+        if target.method() == Method::GET {
+            request.headers_mut().remove(CONTENT_TYPE);
+        }
         if let Some(h) = auth_header {
             request.headers_mut().insert(AUTHORIZATION, h);
         }
@@ -366,7 +428,7 @@ impl Client {
         let response = agent
             .run(request)
             .map_err(|e| {
-                let mut error = http::classify(&e, &self.prepared().shown_url, &self.settings).with_delivery_words();
+                let mut error = http::classify(&e, at, &self.settings).with_delivery_words();
                 error.message = self.hide(&error.message);
                 error
             })?;
@@ -381,13 +443,17 @@ impl Client {
             .get(LOCATION)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(512).collect());
         let mut body = response.into_body();
-        let limit = if status.is_success() { SUCCESS_DRAIN_LIMIT } else { ERROR_BODY_LIMIT };
-        let kept = read_bounded(&mut body, limit, !status.is_success());
+        let (limit, keep) = match (status.is_success(), target) {
+            (true, Target::Send) => (SUCCESS_DRAIN_LIMIT, false),
+            (true, Target::PersonSearch(_)) => (SEARCH_ANSWER_LIMIT, true),
+            (false, _) => (ERROR_BODY_LIMIT, true),
+        };
+        let kept = read_bounded(&mut body, limit, keep);
         Ok(Answer { status, retry_after, location, body: kept })
     }
 
-    fn status_error(&self, answer: &Answer) -> Error {
-        let mut message = format!("POST {}: {}", self.prepared().shown_url, status_line(answer.status));
+    fn status_error(&self, at: &str, answer: &Answer) -> Error {
+        let mut message = format!("{at}: {}", status_line(answer.status));
         // What the server said may quote a credential: hidden before it goes anywhere.
         let parsed = error_body::parse(&answer.body).map(|p| error_body::ErrorBody {
             error_type: p.error_type.map(|t| self.hide(&t)),

@@ -57,6 +57,13 @@ pub enum so_result {
     /// `ErrorMessage`, the JWT check that failed, or an unreachable login service. No
     /// request was sent to the API.
     SO_ERR_CREDENTIALS = 28,
+    /// No person has the e-mail address a send to an address was given; nothing was sent.
+    /// (`SO_ERR_NOT_FOUND` is a 404 from the server.)
+    SO_ERR_RECIPIENT_NOT_FOUND = 29,
+    /// More than one person has the e-mail address a send to an address was given (the
+    /// message lists up to 10 of their person ids), or more than 50 persons have an address
+    /// searched for; nothing was sent.
+    SO_ERR_AMBIGUOUS_RECIPIENT = 30,
     /// A bug inside the library, caught at the boundary.
     SO_ERR_PANIC = 99,
 }
@@ -85,6 +92,8 @@ pub(crate) const ALL_CODES: &[so_result] = &[
     so_result::SO_ERR_SERVER,
     so_result::SO_ERR_TENANT_UNAVAILABLE,
     so_result::SO_ERR_CREDENTIALS,
+    so_result::SO_ERR_RECIPIENT_NOT_FOUND,
+    so_result::SO_ERR_AMBIGUOUS_RECIPIENT,
     so_result::SO_ERR_PANIC,
 ];
 
@@ -116,6 +125,8 @@ impl so_result {
             so_result::SO_ERR_SERVER => c"server error (5xx)",
             so_result::SO_ERR_TENANT_UNAVAILABLE => c"tenant unavailable",
             so_result::SO_ERR_CREDENTIALS => c"no credential could be obtained from the login service",
+            so_result::SO_ERR_RECIPIENT_NOT_FOUND => c"no person has the e-mail address",
+            so_result::SO_ERR_AMBIGUOUS_RECIPIENT => c"more than one person has the e-mail address",
             so_result::SO_ERR_PANIC => c"internal error (panic caught)",
         }
     }

@@ -128,6 +128,10 @@ pub enum ErrorKind {
     TenantUnavailable = C::SO_ERR_TENANT_UNAVAILABLE as i32,
     /// No credential could be obtained from the login service.
     Credentials = C::SO_ERR_CREDENTIALS as i32,
+    /// No person has the e-mail address a send to an address was given.
+    RecipientNotFound = C::SO_ERR_RECIPIENT_NOT_FOUND as i32,
+    /// Several persons (or more than 50) have the e-mail address.
+    AmbiguousRecipient = C::SO_ERR_AMBIGUOUS_RECIPIENT as i32,
     /// A bug in the library.
     Panic = C::SO_ERR_PANIC as i32,
 }

@@ -183,7 +183,8 @@ mod tests {
             ErrorKind::NullArgument, ErrorKind::InvalidArgument, ErrorKind::BufferTooSmall, ErrorKind::Connect,
             ErrorKind::Tls, ErrorKind::Timeout, ErrorKind::Io, ErrorKind::HttpStatus, ErrorKind::BadRequest,
             ErrorKind::Unauthorized, ErrorKind::Forbidden, ErrorKind::NotFound, ErrorKind::RateLimited,
-            ErrorKind::Server, ErrorKind::TenantUnavailable, ErrorKind::Credentials, ErrorKind::Panic,
+            ErrorKind::Server, ErrorKind::TenantUnavailable, ErrorKind::Credentials, ErrorKind::RecipientNotFound,
+            ErrorKind::AmbiguousRecipient, ErrorKind::Panic,
         ];
         for kind in kinds {
             assert_eq!(so_result::from(kind) as i32, kind as i32, "{kind:?}");

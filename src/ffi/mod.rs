@@ -19,6 +19,7 @@ pub mod errors;
 mod fork;
 pub mod operation;
 pub mod options;
+pub mod person;
 pub mod queue;
 pub mod tenant;
 

@@ -26,10 +26,11 @@ use crate::retry::human;
 use crate::settings::Settings;
 
 /// Maps a ureq failure to an error of the contract, with its delivery (the sender adds
-/// it in words with [`Error::with_delivery_words`]).
-pub fn classify(err: &ureq::Error, shown_url: &str, settings: &Settings) -> Error {
+/// it in words with [`Error::with_delivery_words`]). `request` is the request's method
+/// and URL as messages show them (`GET https://...`).
+pub fn classify(err: &ureq::Error, request: &str, settings: &Settings) -> Error {
     use Delivery::{NotSent, Unknown};
-    let at = |what: String| format!("POST {shown_url}: {what}");
+    let at = |what: String| format!("{request}: {what}");
     let (kind, what, delivery) = match err {
         ureq::Error::Timeout(which) => {
             // The connect phase (resolving, TCP, TLS) ends before the request is written,

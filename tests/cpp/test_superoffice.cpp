@@ -355,6 +355,8 @@ void test_every_code_maps_to_its_class() {
         {ErrorCode::not_found, typeid(NotFoundError)},       {ErrorCode::rate_limited, typeid(RateLimitedError)},
         {ErrorCode::server, typeid(ServerError)},            {ErrorCode::tenant_unavailable, typeid(TenantUnavailableError)},
         {ErrorCode::credentials, typeid(CredentialsError)},
+        {ErrorCode::recipient_not_found, typeid(RecipientNotFoundError)},
+        {ErrorCode::ambiguous_recipient, typeid(AmbiguousRecipientError)},
         {ErrorCode::panic, typeid(PanicError)},              {static_cast<ErrorCode>(12345), typeid(Error)},
     };
     for (const Want &w : table) {
@@ -368,6 +370,53 @@ void test_every_code_maps_to_its_class() {
     // Without a message, what() is the code's text.
     Error e(ErrorCode::timeout, "");
     CHECK(std::string(e.what()) == to_string(ErrorCode::timeout) && e.http_status() == 0 && e.error_type().empty());
+}
+
+/// The e-mail requests the stub received under a prefix (every one, whatever its answer).
+int stub_sends(const std::string &prefix) {
+    std::string body = harness::http_get("/_stub/sends?prefix=" + prefix);
+    auto p = body.find("\"total\":");
+    return p == std::string::npos ? -1 : std::atoi(body.c_str() + p + 8);
+}
+
+void test_find_person_ids_by_email() {
+    Tenant t("find-person");
+    superoffice::Client c(ticketed(t.base));
+    CHECK((c.find_person_ids_by_email("SHARED@example.com") == std::vector<std::int32_t>{12, 13}));
+    CHECK((c.find_person_ids_by_email("finn.o'brien@example.com") == std::vector<std::int32_t>{16}));
+    CHECK(c.find_person_ids_by_email("retired@example.com").empty());
+    CHECK_THROWS(superoffice::ArgumentError, ErrorCode::invalid_argument, c.find_person_ids_by_email("no-at-sign"));
+    // More persons than the first call has room for: asked again with the count.
+    Tenant crowd("find-crowd", "crowd=9");
+    superoffice::Client many(ticketed(crowd.base));
+    std::vector<std::int32_t> ids = many.find_person_ids_by_email("crowd@example.com");
+    CHECK(ids.size() == 9 && ids.front() == 100001 && ids.back() == 100009);
+    // An answer the server did not filter is refused, whole.
+    Tenant ignored("find-ignored", "archive=filter_ignored");
+    superoffice::Client bad(ticketed(ignored.base));
+    auto e = CHECK_THROWS(superoffice::IoError, ErrorCode::io, bad.find_person_ids_by_email("ann.able@example.com"));
+    CHECK(contains(e.what(), "did not apply the e-mail filter") && contains(e.what(), "GET http://"));
+    CHECK(stub_sends(t.prefix) == 0 && stub_sends(crowd.prefix) == 0 && stub_sends(ignored.prefix) == 0);
+}
+
+void test_send_cc_password_email_to_address() {
+    Tenant t("send-to-address");
+    superoffice::Client c(ticketed(t.base));
+    CHECK(c.send_cc_password_email_to_address("support@example.com", "ida@example.com", "Hi") == 20);
+    CHECK(stub_sends(t.prefix) == 1);
+    auto nf = CHECK_THROWS(superoffice::RecipientNotFoundError, ErrorCode::recipient_not_found,
+                           c.send_cc_password_email_to_address(std::nullopt, "retired@example.com"));
+    CHECK(contains(nf.what(), "no person has the e-mail address retired@example.com"));
+    CHECK(nf.delivery() == superoffice::Delivery::not_sent && !nf.may_have_been_sent());
+    auto am = CHECK_THROWS(superoffice::AmbiguousRecipientError, ErrorCode::ambiguous_recipient,
+                           c.send_cc_password_email_to_address(std::nullopt, "shared@example.com"));
+    CHECK(contains(am.what(), "person ids 12, 13"));
+    static_assert(std::is_base_of_v<superoffice::RecipientError, superoffice::AmbiguousRecipientError>);
+    static_assert(!std::is_base_of_v<superoffice::HttpStatusError, superoffice::RecipientError>);
+    Tenant none("send-no-email", "archive=no_email");
+    superoffice::Client nc(ticketed(none.base));
+    CHECK_THROWS(superoffice::IoError, ErrorCode::io, nc.send_cc_password_email_to_address(std::nullopt, "ann.able@example.com"));
+    CHECK(stub_sends(t.prefix) == 1 && stub_sends(none.prefix) == 0);
 }
 
 void test_secrets_stay_out_of_messages() {
@@ -895,6 +944,8 @@ int main() {
     RUN(test_an_exception_per_error_family);
     RUN(test_every_code_maps_to_its_class);
     RUN(test_secrets_stay_out_of_messages);
+    RUN(test_find_person_ids_by_email);
+    RUN(test_send_cc_password_email_to_address);
     RUN(test_moves);
     RUN(test_callback_overload);
     RUN(test_futures_completed);

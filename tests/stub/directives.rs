@@ -22,6 +22,23 @@ pub(super) enum Fault {
     Truncate,
 }
 
+/// The Person archive's faults and directory (`archive=...`, `crowd=N`).
+#[derive(Clone, Debug, Default)]
+pub struct ArchiveFaults {
+    /// `archive=filter_ignored`: every person of the chosen entities, whatever `$filter` says.
+    pub filter_ignored: bool,
+    /// `archive=jsonsafe_ignored`: column names as they are (`email/emailAddress`).
+    pub jsonsafe_ignored: bool,
+    /// `archive=no_email`: rows carry no e-mail column, even when it is selected.
+    pub no_email: bool,
+    /// `archive=key_string`: `PrimaryKey` as a string (`"12"`).
+    pub key_string: bool,
+    /// `archive=clean`: the gated directives (status, faults, delays) hit the endpoint only.
+    pub clean: bool,
+    /// `crowd=N`: N more persons share `crowd@example.com`.
+    pub crowd: u64,
+}
+
 /// Directives that are gated by `fail_first`.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Behaviour {
@@ -43,6 +60,8 @@ pub(super) struct Directives {
     /// `echo_credentials`: error messages quote the credentials received.
     pub(super) echo_credentials: bool,
     pub(super) fail_first: Option<u64>,
+    /// The Person archive's faults (always in force).
+    pub(super) archive: ArchiveFaults,
     // In force for the first `fail_first` requests (always when there is no fail_first).
     pub(super) act: Behaviour,
 }
@@ -142,6 +161,25 @@ pub(super) fn parse_directives(tenant: &str) -> Result<Directives, String> {
                     "xsrf" => AuthKind::Xsrf,
                     _ => return Err(bad("auth must be basic, ticket, bearer or xsrf")),
                 })
+            }
+            "archive" => match need()?.as_str() {
+                "filter_ignored" => d.archive.filter_ignored = true,
+                "jsonsafe_ignored" => d.archive.jsonsafe_ignored = true,
+                "no_email" => d.archive.no_email = true,
+                "key_string" => d.archive.key_string = true,
+                "clean" => d.archive.clean = true,
+                _ => {
+                    return Err(bad(
+                        "archive must be filter_ignored, jsonsafe_ignored, no_email, key_string or clean",
+                    ))
+                }
+            },
+            "crowd" => {
+                let n = num("crowd")?;
+                if n > 10_000 {
+                    return Err(bad("crowd is at most 10000"));
+                }
+                d.archive.crowd = n;
             }
             // Anything else is just a name.
             _ => {}

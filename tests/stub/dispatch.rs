@@ -116,6 +116,9 @@ pub(super) fn handle_request(sh: &Shared, c: &mut Conn) -> io::Result<Flow> {
     if let Some(tenant) = path.strip_suffix(ENDPOINT) {
         return endpoint(sh, c, &ctx, &head, framing, tenant, &record);
     }
+    if let Some(tenant) = path.strip_suffix(archive::PERSON_ARCHIVE) {
+        return archive::serve(sh, c, &ctx, &head, framing, tenant, &query, &record);
+    }
 
     // Not the endpoint: read the body, record, answer.
     let body = match read_request_body(c, &head, framing) {
@@ -245,36 +248,8 @@ pub(super) fn endpoint(
         thread::sleep(Duration::from_millis(ms));
     }
 
-    match act.fault {
-        Some(Fault::Hang) => {
-            hang_until_closed(c);
-            return Ok(Flow::Abort);
-        }
-        Some(Fault::DropAfter) => return Ok(Flow::Close),
-        Some(Fault::DropReset) => {
-            reset_connection(&c.stream);
-            return Ok(Flow::Abort);
-        }
-        Some(Fault::DropDuring) => {
-            let full = format!(
-                "HTTP/1.1 204 No Content\r\nContent-Type: {JSON_CT}\r\n\r\n"
-            );
-            let half = &full.as_bytes()[..full.len() / 2];
-            let _ = c.write_all(half);
-            return Ok(Flow::Close);
-        }
-        Some(Fault::Garbage) => {
-            let _ = c.write_all(b"this is not HTTP\r\n\r\n");
-            return Ok(Flow::Close);
-        }
-        Some(Fault::Truncate) => {
-            let msg = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: {JSON_CT}\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n0123456789"
-            );
-            let _ = c.write_all(msg.as_bytes());
-            return Ok(Flow::Close);
-        }
-        Some(Fault::DropBefore) | None => {}
+    if let Some(flow) = transport_fault(c, act.fault) {
+        return Ok(flow);
     }
 
     let person_id = match validation {
@@ -337,6 +312,40 @@ pub(super) fn endpoint(
     respond(c, ctx, 204, Some(JSON_CT), &extra, b"")
 }
 
+/// A transport fault (`hang`, `drop=after`, `drop=during`, `garbage`, `truncate`),
+/// performed; `None` when there is none to perform.
+pub(super) fn transport_fault(c: &mut Conn, fault: Option<Fault>) -> Option<Flow> {
+    match fault {
+        Some(Fault::Hang) => {
+            hang_until_closed(c);
+            Some(Flow::Abort)
+        }
+        Some(Fault::DropAfter) => Some(Flow::Close),
+        Some(Fault::DropReset) => {
+            reset_connection(&c.stream);
+            Some(Flow::Abort)
+        }
+        Some(Fault::DropDuring) => {
+            let full = format!("HTTP/1.1 204 No Content\r\nContent-Type: {JSON_CT}\r\n\r\n");
+            let half = &full.as_bytes()[..full.len() / 2];
+            let _ = c.write_all(half);
+            Some(Flow::Close)
+        }
+        Some(Fault::Garbage) => {
+            let _ = c.write_all(b"this is not HTTP\r\n\r\n");
+            Some(Flow::Close)
+        }
+        Some(Fault::Truncate) => {
+            let msg = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {JSON_CT}\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n0123456789"
+            );
+            let _ = c.write_all(msg.as_bytes());
+            Some(Flow::Close)
+        }
+        Some(Fault::DropBefore) | None => None,
+    }
+}
+
 pub(super) fn stream_ok_body(c: &mut Conn, ctx: &Ctx, n: u64, extra: &[(String, String)]) -> io::Result<Flow> {
     let mut head = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {n}\r\n"
@@ -395,6 +404,16 @@ pub(super) fn control(
                 .collect();
             let body = serde_json::to_vec(&Value::Array(list)).unwrap_or_else(|_| b"[]".to_vec());
             respond(c, ctx, 200, Some(JSON_CT), &[], &body)
+        }
+        "/_stub/sends" => {
+            if !want("GET") {
+                return wrong_method(c, "GET");
+            }
+            let (persons, total) = archive::sends(sh, &prefix);
+            let persons: serde_json::Map<String, Value> =
+                persons.into_iter().map(|(id, n)| (id.to_string(), json!(n))).collect();
+            let body = json!({ "total": total, "persons": persons }).to_string();
+            respond(c, ctx, 200, Some(JSON_CT), &[], body.as_bytes())
         }
         "/_stub/count" => {
             if !want("GET") {

@@ -10,7 +10,7 @@
 //! lines and error bodies), `dispatch.rs` (the endpoints).
 #![allow(dead_code)]
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 pub use httparse;
 
 mod answers;
+pub mod archive;
 mod connection;
 mod directives;
 mod dispatch;
@@ -188,6 +189,17 @@ impl Stub {
     /// Number of recorded requests whose path starts with `prefix`.
     pub fn count(&self, prefix: &str) -> usize {
         self.shared.count(prefix)
+    }
+
+    /// The e-mail requests the endpoint received under `prefix`, by `PersonId` (every
+    /// request counts, whatever it was answered).
+    pub fn sends(&self, prefix: &str) -> BTreeMap<i64, usize> {
+        archive::sends(&self.shared, prefix).0
+    }
+
+    /// Every e-mail request the endpoint received under `prefix` (readable or not).
+    pub fn sends_total(&self, prefix: &str) -> usize {
+        archive::sends(&self.shared, prefix).1
     }
 
     /// Forgets every recorded request and every `fail_first` counter.

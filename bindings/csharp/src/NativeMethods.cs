@@ -154,6 +154,21 @@ namespace SuperOffice.Ffi
             [MarshalAs(UnmanagedType.LPUTF8Str)] string to,
             [MarshalAs(UnmanagedType.LPUTF8Str)] string subject);
 
+        /// <summary>Sized call: on <c>Ok</c> the ids are written and <paramref name="count"/> is their number; on
+        /// <c>BufferTooSmall</c> nothing is written and <paramref name="count"/> is the number found.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_find_persons_by_email(ClientHandle client,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string email,
+            [Out] int[] personIds, UIntPtr capacity, out UIntPtr count);
+
+        /// <summary><paramref name="personId"/> is written before the e-mail request (0 when no single person was found).</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_send_cc_password_email_to_address(ClientHandle client,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string from,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string to,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string subject,
+            out int personId);
+
         /// <summary>
         /// <c>Ok</c> when the batch ran (<paramref name="failed"/> items failed, each with its
         /// result); any other code: the batch was refused, nothing was sent. Every result slot

@@ -173,6 +173,63 @@ namespace SuperOffice.Ffi
         }
 
         /// <summary>
+        /// The ids of the persons whose e-mail address is <paramref name="email"/> (trimmed, compared
+        /// without regard to case; retired persons are not searched): SuperOffice's person search,
+        /// <c>GET {base}/api/v1/Person</c>, every row of whose answer the library checks.
+        /// </summary>
+        /// <returns>The person ids; empty when no person has the address.</returns>
+        /// <exception cref="ArgumentNullException"><paramref name="email"/> is <c>null</c>.</exception>
+        /// <exception cref="SuperOfficeArgumentException">The address has a control character, no <c>@</c>, or more than 254 characters.</exception>
+        /// <exception cref="SuperOfficeIoException">The answer cannot be trusted: the server did not apply the e-mail filter, or its rows carry no e-mail column.</exception>
+        /// <exception cref="SuperOfficeAmbiguousRecipientException">More than 50 persons have the address.</exception>
+        /// <exception cref="SuperOfficeException">The search failed otherwise; the subclass says how.</exception>
+        public IReadOnlyList<int> FindPersonIdsByEmail(string email)
+        {
+            ThrowIfDisposed();
+            if (email == null)
+            {
+                throw new ArgumentNullException("email");
+            }
+            Utf8.ThrowIfHasNul(email, "email");
+            var ids = new int[4];
+            UIntPtr count;
+            SuperOfficeResult result = NativeMethods.so_find_persons_by_email(_handle, email, ids, (UIntPtr)ids.Length, out count);
+            if (result == SuperOfficeResult.BufferTooSmall)
+            {
+                // The library said how many it found: one more search with room for them.
+                ids = new int[checked((int)count.ToUInt64())];
+                result = NativeMethods.so_find_persons_by_email(_handle, email, ids, (UIntPtr)ids.Length, out count);
+            }
+            NativeMethods.Check(result);
+            var found = new int[checked((int)count.ToUInt64())];
+            Array.Copy(ids, found, found.Length);
+            return found;
+        }
+
+        /// <summary>
+        /// Sends the Customer Centre password e-mail of the one person whose e-mail address is
+        /// <paramref name="to"/>, to that address: the search of <see cref="FindPersonIdsByEmail"/>, then the send
+        /// of <see cref="SendCustomerCentrePasswordEmail"/>.
+        /// </summary>
+        /// <returns>The person id the e-mail was sent for.</returns>
+        /// <exception cref="ArgumentNullException"><paramref name="to"/> is <c>null</c>.</exception>
+        /// <exception cref="SuperOfficeRecipientNotFoundException">No person has the address; nothing was sent.</exception>
+        /// <exception cref="SuperOfficeAmbiguousRecipientException">Several persons have it (the message lists up to 10 ids); nothing was sent.</exception>
+        /// <exception cref="SuperOfficeException">The search or the send failed otherwise.</exception>
+        public int SendCustomerCentrePasswordEmailToAddress(string from, string to, string subject)
+        {
+            ThrowIfDisposed();
+            if (to == null)
+            {
+                throw new ArgumentNullException("to");
+            }
+            CheckSendArguments(from, to, subject);
+            int personId;
+            NativeMethods.Check(NativeMethods.so_send_cc_password_email_to_address(_handle, from, to, subject, out personId));
+            return personId;
+        }
+
+        /// <summary>
         /// Sends many e-mails at once, at most <paramref name="maxConcurrency"/> in parallel, over
         /// this client's connections. Blocks until every item has finished. A failed item does
         /// not stop the others; its outcome is in its <see cref="SendResult"/>.

@@ -157,6 +157,10 @@ namespace SuperOffice.Ffi
                     return new SuperOfficeTenantUnavailableException(message, httpStatus, errorType);
                 case SuperOfficeResult.Credentials:
                     return new SuperOfficeCredentialsException(message, httpStatus, errorType);
+                case SuperOfficeResult.RecipientNotFound:
+                    return new SuperOfficeRecipientNotFoundException(message);
+                case SuperOfficeResult.AmbiguousRecipient:
+                    return new SuperOfficeAmbiguousRecipientException(message);
                 case SuperOfficeResult.Cancelled:
                     return new SuperOfficeOperationCanceledException(message, httpStatus, errorType);
                 case SuperOfficeResult.Panic:
@@ -468,6 +472,38 @@ namespace SuperOffice.Ffi
         /// <summary>Creates the exception with a status and <c>ErrorType</c>.</summary>
         public SuperOfficeCredentialsException(string message, int httpStatus, string errorType = null)
             : base(SuperOfficeResult.Credentials, message, null, httpStatus, errorType) { }
+    }
+
+    /// <summary>A send to an e-mail address found no single person with it, so nothing was sent: a family apart from
+    /// the HTTP errors (the person search itself answered, and its answer was checked).</summary>
+    public class SuperOfficeRecipientException : SuperOfficeException
+    {
+        /// <summary>Creates the exception with its code.</summary>
+        protected SuperOfficeRecipientException(SuperOfficeResult code, string message, Exception inner)
+            : base(code, message, inner, 0, null) { }
+    }
+
+    /// <summary>No person has the e-mail address (<see cref="SuperOfficeResult.RecipientNotFound"/>); nothing was sent.</summary>
+    public class SuperOfficeRecipientNotFoundException : SuperOfficeRecipientException
+    {
+        /// <summary>Creates the exception.</summary>
+        public SuperOfficeRecipientNotFoundException(string message) : this(message, null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeRecipientNotFoundException(string message, Exception inner)
+            : base(SuperOfficeResult.RecipientNotFound, message, inner) { }
+    }
+
+    /// <summary>Several persons have the e-mail address (<see cref="SuperOfficeResult.AmbiguousRecipient"/>; the message
+    /// lists up to 10 of their ids), or more than 50 persons have an address searched for; nothing was sent.</summary>
+    public class SuperOfficeAmbiguousRecipientException : SuperOfficeRecipientException
+    {
+        /// <summary>Creates the exception.</summary>
+        public SuperOfficeAmbiguousRecipientException(string message) : this(message, null) { }
+
+        /// <summary>Creates the exception, caused by <paramref name="inner"/>.</summary>
+        public SuperOfficeAmbiguousRecipientException(string message, Exception inner)
+            : base(SuperOfficeResult.AmbiguousRecipient, message, inner) { }
     }
 
     /// <summary>A bug inside the library, caught at its boundary (<see cref="SuperOfficeResult.Panic"/>). Please report it.</summary>

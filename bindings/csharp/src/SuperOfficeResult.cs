@@ -42,6 +42,10 @@ namespace SuperOffice.Ffi
         TenantUnavailable = 27,
         /// <summary><c>SO_ERR_CREDENTIALS</c>: no credential could be obtained from SuperOffice's login service (system user, OAuth refresh token); nothing was sent.</summary>
         Credentials = 28,
+        /// <summary><c>SO_ERR_RECIPIENT_NOT_FOUND</c>: no person has the e-mail address a send to an address was given; nothing was sent.</summary>
+        RecipientNotFound = 29,
+        /// <summary><c>SO_ERR_AMBIGUOUS_RECIPIENT</c>: several persons (or more than 50) have the e-mail address; nothing was sent.</summary>
+        AmbiguousRecipient = 30,
         /// <summary><c>SO_ERR_PANIC</c>: a bug inside the library, caught at its boundary.</summary>
         Panic = 99,
     }

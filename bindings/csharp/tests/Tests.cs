@@ -197,6 +197,82 @@ namespace SuperOffice.Ffi.Tests
 
         // ----- auth schemes and the request on the wire ------------------------------------
 
+        private static SuperOfficeClient PersonClient(string prefix, string directives = "")
+        {
+            return new SuperOfficeClient(new SuperOfficeClientOptions
+            {
+                BaseUrl = Stub.Url + prefix + directives + "/Cust12345",
+                Ticket = Ticket,
+                Proxy = "",
+            });
+        }
+
+        /// <summary>The e-mail requests the stub received under a prefix (every one, whatever its answer).</summary>
+        private static int SendsTo(string prefix)
+        {
+            return Stub.Requests(prefix).Count(r => r.Method == "POST" && r.Path.EndsWith(Endpoint, StringComparison.Ordinal));
+        }
+
+        public static void Test_Person_FindPersonIdsByEmail()
+        {
+            string prefix = Stub.Prefix("person-find");
+            using (var client = PersonClient(prefix))
+            {
+                Assert.Equal("12,13", string.Join(",", client.FindPersonIdsByEmail("SHARED@example.com")), "shared");
+                Assert.Equal("16", string.Join(",", client.FindPersonIdsByEmail("finn.o'brien@example.com")), "apostrophe");
+                Assert.Equal(0, client.FindPersonIdsByEmail("retired@example.com").Count, "retired only");
+                Assert.Throws<SuperOfficeArgumentException>(() => client.FindPersonIdsByEmail("no-at-sign"), false);
+                Assert.Throws<ArgumentNullException>(() => client.FindPersonIdsByEmail(null));
+            }
+            using (var client = PersonClient(prefix, "/crowd=6"))
+            {
+                // More than the first call's room: a second call with the count.
+                Assert.Equal("100001,100002,100003,100004,100005,100006",
+                    string.Join(",", client.FindPersonIdsByEmail("crowd@example.com")), "crowd");
+            }
+            StubRequest first = Stub.Requests(prefix)[0];
+            Assert.Equal("GET", first.Method, "method");
+            Assert.Equal(0, SendsTo(prefix), "e-mail requests");
+        }
+
+        public static void Test_Person_SendToAnAddress()
+        {
+            string prefix = Stub.Prefix("person-send");
+            using (var client = PersonClient(prefix))
+            {
+                Assert.Equal(20, client.SendCustomerCentrePasswordEmailToAddress("support@example.com", "ida@example.com", "Hi"), "person id");
+                var notFound = Assert.Throws<SuperOfficeRecipientNotFoundException>(
+                    () => client.SendCustomerCentrePasswordEmailToAddress(null, "retired@example.com", null));
+                Assert.Equal(SuperOfficeResult.RecipientNotFound, notFound.Code, "code");
+                Assert.Equal(SuperOfficeDelivery.NotSent, notFound.Delivery, "delivery");
+                Assert.True(notFound.Message.Contains("no person has the e-mail address retired@example.com"), notFound.Message);
+                var ambiguous = Assert.Throws<SuperOfficeAmbiguousRecipientException>(
+                    () => client.SendCustomerCentrePasswordEmailToAddress(null, "shared@example.com", null));
+                Assert.True(ambiguous.Message.Contains("person ids 12, 13"), ambiguous.Message);
+                Exception asBase = ambiguous;
+                Assert.True(asBase is SuperOfficeRecipientException && !(asBase is SuperOfficeHttpException), "family");
+            }
+            List<StubRequest> posts = Stub.Requests(prefix).Where(r => r.Method == "POST").ToList();
+            Assert.Equal(1, posts.Count, "e-mail requests");
+            Assert.Equal(20.0, posts[0].Json()["PersonId"], "PersonId");
+            Assert.Equal("ida@example.com", posts[0].Json()["To"], "To");
+        }
+
+        public static void Test_Person_UntrustedAnswersSendNothing()
+        {
+            foreach (string directive in new[] { "/archive=filter_ignored", "/archive=no_email" })
+            {
+                string prefix = Stub.Prefix("person-untrusted" + directive.Replace('/', '-'));
+                using (var client = PersonClient(prefix, directive))
+                {
+                    var e = Assert.Throws<SuperOfficeIoException>(() => client.FindPersonIdsByEmail("ann.able@example.com"));
+                    Assert.True(e.Message.StartsWith("GET http://", StringComparison.Ordinal), e.Message);
+                    Assert.Throws<SuperOfficeIoException>(() => client.SendCustomerCentrePasswordEmailToAddress(null, "ann.able@example.com", null));
+                }
+                Assert.Equal(0, SendsTo(prefix), "e-mail requests (" + directive + ")");
+            }
+        }
+
         public static void Test_Version_IsReported()
         {
             string version = SuperOfficeClient.NativeVersion;

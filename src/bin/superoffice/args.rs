@@ -32,9 +32,12 @@ pub enum Command {
     /// Send Customer Centre password e-mails
     /// (POST {base}/api/v1/Agents/Person/SendCustomerCentrePasswordEmail).
     ///
-    /// One e-mail: --person-id with --from, --to and --subject. Many: --csv FILE, whose
-    /// header row names the columns person_id, from, to and subject in any order (from,
-    /// to and subject may instead be given once as options, for every row). Each row's
+    /// One e-mail: --person-id with --from, --to and --subject, or --to alone: the person is
+    /// then looked up by that address (GET {base}/api/v1/Person), and nothing is sent when no
+    /// person, or more than one, has it. Many: --csv FILE, whose header row names the
+    /// columns person_id, from, to and subject in any order (from, to and subject may
+    /// instead be given once as options, for every row); a header with to and no person_id
+    /// looks each row's person up by its address (one search per address in a run). Each row's
     /// outcome is committed to a journal (SQLite, FILE.journal.sqlite by default): a
     /// re-run skips accepted rows, retries failed ones and does not resend rows whose
     /// outcome is unknown (the request may have reached the server) unless
@@ -45,9 +48,10 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct SendArgs {
-    /// One e-mail: the person's id (a positive integer)
+    /// One e-mail: the person's id (a positive integer). Without it, --to is looked up: the
+    /// one person with that e-mail address gets the e-mail
     #[arg(long, value_name = "ID", value_parser = clap::value_parser!(i32).range(1..),
-          conflicts_with = "csv", required_unless_present = "csv")]
+          conflicts_with = "csv", required_unless_present_any = ["csv", "to"])]
     pub person_id: Option<i32>,
 
     /// Sender's e-mail address (with --csv: for every row, instead of a "from" column)
@@ -79,7 +83,8 @@ pub struct SendArgs {
     #[arg(long, requires = "csv")]
     pub resend_unknown: bool,
 
-    /// Check the CSV and the options, and send nothing
+    /// Check the CSV and the options, look up the persons of rows by address, and send
+    /// nothing
     #[arg(long)]
     pub dry_run: bool,
 

@@ -9,16 +9,25 @@ use crate::args::UsageError;
 pub struct Row {
     /// The row's line in the CSV file (1 is the header); 0 for a single send.
     pub line: u64,
+    /// The person's id; for a row by address, the one its address resolved to (0 until then).
     pub person_id: i32,
+    /// A row of a CSV of addresses (a `to` column and no `person_id`): its person is looked
+    /// up by its `to`, and the journal keys it by address and subject.
+    pub by_address: bool,
     pub from: Option<String>,
     pub to: Option<String>,
     pub subject: Option<String>,
 }
 
 impl Row {
-    /// How a row is named in messages: `line 12: person 670 -> kari@example.com`.
+    /// How a row is named in messages: `line 12: person 670 -> kari@example.com`
+    /// (`line 12: kari@example.com (person 670)` for a row by address).
     pub fn describe(&self) -> String {
         let to = self.to.as_deref().unwrap_or("(no To)");
+        if self.by_address {
+            let who = if self.person_id > 0 { format!("person {}", self.person_id) } else { "person not resolved".into() };
+            return if self.line == 0 { format!("{to} ({who})") } else { format!("line {}: {to} ({who})", self.line) };
+        }
         if self.line == 0 {
             format!("person {} -> {}", self.person_id, to)
         } else {
@@ -53,7 +62,8 @@ pub struct Input {
 
 /// Where each field is.
 struct Columns {
-    person_id: usize,
+    /// `None`: a CSV of addresses (rows are resolved by their `to`).
+    person_id: Option<usize>,
     from: Option<usize>,
     to: Option<usize>,
     subject: Option<usize>,
@@ -86,13 +96,16 @@ fn columns(header: &csv::ByteRecord, defaults: &Defaults) -> Result<Columns, Usa
         }
         Ok(first)
     };
-    let person_id = find("person_id")?.ok_or_else(|| {
-        UsageError(format!(
+    // Without person_id, a `to` column makes a CSV of addresses.
+    let person_id = find("person_id")?;
+    if person_id.is_none() && (find("to")?.is_none() || defaults.to.is_some()) {
+        return Err(UsageError(format!(
             "the CSV header has no 'person_id' column (it has: {}); the header row names \
-             person_id, from, to and subject, in any order",
+             person_id, from, to and subject, in any order (or to without person_id: each \
+             row's person is then looked up by its address)",
             names.join(", ")
-        ))
-    })?;
+        )));
+    }
     let optional = |name: &str, default: &Option<String>| -> Result<Option<usize>, UsageError> {
         let column = find(name)?;
         if column.is_some() && default.is_some() {
@@ -114,22 +127,27 @@ fn columns(header: &csv::ByteRecord, defaults: &Defaults) -> Result<Columns, Usa
 
 /// Checks one data row.
 fn row(record: &csv::ByteRecord, line: u64, c: &Columns, defaults: &Defaults) -> Result<Row, String> {
-    let needed = [Some(c.person_id), c.from, c.to, c.subject].into_iter().flatten().max().unwrap_or(0) + 1;
+    let needed = [c.person_id, c.from, c.to, c.subject].into_iter().flatten().max().unwrap_or(0) + 1;
     if record.len() < needed {
         return Err(format!("has {} fields; the header has {}", record.len(), c.count));
     }
     let text = |index: usize, name: &str| -> Result<&str, String> {
         std::str::from_utf8(&record[index]).map_err(|_| format!("the {name} field is not valid UTF-8"))
     };
-    let id_text = text(c.person_id, "person_id")?;
-    let person_id = match id_text.parse::<i64>() {
-        Ok(id) if (1..=i64::from(i32::MAX)).contains(&id) => id as i32,
-        _ => {
-            return Err(format!(
-                "person_id '{}' is not a positive integer (1 to {})",
-                shown(id_text.as_bytes()),
-                i32::MAX
-            ))
+    let person_id = match c.person_id {
+        None => 0,
+        Some(column) => {
+            let id_text = text(column, "person_id")?;
+            match id_text.parse::<i64>() {
+                Ok(id) if (1..=i64::from(i32::MAX)).contains(&id) => id as i32,
+                _ => {
+                    return Err(format!(
+                        "person_id '{}' is not a positive integer (1 to {})",
+                        shown(id_text.as_bytes()),
+                        i32::MAX
+                    ))
+                }
+            }
         }
     };
     let field = |column: Option<usize>, name: &str, default: &Option<String>| -> Result<Option<String>, String> {
@@ -141,13 +159,15 @@ fn row(record: &csv::ByteRecord, line: u64, c: &Columns, defaults: &Defaults) ->
             None => Ok(default.clone()),
         }
     };
-    Ok(Row {
-        line,
-        person_id,
-        from: field(c.from, "from", &defaults.from)?,
-        to: field(c.to, "to", &defaults.to)?,
-        subject: field(c.subject, "subject", &defaults.subject)?,
-    })
+    let to = field(c.to, "to", &defaults.to)?;
+    let by_address = c.person_id.is_none();
+    if by_address {
+        match to.as_deref() {
+            None => return Err("the to field is empty: there is no address to look the person up by".into()),
+            Some(address) => superoffice::person::checked_address(address).map_err(|e| e.message)?,
+        };
+    }
+    Ok(Row { line, person_id, by_address, from: field(c.from, "from", &defaults.from)?, to, subject: field(c.subject, "subject", &defaults.subject)? })
 }
 
 /// Lines of records, counted once through the file as the records come in order.
@@ -266,8 +286,8 @@ mod tests {
         assert_eq!(
             input.rows,
             vec![
-                Row { line: 2, person_id: 670, from: Some("s@x".into()), to: Some("a@x".into()), subject: Some("Hi".into()) },
-                Row { line: 8, person_id: 7, from: None, to: Some("e@x".into()), subject: None },
+                Row { line: 2, person_id: 670, by_address: false, from: Some("s@x".into()), to: Some("a@x".into()), subject: Some("Hi".into()) },
+                Row { line: 8, person_id: 7, by_address: false, from: None, to: Some("e@x".into()), subject: None },
             ]
         );
         let lines: Vec<u64> = input.bad.iter().map(|b| b.line).collect();
@@ -295,7 +315,21 @@ mod tests {
         assert_eq!(input.rows[0].subject.as_deref(), Some("S"));
         let both = parse(b"person_id,from\n1,a@x\n", &d).unwrap_err();
         assert!(both.0.contains("--from is given and the CSV has a 'from' column"), "{}", both.0);
-        assert!(parse(b"id,to\n1,a\n", &d).unwrap_err().0.contains("no 'person_id' column"));
+        assert!(parse(b"id,from\n1,a\n", &Defaults::default()).unwrap_err().0.contains("no 'person_id' column"));
+        assert!(parse(b"id,to\n1,a@x\n", &Defaults { to: Some("t@x".into()), ..Defaults::default() }).is_err());
         assert!(parse(b"", &d).is_err());
+    }
+
+    #[test]
+    fn a_csv_of_addresses_resolves_rows_by_their_to() {
+        let input = parse(b"to,subject\nkari@example.com,Hi\n,Hi\nno-at-sign,Hi\n o'brien@example.com ,Hi\n", &Defaults::default()).unwrap();
+        let got: Vec<(u64, i32, bool, Option<&str>)> =
+            input.rows.iter().map(|r| (r.line, r.person_id, r.by_address, r.to.as_deref())).collect();
+        assert_eq!(got, vec![(2, 0, true, Some("kari@example.com")), (5, 0, true, Some("o'brien@example.com"))]);
+        let lines: Vec<u64> = input.bad.iter().map(|b| b.line).collect();
+        assert_eq!(lines, vec![3, 4]);
+        assert!(input.bad[0].reason.contains("no address"), "{:?}", input.bad);
+        assert!(input.bad[1].reason.contains("has no @"), "{:?}", input.bad);
+        assert_eq!(input.rows[0].describe(), "line 2: kari@example.com (person not resolved)");
     }
 }

@@ -29,7 +29,9 @@ use superoffice::Delivery;
 use crate::input::Row;
 use crate::outcome::{delivery_str, parse_delivery, Outcome, State};
 
-/// What identifies one e-mail in the journal (besides the tenant).
+/// What identifies one e-mail in the journal (besides the tenant). A row of a CSV of
+/// addresses is keyed by its address and subject alone (`person_id` 0): a re-run finds it
+/// before any lookup; the person it resolved to is recorded beside it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
     pub person_id: i32,
@@ -42,7 +44,7 @@ pub struct Key {
 impl Key {
     pub fn of(row: &Row) -> Key {
         Key {
-            person_id: row.person_id,
+            person_id: if row.by_address { 0 } else { row.person_id },
             to: row.to.clone().unwrap_or_default(),
             subject: row.subject.clone().unwrap_or_default(),
         }
@@ -81,12 +83,13 @@ CREATE TABLE IF NOT EXISTS emails (
     error_type  TEXT,
     message     TEXT,
     delivery    TEXT,
+    resolved_person_id INTEGER,
     attempts    INTEGER NOT NULL DEFAULT 0,
     csv_line    INTEGER,
     updated_at  TEXT    NOT NULL,
     PRIMARY KEY (tenant, person_id, recipient, subject)
 );
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '2');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '3');
 ";
 
 /// Brings a journal of schema 1 to schema 2: the delivery column, and its rows that a
@@ -96,6 +99,18 @@ ALTER TABLE emails ADD COLUMN delivery TEXT;
 UPDATE emails SET state = 'failed', delivery = 'not_sent' WHERE state = 'unknown' AND code = 'Credentials';
 UPDATE meta SET value = '2' WHERE key = 'schema';
 ";
+
+/// Adds the column of the person a row of a CSV of addresses resolved to (schema 3).
+const MIGRATE_TO_3: &str = "
+ALTER TABLE emails ADD COLUMN resolved_person_id INTEGER;
+UPDATE meta SET value = '3' WHERE key = 'schema';
+";
+
+/// Whether the `emails` table has the resolved person's column (schema 3).
+fn has_resolved(conn: &Connection) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare("SELECT 1 FROM pragma_table_info('emails') WHERE name = 'resolved_person_id'")?;
+    stmt.exists([])
+}
 
 /// Whether the `emails` table has the delivery column (schema 2).
 fn has_delivery(conn: &Connection) -> rusqlite::Result<bool> {
@@ -153,6 +168,9 @@ impl Journal {
             conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA}"))?;
             if !has_delivery(&conn)? {
                 conn.execute_batch(MIGRATE_1_TO_2)?;
+            }
+            if !has_resolved(&conn)? {
+                conn.execute_batch(MIGRATE_TO_3)?;
             }
             conn.execute_batch("COMMIT;")?;
             conn.execute(
@@ -264,7 +282,7 @@ impl Journal {
 /// One change to commit.
 enum Op {
     /// The row is being sent (allowed from no row, `failed`, or `unknown` when resent).
-    Mark { key: Key, sender: Option<String>, line: u64, resend_unknown: bool },
+    Mark { key: Key, sender: Option<String>, line: u64, resend_unknown: bool, resolved: Option<i32> },
     /// The row's outcome.
     Record { key: Key, outcome: Outcome },
 }
@@ -312,16 +330,18 @@ fn commit(conn: &mut Connection, tenant: &str, group: &[Job]) -> rusqlite::Resul
     let mut results = Vec::with_capacity(group.len());
     for job in group {
         results.push(match &job.op {
-            Op::Mark { key, sender, line, resend_unknown } => {
+            Op::Mark { key, sender, line, resend_unknown, resolved } => {
                 let mut stmt = tx.prepare_cached(&format!(
-                    "INSERT INTO emails (tenant, person_id, recipient, subject, sender, state, attempts, csv_line, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'sending', 1, ?6, {NOW})
+                    "INSERT INTO emails (tenant, person_id, recipient, subject, sender, state, attempts, csv_line,
+                         resolved_person_id, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'sending', 1, ?6, ?8, {NOW})
                      ON CONFLICT (tenant, person_id, recipient, subject) DO UPDATE SET
                          state = 'sending', sender = excluded.sender, attempts = attempts + 1,
-                         csv_line = excluded.csv_line, updated_at = excluded.updated_at
+                         csv_line = excluded.csv_line, resolved_person_id = excluded.resolved_person_id,
+                         updated_at = excluded.updated_at
                      WHERE state = 'failed' OR (state = 'unknown' AND ?7)"
                 ))?;
-                stmt.execute(params![tenant, key.person_id, key.to, key.subject, sender, line, resend_unknown])? == 1
+                stmt.execute(params![tenant, key.person_id, key.to, key.subject, sender, line, resend_unknown, resolved])? == 1
             }
             Op::Record { key, outcome } => {
                 let mut stmt = tx.prepare_cached(&format!(
@@ -367,7 +387,8 @@ impl Writer {
     /// Commits that `row` is being sent, just before its request goes out. False when
     /// the journal says it must not be sent (accepted meanwhile, or already `sending`).
     pub fn mark_sending(&self, row: &Row, resend_unknown: bool) -> Result<bool, JournalError> {
-        self.ask(Op::Mark { key: Key::of(row), sender: row.from.clone(), line: row.line, resend_unknown })
+        let resolved = row.by_address.then_some(row.person_id);
+        self.ask(Op::Mark { key: Key::of(row), sender: row.from.clone(), line: row.line, resend_unknown, resolved })
     }
 
     /// Commits a row's outcome after its answer.
@@ -398,7 +419,7 @@ mod tests {
     }
 
     fn row(id: i32) -> Row {
-        Row { line: 2, person_id: id, from: Some("f".into()), to: Some("t".into()), subject: None }
+        Row { line: 2, person_id: id, by_address: false, from: Some("f".into()), to: Some("t".into()), subject: None }
     }
 
     fn outcome(state: State) -> Outcome {
@@ -439,7 +460,13 @@ mod tests {
         {
             let c = Connection::open(&path).unwrap();
             // The schema of the previous version, without the delivery column.
-            c.execute_batch(&SCHEMA.replace("    delivery    TEXT,\n", "").replace("'2'", "'1'")).unwrap();
+            c.execute_batch(
+                &SCHEMA
+                    .replace("    delivery    TEXT,\n", "")
+                    .replace("    resolved_person_id INTEGER,\n", "")
+                    .replace("'3'", "'1'"),
+            )
+            .unwrap();
             for (id, state, code, status) in
                 [(1, "unknown", "Credentials", 0), (2, "unknown", "Timeout", 0), (3, "failed", "NotFound", 404), (4, "failed", "Connect", 0)]
             {
@@ -468,8 +495,26 @@ mod tests {
             assert_eq!((prev[&key(id)].state, prev[&key(id)].outcome.delivery), (state, delivery), "row {id}");
         }
         let j = j.into_writer();
-        let row = |id| Row { line: 2, person_id: id, from: None, to: Some("t".into()), subject: None };
+        let row = |id| Row { line: 2, person_id: id, by_address: false, from: None, to: Some("t".into()), subject: None };
         assert!(j.mark_sending(&row(1), false).unwrap(), "the credentials row goes out again");
         assert!(!j.mark_sending(&row(2), false).unwrap(), "an unknown row does not");
+    }
+
+    #[test]
+    fn rows_by_address_are_keyed_by_address_and_subject_with_the_person_beside() {
+        let path = temp("by-address");
+        let row = |id| Row { line: 2, person_id: id, by_address: true, from: None, to: Some("a@x".into()), subject: None };
+        {
+            let j = Journal::open(&path, "http://h/t").unwrap().into_writer();
+            assert!(j.mark_sending(&row(12), false).unwrap());
+            j.record(&row(12), &outcome(State::Accepted)).unwrap();
+            // The same address resolving to another person is the same e-mail.
+            assert!(!j.mark_sending(&row(13), true).unwrap());
+        }
+        let j = Journal::open(&path, "http://h/t").unwrap();
+        let prev = j.previous().unwrap();
+        assert_eq!(prev[&Key { person_id: 0, to: "a@x".into(), subject: String::new() }].state, State::Accepted);
+        let resolved: i64 = j.lock().query_row("SELECT resolved_person_id FROM emails", [], |r| r.get(0)).unwrap();
+        assert_eq!(resolved, 12);
     }
 }

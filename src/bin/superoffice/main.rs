@@ -45,13 +45,31 @@ fn main() -> ExitCode {
 fn send_password_email(args: SendArgs) -> Result<i32, UsageError> {
     let settings = args.connection.settings(CORE_RETRIES)?;
     let Some(csv) = args.csv.clone() else {
-        let row = Row {
+        let by_address = args.person_id.is_none();
+        let mut row = Row {
             line: 0,
-            person_id: args.person_id.ok_or("give --person-id ID for one e-mail, or --csv FILE")?,
+            person_id: args.person_id.unwrap_or(0),
+            by_address,
             from: args.from.clone(),
             to: args.to.clone(),
             subject: args.subject.clone(),
         };
+        if by_address {
+            let to = row.to.as_deref().ok_or("give --person-id ID or --to ADDRESS for one e-mail, or --csv FILE")?;
+            superoffice::person::checked_address(to).map_err(|e| e.message)?;
+            let client = Client::new(&settings).map_err(|e| e.message)?;
+            match run::Resolver::new(&client, args.max_retries).resolve(&row, &run::Gate::default(), |wait, why| {
+                eprintln!("{why}: waiting {} before searching again", superoffice::retry::human(wait));
+            }) {
+                Ok(resolved) => row = resolved,
+                Err(u) => return Ok(run::unresolved_single(&row, &u, args.json)),
+            }
+            if args.dry_run {
+                println!("dry run: would send to {} at {}", row.describe(), settings.base().root());
+                return Ok(0);
+            }
+            return Ok(run::single(&client, &row, args.max_retries, args.json));
+        }
         if args.dry_run {
             println!("dry run: would send to {} at {}", row.describe(), settings.base().root());
             return Ok(0);
@@ -87,7 +105,21 @@ fn send_password_email(args: SendArgs) -> Result<i32, UsageError> {
             Some(j) => j.previous()?,
             None => Default::default(),
         };
-        run::plan(input.rows, &previous, args.resend_unknown, &mut report);
+        let plan = run::plan(input.rows, &previous, args.resend_unknown, &mut report);
+        // Rows by address: looked up (no e-mail), to show who would get which e-mail.
+        if plan.to_send.iter().any(|r| r.by_address) {
+            let client = Client::new(&settings).map_err(|e| e.message)?;
+            let resolver = run::Resolver::new(&client, args.max_retries);
+            let gate = run::Gate::default();
+            for row in plan.to_send.iter().filter(|r| r.by_address) {
+                match resolver.resolve(row, &gate, |wait, why| {
+                    eprintln!("{why}: waiting {} before searching again", superoffice::retry::human(wait));
+                }) {
+                    Ok(resolved) => report.resolved.push(resolved),
+                    Err(u) => report.add_unresolved(row.clone(), u),
+                }
+            }
+        }
     } else {
         let client = Client::new(&settings).map_err(|e| e.message)?;
         let journal = Journal::open(&journal_path, &tenant)?;

@@ -29,6 +29,10 @@ pub struct Counts {
     /// Of `failed`, those the server provably never had ("failed (not sent)").
     pub failed_not_sent: usize,
     pub unknown: usize,
+    /// Rows by address that no person has (in `failed` and `failed_not_sent` too).
+    pub not_found: usize,
+    /// Rows by address that several persons have (likewise).
+    pub ambiguous: usize,
     /// Rows this run did not get to (interrupted).
     pub not_started: usize,
 }
@@ -40,6 +44,8 @@ pub struct Listed {
     pub outcome: Outcome,
     /// When an earlier run recorded it; `None` for this run.
     pub earlier_run: Option<String>,
+    /// A row by address that several persons have: their ids.
+    pub candidates: Vec<i32>,
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +61,8 @@ pub struct Report {
     pub failed: Vec<Listed>,
     pub unknown: Vec<Listed>,
     pub bad_rows: Vec<BadRow>,
+    /// A dry run: the rows by address and the person each would be sent for.
+    pub resolved: Vec<Row>,
 }
 
 /// Rows listed in the text summary per list; `--json` and the journal have them all.
@@ -69,20 +77,33 @@ impl Report {
                 if outcome.not_sent() {
                     self.counts.failed_not_sent += 1;
                 }
-                self.failed.push(Listed { row, outcome, earlier_run: None });
+                self.failed.push(Listed { row, outcome, earlier_run: None, candidates: Vec::new() });
             }
             State::Unknown | State::Sending => {
                 self.counts.unknown += 1;
-                self.unknown.push(Listed { row, outcome, earlier_run: None });
+                self.unknown.push(Listed { row, outcome, earlier_run: None, candidates: Vec::new() });
             }
         }
+    }
+
+    /// A row by address without a single person: failed (not sent), listed with the
+    /// candidate ids.
+    pub fn add_unresolved(&mut self, row: Row, u: crate::run::Unresolved) {
+        match u.outcome.code.as_str() {
+            "RecipientNotFound" => self.counts.not_found += 1,
+            "AmbiguousRecipient" => self.counts.ambiguous += 1,
+            _ => {}
+        }
+        self.counts.failed += 1;
+        self.counts.failed_not_sent += 1;
+        self.failed.push(Listed { row, outcome: u.outcome, earlier_run: None, candidates: u.candidates });
     }
 
     /// 0 when every row is accepted (a dry run: when every row is valid), else 1.
     pub fn exit_status(&self) -> i32 {
         let c = &self.counts;
         let clean = if self.dry_run {
-            c.bad == 0
+            c.bad == 0 && c.failed == 0
         } else {
             c.bad == 0
                 && c.failed == 0
@@ -105,7 +126,7 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "{} rows in {} for {}", c.rows, self.csv, self.tenant);
         if self.dry_run {
-            let _ = writeln!(out, "  dry run: nothing sent; {} would be sent", c.to_send);
+            let _ = writeln!(out, "  dry run: nothing sent; {} would be sent", c.to_send - c.failed);
         } else {
             let _ = writeln!(out, "  accepted            {:>7}", c.accepted);
             let _ = writeln!(out, "  failed              {:>7}", c.failed);
@@ -114,6 +135,10 @@ impl Report {
             if c.not_started > 0 {
                 let _ = writeln!(out, "  not started         {:>7}", c.not_started);
             }
+        }
+        if c.not_found + c.ambiguous > 0 || !self.resolved.is_empty() {
+            let _ = writeln!(out, "  no person (address) {:>7}", c.not_found);
+            let _ = writeln!(out, "  several (address)   {:>7}", c.ambiguous);
         }
         let _ = writeln!(out, "  already accepted    {:>7}", c.already_accepted);
         let _ = writeln!(out, "  unknown, not resent {:>7}", c.unknown_not_resent);
@@ -132,13 +157,32 @@ impl Report {
             let _ = writeln!(out, "{title}");
             for l in items.iter().take(LISTED_IN_TEXT) {
                 let when = l.earlier_run.as_ref().map(|t| format!(" (recorded {t})")).unwrap_or_default();
-                let _ = writeln!(out, "  {}: {}{when}", l.row.describe(), outcome_text(&l.outcome));
+                let candidates = if l.candidates.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (candidates: {})", superoffice::person::listed_ids(&l.candidates))
+                };
+                let _ = writeln!(out, "  {}: {}{when}{candidates}", l.row.describe(), outcome_text(&l.outcome));
             }
             if items.len() > LISTED_IN_TEXT {
                 let _ = writeln!(out, "  ... and {} more (see --json or the journal)", items.len() - LISTED_IN_TEXT);
             }
         };
-        list(&mut out, "Failed (a re-run sends them again; \"not sent\": the server never had them):", &self.failed);
+        if !self.resolved.is_empty() {
+            let _ = writeln!(out, "Would send (dry run; each address looked up):");
+            for r in self.resolved.iter().take(LISTED_IN_TEXT) {
+                let _ = writeln!(out, "  {}", r.describe());
+            }
+            if self.resolved.len() > LISTED_IN_TEXT {
+                let _ = writeln!(out, "  ... and {} more (see --json)", self.resolved.len() - LISTED_IN_TEXT);
+            }
+        }
+        let failed_title = if self.dry_run {
+            "Would not be sent (no single person has the address, or the search failed):"
+        } else {
+            "Failed (a re-run sends them again; \"not sent\": the server never had them):"
+        };
+        list(&mut out, failed_title, &self.failed);
         list(
             &mut out,
             "Unknown (the server may have sent them; check, then re-run with --resend-unknown to send them again):",
@@ -179,6 +223,8 @@ impl Report {
                         "message": l.outcome.message,
                         "delivery": delivery_str(l.outcome.delivery),
                         "earlier_run": l.earlier_run,
+                        "by_address": l.row.by_address,
+                        "candidates": l.candidates,
                     })
                 })
                 .collect()
@@ -201,8 +247,11 @@ impl Report {
                 "failed": c.failed,
                 "failed_not_sent": c.failed_not_sent,
                 "unknown": c.unknown,
+                "not_found": c.not_found,
+                "ambiguous": c.ambiguous,
                 "not_started": c.not_started,
             },
+            "resolved": self.resolved.iter().map(|r| json!({"line": r.line, "to": r.to, "person_id": r.person_id})).collect::<Vec<_>>(),
             "failed": listed(&self.failed),
             "unknown": listed(&self.unknown),
             "bad_rows": self.bad_rows.iter().map(|b| json!({"line": b.line, "reason": b.reason})).collect::<Vec<_>>(),

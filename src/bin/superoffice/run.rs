@@ -1,13 +1,14 @@
 //! Sending: one e-mail, or the rows of a CSV over worker threads sharing one client,
 //! with a journal, a shared pause for rate limits, and Ctrl-C handling.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use superoffice::{Client, PasswordEmail};
+use superoffice::person::single_person;
+use superoffice::{Client, Delivery, Error, PasswordEmail, PersonMatch};
 
 use crate::input::Row;
 use crate::journal::{Key, Previous, Writer};
@@ -235,6 +236,24 @@ pub fn single(client: &Client, row: &Row, max_retries: u32, json: bool) -> i32 {
     i32::from(outcome.state != State::Accepted)
 }
 
+/// One e-mail by address whose address has no single person: prints why (with the
+/// candidate ids); returns the exit status (1).
+pub fn unresolved_single(row: &Row, u: &Unresolved, json: bool) -> i32 {
+    if json {
+        let mut v = crate::report::single_json(row, &u.outcome);
+        v["candidates"] = serde_json::json!(u.candidates);
+        println!("{v:#}");
+    } else {
+        let candidates = if u.candidates.is_empty() {
+            String::new()
+        } else {
+            format!(" (candidates: {})", superoffice::person::listed_ids(&u.candidates))
+        };
+        eprintln!("{}: {}{candidates}", row.describe(), crate::progress::outcome_text(&u.outcome));
+    }
+    1
+}
+
 /// How each CSV row is to be treated, from the journal of earlier runs.
 pub struct Plan {
     pub to_send: Vec<Row>,
@@ -257,7 +276,7 @@ pub fn plan(rows: Vec<Row>, previous: &std::collections::HashMap<Key, Previous>,
                 report.counts.unknown_not_resent += 1;
                 let mut outcome = p.outcome.clone();
                 outcome.state = State::Unknown;
-                report.unknown.push(Listed { row, outcome, earlier_run: Some(p.updated_at.clone()) });
+                report.unknown.push(Listed { row, outcome, earlier_run: Some(p.updated_at.clone()), candidates: Vec::new() });
             }
             _ => to_send.push(row),
         }
@@ -310,14 +329,90 @@ impl Breaker {
     }
 }
 
+/// One address's search, shared by the rows that have it (the first one does it).
+type Search = Arc<OnceLock<Result<Vec<PersonMatch>, Error>>>;
+
+/// Finds the person of each row of a CSV of addresses: one search per address in a run
+/// (two rows with one address wait for the same search), resent on the run's rules.
+pub struct Resolver<'a> {
+    client: &'a Client,
+    max_retries: u32,
+    cache: Mutex<HashMap<String, Search>>,
+}
+
+/// A row by address that has no single person: why (failed, not sent), and the candidate
+/// person ids.
+pub struct Unresolved {
+    pub outcome: Outcome,
+    pub candidates: Vec<i32>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(client: &'a Client, max_retries: u32) -> Resolver<'a> {
+        Resolver { client, max_retries, cache: Mutex::new(HashMap::new()) }
+    }
+
+    fn search(&self, address: &str, gate: &Gate, mut paused: impl FnMut(Duration, &str)) -> Result<Vec<PersonMatch>, Error> {
+        let mut retries = 0;
+        loop {
+            let result = self.client.find_persons_by_email(address);
+            let Err(e) = &result else { return result };
+            let again = matches!(e.http_status, 429 | 503) || superoffice::retry::may_resend(e);
+            if !again || retries >= self.max_retries {
+                return result;
+            }
+            retries += 1;
+            let why = if e.http_status == 0 { "no connection to the server".to_string() } else { format!("server busy: HTTP {}", e.http_status) };
+            if let Some(wait) = gate.pause(e.retry_after, &why) {
+                paused(wait, &why);
+            }
+            if !gate.wait_turn() {
+                return result;
+            }
+        }
+    }
+
+    /// The row with its person, or why it has none. The search's own failures (and no
+    /// person, or several) are "failed (not sent)".
+    pub fn resolve(&self, row: &Row, gate: &Gate, paused: impl FnMut(Duration, &str)) -> Result<Row, Unresolved> {
+        let address = row.to.as_deref().unwrap_or("").trim();
+        let cell = {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(cache.entry(address.to_lowercase()).or_default())
+        };
+        let found = cell.get_or_init(|| self.search(address, gate, paused));
+        let unresolved = |e: &Error, candidates: Vec<i32>| Unresolved {
+            outcome: Outcome {
+                state: State::Failed,
+                code: crate::outcome::code(e.kind),
+                http_status: e.http_status,
+                error_type: e.error_type.clone(),
+                message: e.message.clone(),
+                delivery: Delivery::NotSent,
+            },
+            candidates,
+        };
+        match found {
+            Err(e) => Err(unresolved(e, Vec::new())),
+            Ok(persons) => match single_person(address, persons) {
+                Ok(person_id) => Ok(Row { person_id, ..row.clone() }),
+                Err(e) => Err(unresolved(&e, persons.iter().map(|p| p.person_id).collect())),
+            },
+        }
+    }
+}
+
 enum Event {
-    Done(usize, Outcome),
+    Done(Row, Outcome),
+    Unresolved(Row, Unresolved),
     Paused(Duration, String),
 }
 
 /// Sends the planned rows with `concurrency` workers. Fills the report's outcome
 /// counts and lists.
 pub fn batch(client: &Client, journal: &Writer, plan: Plan, concurrency: usize, max_retries: u32, resend_unknown: bool, report: &mut Report) {
+    let resolver = Resolver::new(client, max_retries);
+    let resolver = &resolver;
     let rows = plan.to_send;
     let gate = Arc::new(Gate::default());
     let interrupts = Arc::new(AtomicUsize::new(0));
@@ -358,6 +453,26 @@ pub fn batch(client: &Client, journal: &Writer, plan: Plan, concurrency: usize, 
                 }
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(row) = rows.get(i) else { break };
+                let resolved;
+                let row = if row.by_address {
+                    let pause = |wait: Duration, why: &str| {
+                        let _ = tx.send(Event::Paused(wait, why.to_string()));
+                    };
+                    match resolver.resolve(row, gate, pause) {
+                        Ok(r) => {
+                            resolved = r;
+                            &resolved
+                        }
+                        Err(u) => {
+                            if tx.send(Event::Unresolved(row.clone(), u)).is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                    }
+                } else {
+                    row
+                };
                 let sent = send_row(
                     client,
                     gate,
@@ -374,7 +489,7 @@ pub fn batch(client: &Client, journal: &Writer, plan: Plan, concurrency: usize, 
                         if let Some(why) = breaker.verdict(&outcome) {
                             gate.stop(Some(why));
                         }
-                        if tx.send(Event::Done(i, outcome)).is_err() {
+                        if tx.send(Event::Done(row.clone(), outcome)).is_err() {
                             break;
                         }
                     }
@@ -382,7 +497,7 @@ pub fn batch(client: &Client, journal: &Writer, plan: Plan, concurrency: usize, 
                     Err(stop) => {
                         gate.stop(Some(stop.reason));
                         if let Some(outcome) = stop.outcome {
-                            let _ = tx.send(Event::Done(i, outcome));
+                            let _ = tx.send(Event::Done(row.clone(), outcome));
                         }
                         break;
                     }
@@ -393,15 +508,21 @@ pub fn batch(client: &Client, journal: &Writer, plan: Plan, concurrency: usize, 
         let mut announced = false;
         loop {
             match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(Event::Done(i, outcome)) => {
+                Ok(Event::Done(row, outcome)) => {
                     done += 1;
                     match outcome.state {
                         State::Accepted => tally.accepted += 1,
                         State::Failed => tally.failed += 1,
                         _ => tally.unknown += 1,
                     }
-                    progress.row_done(&rows[i], &outcome, &tally);
-                    report.add_outcome(rows[i].clone(), outcome);
+                    progress.row_done(&row, &outcome, &tally);
+                    report.add_outcome(row, outcome);
+                }
+                Ok(Event::Unresolved(row, u)) => {
+                    done += 1;
+                    tally.failed += 1;
+                    progress.row_done(&row, &u.outcome, &tally);
+                    report.add_unresolved(row, u);
                 }
                 Ok(Event::Paused(wait, why)) => progress.pause_started(wait, &why),
                 Err(RecvTimeoutError::Timeout) => {}

@@ -313,6 +313,11 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
     ("so_send_cc_password_email", so_result,
      [so_client_p, c_int32, c_char_p, c_char_p, c_char_p], _check_result),
     ("so_client_free", None, [so_client_p], None),
+    # Sending to an e-mail address
+    ("so_find_persons_by_email", so_result,
+     [so_client_p, c_char_p, POINTER(c_int32), c_size_t, POINTER(c_size_t)], _check_result),
+    ("so_send_cc_password_email_to_address", so_result,
+     [so_client_p, c_char_p, c_char_p, c_char_p, POINTER(c_int32)], _check_result),
     # Batch: SO_OK when the batch ran (failed items are in the results and the
     # count); any other code is a refused batch, raised like any failure.
     ("so_send_cc_password_email_batch", so_result,

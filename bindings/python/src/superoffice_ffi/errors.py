@@ -39,6 +39,11 @@ Hierarchy (builtin bases in brackets)::
     +-- CredentialsError                   SO_ERR_CREDENTIALS (28): no credential
     |                                      from the login service (system user,
     |                                      OAuth refresh); nothing was sent
+    +-- RecipientError                     a send to an e-mail address found no
+    |   |                                  single person; nothing was sent (no HTTP
+    |   |                                  status: the search itself went well)
+    |   +-- RecipientNotFoundError         SO_ERR_RECIPIENT_NOT_FOUND (29)
+    |   +-- AmbiguousRecipientError        SO_ERR_AMBIGUOUS_RECIPIENT (30)
     +-- PanicError                         SO_ERR_PANIC (99): a library bug
     +-- ClientClosedError     [RuntimeError]  the Client was closed (no native call)
 
@@ -78,6 +83,9 @@ __all__ = [
     "ServerError",
     "TenantUnavailableError",
     "CredentialsError",
+    "RecipientError",
+    "RecipientNotFoundError",
+    "AmbiguousRecipientError",
     "PanicError",
     "ClientClosedError",
     "LibraryLoadError",
@@ -108,6 +116,8 @@ class ResultCode(enum.IntEnum):
     SERVER = 26
     TENANT_UNAVAILABLE = 27
     CREDENTIALS = 28
+    RECIPIENT_NOT_FOUND = 29
+    AMBIGUOUS_RECIPIENT = 30
     PANIC = 99
 
 
@@ -286,6 +296,21 @@ class CredentialsError(SuperOfficeError):
     No request was sent to the API."""
 
 
+class RecipientError(SuperOfficeError):
+    """A send to an e-mail address found no single person with that address, so
+    nothing was sent. A family apart from :class:`HTTPStatusError`: the server's
+    person search answered, and its answer was checked."""
+
+
+class RecipientNotFoundError(RecipientError):
+    """No person has the e-mail address (retired persons are not searched)."""
+
+
+class AmbiguousRecipientError(RecipientError):
+    """More than one person has the e-mail address (the message lists up to 10 of
+    their person ids), or more than 50 persons have an address searched for."""
+
+
 class PanicError(SuperOfficeError):
     """A bug inside libsuperoffice, caught at its boundary. Please report it."""
 
@@ -330,6 +355,8 @@ EXCEPTION_BY_CODE: Dict[int, Type[SuperOfficeError]] = {
     ResultCode.SERVER: ServerError,
     ResultCode.TENANT_UNAVAILABLE: TenantUnavailableError,
     ResultCode.CREDENTIALS: CredentialsError,
+    ResultCode.RECIPIENT_NOT_FOUND: RecipientNotFoundError,
+    ResultCode.AMBIGUOUS_RECIPIENT: AmbiguousRecipientError,
     ResultCode.PANIC: PanicError,
 }
 
