@@ -4,6 +4,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use ureq::http::HeaderValue;
 use ureq::Agent;
@@ -24,11 +25,13 @@ impl Client {
 
     /// A credential from the provider for the next attempt: `Authorization` and its
     /// generation. A new generation's secrets join the redaction list, and its
-    /// `webapi_url` is followed when it names another host.
-    pub(super) fn provided_auth(&self, provider: &Provider, agent: &Agent) -> Result<(HeaderValue, u64), Error> {
-        let issued = provider.credential(agent).map_err(|e| {
+    /// `webapi_url` is followed when it names another host. A client that takes a
+    /// credential another client obtained says so in its log, once per credential.
+    pub(super) fn provided_auth(&self, provider: &Provider, agent: &Agent, deadline: Option<Instant>) -> Result<(HeaderValue, u64), Error> {
+        let taken = provider.credential(agent, deadline).map_err(|e| {
             Error::new(ErrorKind::Credentials, crate::error::bound_message(self.hide(&e.0)))
         })?;
+        let issued = &taken.issued;
         if self.provider_seen.swap(issued.generation, Ordering::AcqRel) != issued.generation {
             {
                 let mut secrets = self.secrets.write().unwrap_or_else(|p| p.into_inner());
@@ -39,11 +42,36 @@ impl Client {
             if let Some(url) = &issued.webapi_url {
                 self.follow(url);
             }
-            let what = if issued.generation == 1 { "obtained" } else { "renewed" };
-            self.log(Level::Info, || format!("credential {what} from the login service at {}", provider.login_url()));
+            if !taken.obtained_here {
+                self.log(Level::Info, || format!(
+                    "took a shared credential for {} from the login service at {} (another client of the same identity obtained it)",
+                    provider.describe(),
+                    provider.login_url()
+                ));
+            }
         }
         let header = secret_header_value(zeroize::Zeroizing::new(issued.authorization.expose().to_string()))?;
         Ok((header, issued.generation))
+    }
+
+    /// Gets the credential now (a login, or the shared one) without sending anything to
+    /// the API; nothing to do for a ticket, token or Basic credentials given.
+    pub fn authenticate(&self) -> Result<(), Error> {
+        let Some(provider) = &self.provider else { return Ok(()) };
+        let started = Instant::now();
+        let deadline = self.settings.total_timeout.map(|t| started + t);
+        match self.provided_auth(provider, &self.agent.get(), deadline) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.log(Level::Error, || format!("{} [{:.1} ms]", e.message, started.elapsed().as_secs_f64() * 1000.0));
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the client gets its credential from the login service (system user, OAuth).
+    pub fn provider(&self) -> Option<&Provider> {
+        self.provider.as_ref()
     }
 
     /// Sends requests to the tenant's API where the login service says it lives now,

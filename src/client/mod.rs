@@ -112,7 +112,18 @@ impl Client {
                 let context = given_or_derived(&settings.context_identifier, login::derive_context_identifier, |root| {
                     format!("the base URL {root} names no tenant: set it with so_options_set_context_identifier")
                 })?;
-                Some(Provider::new(scheme.clone(), login_url, context))
+                let key = if settings.shared_credentials {
+                    let ca = match &settings.ca_file {
+                        Some(path) => Some(std::fs::read(path).map_err(|e| {
+                            Error::invalid(format!("the CA file could not be read again: {}", e.kind()))
+                        })?),
+                        None => None,
+                    };
+                    scheme.identity(&login_url, &context, ca.as_deref(), &settings.proxy)
+                } else {
+                    login::shared::private_key()
+                };
+                Some(Provider::new(scheme.clone(), login_url, context, key, settings.logger.clone()))
             }
         };
         Ok(Client {
@@ -187,7 +198,7 @@ impl Client {
                         Some(l) => l.agent(),
                         None => self.agent.get(),
                     };
-                    match self.provided_auth(provider, &agent) {
+                    match self.provided_auth(provider, &agent, deadline) {
                         Ok((h, g)) => (Some(h), g),
                         // No credential: no request goes to the API.
                         Err(e) => return Err(self.fail(started, retries, e)),
