@@ -10,11 +10,28 @@ use ureq::http::HeaderValue;
 use ureq::Agent;
 
 use super::Client;
-use crate::credentials::Provider;
+use crate::credentials::{Issued, Provider};
 use crate::error::{Error, ErrorKind};
 use crate::log::Level;
 use crate::request::{secret_header_value, PreparedRequest};
 use crate::settings::Auth;
+
+/// What [`Client::check_credential`] obtained: never a secret.
+#[derive(Clone, Debug)]
+pub struct CredentialInfo {
+    /// "system user" or "OAuth refresh token".
+    pub kind: &'static str,
+    /// The login service.
+    pub login_url: String,
+    /// Until when it is kept (a ticket: if unused until then; each use extends it).
+    pub expires: std::time::SystemTime,
+    /// Whether each use extends it (a ticket).
+    pub sliding: bool,
+    /// The tenant's API as the login service names it (a system user's `webapi_url`).
+    pub webapi_url: Option<String>,
+    /// The endpoint the client sends to now (followed to `webapi_url`'s host).
+    pub api_url: String,
+}
 
 impl Client {
     /// How many exchanges with the login service this client made (0 without a system
@@ -27,7 +44,7 @@ impl Client {
     /// generation. A new generation's secrets join the redaction list, and its
     /// `webapi_url` is followed when it names another host. A client that takes a
     /// credential another client obtained says so in its log, once per credential.
-    pub(super) fn provided_auth(&self, provider: &Provider, agent: &Agent, deadline: Option<Instant>) -> Result<(HeaderValue, u64), Error> {
+    pub(super) fn provided_auth(&self, provider: &Provider, agent: &Agent, deadline: Option<Instant>) -> Result<(HeaderValue, Arc<Issued>), Error> {
         let taken = provider.credential(agent, deadline).map_err(|e| {
             Error::new(ErrorKind::Credentials, crate::error::bound_message(self.hide(&e.0)))
         })?;
@@ -51,17 +68,31 @@ impl Client {
             }
         }
         let header = secret_header_value(zeroize::Zeroizing::new(issued.authorization.expose().to_string()))?;
-        Ok((header, issued.generation))
+        Ok((header, taken.issued))
     }
 
     /// Gets the credential now (a login, or the shared one) without sending anything to
     /// the API; nothing to do for a ticket, token or Basic credentials given.
     pub fn authenticate(&self) -> Result<(), Error> {
-        let Some(provider) = &self.provider else { return Ok(()) };
+        self.check_credential().map(drop)
+    }
+
+    /// [`Client::authenticate`], and what was obtained (no secret): `None` for a ticket,
+    /// token or Basic credentials given, which are neither obtained nor verified.
+    pub fn check_credential(&self) -> Result<Option<CredentialInfo>, Error> {
+        let Some(provider) = &self.provider else { return Ok(None) };
         let started = Instant::now();
         let deadline = self.settings.total_timeout.map(|t| started + t);
-        match self.provided_auth(provider, &self.agent.get(), deadline) {
-            Ok(_) => Ok(()),
+        let agent = self.agent.get();
+        match self.provided_auth(provider, &agent, deadline) {
+            Ok((_, issued)) => Ok(Some(CredentialInfo {
+                kind: provider.kind(),
+                login_url: provider.login_url().to_string(),
+                expires: issued.expires,
+                sliding: provider.kind() == "system user",
+                webapi_url: issued.webapi_url.clone(),
+                api_url: self.prepared().shown_url.clone(),
+            })),
             Err(e) => {
                 self.log(Level::Error, || format!("{} [{:.1} ms]", e.message, started.elapsed().as_secs_f64() * 1000.0));
                 Err(e)

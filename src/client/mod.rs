@@ -19,6 +19,7 @@ use crate::settings::{Auth, BaseUrl, Settings};
 use crate::http::{self, read_bounded, status_line, ClientAgent};
 
 mod credentials;
+pub use credentials::CredentialInfo;
 
 /// Most bytes of an error answer read (the message keeps less).
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -199,7 +200,7 @@ impl Client {
                         None => self.agent.get(),
                     };
                     match self.provided_auth(provider, &agent, deadline) {
-                        Ok((h, g)) => (Some(h), g),
+                        Ok((h, issued)) => (Some(h), issued.generation),
                         // No credential: no request goes to the API.
                         Err(e) => return Err(self.fail(started, retries, e)),
                     }

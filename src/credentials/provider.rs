@@ -200,13 +200,22 @@ impl Provider {
         self.exchanges.load(Ordering::Relaxed)
     }
 
-    /// The identity as a log line may show it: tenant and kind, no secret.
-    pub fn describe(&self) -> String {
-        let kind = match self.scheme {
+    /// "system user" or "OAuth refresh token".
+    pub fn kind(&self) -> &'static str {
+        match self.scheme {
             Scheme::SystemUser { .. } => "system user",
             Scheme::OAuthRefresh { .. } => "OAuth refresh token",
-        };
-        format!("tenant {} ({kind})", self.context_identifier)
+        }
+    }
+
+    /// The tenant sent to the login service.
+    pub fn context_identifier(&self) -> &str {
+        &self.context_identifier
+    }
+
+    /// The identity as a log line may show it: tenant and kind, no secret.
+    pub fn describe(&self) -> String {
+        format!("tenant {} ({})", self.context_identifier, self.kind())
     }
 
     fn log(&self, level: Level, message: impl FnOnce() -> String) {

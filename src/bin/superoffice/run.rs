@@ -287,7 +287,11 @@ impl Breaker {
             return Some("the server refused the credentials (HTTP 401 Unauthorized); check them and run again".into());
         }
         if o.code == crate::outcome::code(superoffice::ErrorKind::Credentials) {
-            // No credential could be had: every other row would fail the same way.
+            // No credential could be had: every other row would fail the same way. When
+            // the message names this machine's clock, the settings are not to blame.
+            if o.message.ends_with("correct the clock") {
+                return Some(format!("{}, then run again", o.message));
+            }
             return Some(format!("{}; check the system user settings and run again", o.message));
         }
         if o.state != State::Unknown {
