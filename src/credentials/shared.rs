@@ -43,18 +43,21 @@ pub enum Key {
     Private(u64),
 }
 
+/// The slots by key.
+type Slots = BTreeMap<Key, Arc<Slot>>;
+
 /// The table of this process.
-static TABLE: Mutex<BTreeMap<Key, Arc<Slot>>> = Mutex::new(BTreeMap::new());
+static TABLE: Mutex<Slots> = Mutex::new(BTreeMap::new());
 /// Private keys handed out.
 static PRIVATE_KEYS: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
     /// The table's lock, held by the thread calling `fork()` from [`before_fork`] until
     /// [`after_fork_in_parent`] or [`after_fork_in_child`].
-    static HELD_FOR_FORK: RefCell<Option<MutexGuard<'static, BTreeMap<Key, Arc<Slot>>>>> = const { RefCell::new(None) };
+    static HELD_FOR_FORK: RefCell<Option<MutexGuard<'static, Slots>>> = const { RefCell::new(None) };
 }
 
-fn lock_table() -> MutexGuard<'static, BTreeMap<Key, Arc<Slot>>> {
+fn lock_table() -> MutexGuard<'static, Slots> {
     TABLE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
