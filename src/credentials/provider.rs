@@ -269,7 +269,7 @@ impl Provider {
         let started = Instant::now();
         let outcome = self.obtain(agent, jwks, refresh_token);
         let mut state = slot.lock();
-        let result = match outcome {
+        match outcome {
             Ok(obtained) => {
                 let issued = Arc::clone(&obtained.held.issued);
                 if obtained.jwks.is_some() {
@@ -284,6 +284,7 @@ impl Provider {
                 }
                 let kept = if state.forgotten { "kept by no one (the credentials were forgotten meanwhile)".to_string() } else { self.kept(&issued) };
                 drop(state);
+                drop(landing); // the waiters take it now, before the log line is written
                 self.log(Level::Info, || {
                     format!(
                         "login for {} at {}: obtained in {:.1} ms; {kept}",
@@ -296,12 +297,11 @@ impl Provider {
             }
             Err(e) => {
                 drop(state);
+                drop(landing);
                 self.log(Level::Warn, || format!("login for {} at {}: refused: {e}", self.describe(), self.login_url));
                 Err(e)
             }
-        };
-        drop(landing);
-        result
+        }
     }
 
     /// How long a credential is kept, as the login line says it.
