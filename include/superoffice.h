@@ -182,6 +182,59 @@ typedef int32_t so_result;
 #endif // __cplusplus
 
 /**
+ * Whether the server may have the e-mail request of a failed send: what a caller needs
+ * to keep sends exactly-once. Read it with `so_last_delivery()` after
+ * `so_send_cc_password_email`, `so_operation_delivery()` for an asynchronous send, and
+ * `so_send_cc_password_email_batch_with_deliveries()` for a batch. Stored as `int32_t` in any
+ * array or struct. Values are fixed and never reused.
+ *
+ * | failure | delivery |
+ * | --- | --- |
+ * | an argument error (`SO_ERR_NULL_ARGUMENT`, `SO_ERR_INVALID_ARGUMENT`, `SO_ERR_BUFFER_TOO_SMALL`), a request head too large to send whole | `NOT_SENT` |
+ * | no credential from the login service (`SO_ERR_CREDENTIALS`) | `NOT_SENT` |
+ * | name resolution failed, connection refused or unreachable, the proxy refused the tunnel (`SO_ERR_CONNECT`) | `NOT_SENT` |
+ * | the connect timeout (resolve, TCP, TLS handshake) expired (`SO_ERR_TIMEOUT`) | `NOT_SENT` |
+ * | the certificate was refused (`SO_ERR_TLS`: unknown issuer, expired, wrong name, ...) | `NOT_SENT` |
+ * | another TLS failure (`SO_ERR_TLS`: an alert, a server that does not speak TLS) | `UNKNOWN` |
+ * | the connection was reset or closed after the request was written (`SO_ERR_IO`) | `UNKNOWN` |
+ * | the answer is not valid HTTP (`SO_ERR_IO`) | `UNKNOWN` |
+ * | the total timeout expired (`SO_ERR_TIMEOUT`) | `UNKNOWN` |
+ * | an asynchronous send cancelled before a byte was written / later (`SO_ERR_CANCELLED`) | `NOT_SENT` / `UNKNOWN` |
+ * | an HTTP status: 2xx (`SO_OK`), 4xx, 5xx, 429, 503 | `ANSWERED` |
+ */
+enum so_delivery
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * No e-mail request was involved: the last call was not a send, or it succeeded
+   * before sending anything (an asynchronous send just started).
+   */
+  SO_DELIVERY_NONE = 0,
+  /**
+   * The server provably never had the request: it is safe to send it again.
+   */
+  SO_DELIVERY_NOT_SENT = 1,
+  /**
+   * The request may have been read and processed: sending it again may e-mail the
+   * customer twice.
+   */
+  SO_DELIVERY_UNKNOWN = 2,
+  /**
+   * The server answered with an HTTP status (2xx, 3xx, 4xx, 5xx).
+   */
+  SO_DELIVERY_ANSWERED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum so_delivery so_delivery;
+#else
+typedef int32_t so_delivery;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Opaque client: immutable after creation and safe to share between threads. Many
  * threads may send through one client at once, over one pool of keep-alive
  * connections. Free it with `so_client_free` once no thread uses it.
@@ -337,6 +390,28 @@ so_result so_send_cc_password_email_batch(const struct so_client *c,
                                           size_t *failed);
 
 /**
+ * `so_send_cc_password_email_batch`, also writing each item's delivery (an
+ * `so_delivery` value, see `so_last_delivery`) into `deliveries[i]` when `deliveries` is
+ * not NULL (an array of `count` `int32_t`): `SO_DELIVERY_ANSWERED` for an item that
+ * succeeded or got an HTTP status, `SO_DELIVERY_NOT_SENT` for one the server provably
+ * never had (a bad argument, no connection, ...), `SO_DELIVERY_UNKNOWN` for one it may
+ * have processed. Every slot is first set to `SO_DELIVERY_UNKNOWN` (with the result
+ * slots); a refused batch sets every slot to `SO_DELIVERY_NOT_SENT`.
+ *
+ * A function of its own, because `so_batch_result` keeps its layout: programs compiled
+ * against an older header allocate arrays of it, so it cannot grow a field.
+ */
+so_result so_send_cc_password_email_batch_with_deliveries(const struct so_client *c,
+                                                          const struct so_batch_item *items,
+                                                          size_t count,
+                                                          uint32_t max_concurrency,
+                                                          so_progress_callback progress,
+                                                          void *userdata,
+                                                          struct so_batch_result *results,
+                                                          int32_t *deliveries,
+                                                          size_t *failed);
+
+/**
  * The first batch function, kept with its first contract: like
  * `so_send_cc_password_email_batch` without a progress callback, except that it returns
  * `SO_OK` only when every item succeeded, and otherwise the code of the first failed
@@ -385,6 +460,11 @@ struct so_client *so_client_new(const struct so_options *o);
  * in this thread's last error. Requests the server provably did not process are
  * retried (see `so_options_set_max_retries`); no other request is ever sent twice.
  * Redirects are not followed. Blocks for at most the total timeout.
+ *
+ * `so_last_delivery()` then says whether the server may have the request:
+ * `SO_DELIVERY_ANSWERED` after `SO_OK` or an HTTP status, `SO_DELIVERY_NOT_SENT` or
+ * `SO_DELIVERY_UNKNOWN` after the other failures (the message ends with "it was not
+ * sent" or "it may have been processed").
  */
 so_result so_send_cc_password_email(const struct so_client *c,
                                     int32_t person_id,
@@ -472,6 +552,32 @@ int32_t so_last_error_http_status(void);
 const char *so_last_error_type(void);
 
 /**
+ * Whether the server may have the e-mail request of this thread's last send
+ * (`so_send_cc_password_email`):
+ * - `SO_DELIVERY_ANSWERED` after `SO_OK` or any HTTP status;
+ * - `SO_DELIVERY_NOT_SENT` when the server provably never had it (an argument error, no
+ *   credential from the login service, no connection, a connect timeout, a refused
+ *   certificate): safe to send again;
+ * - `SO_DELIVERY_UNKNOWN` when it may have been read and processed (a reset or closed
+ *   connection, an answer timeout, an answer that is not HTTP, another TLS failure);
+ * - `SO_DELIVERY_NONE` after any call that sends no e-mail request (the option setters,
+ *   a lookup, a batch call itself, the start of an asynchronous send: see
+ *   `so_operation_delivery`). Every call clears it when it starts, as it clears the last
+ *   error; the readers (`so_last_error_*`, `so_last_delivery`) do not.
+ */
+so_delivery so_last_delivery(void);
+
+/**
+ * Whether a send that ended with `delivery` (an `so_delivery` value) and `http_status`
+ * (0 when none) may have e-mailed the customer: 1 for `SO_DELIVERY_UNKNOWN`, for an
+ * answered 2xx, and for an answered 5xx other than 503 (the server may have sent the
+ * e-mail before it failed); 0 for `SO_DELIVERY_NOT_SENT`, answered 3xx, 4xx (429
+ * included) and 503, and for `SO_DELIVERY_NONE`. Any unknown value gives 1. Does not
+ * touch this thread's last error.
+ */
+int32_t so_may_have_been_sent(int32_t delivery, int32_t http_status);
+
+/**
  * Static English text for a result code, e.g. "not found (404)". Any value is
  * accepted: unknown ones give "unknown result code". Never free it.
  */
@@ -542,6 +648,17 @@ so_result so_operation_cancel(struct so_operation *op);
  * NULL. Does not touch this thread's last error.
  */
 int32_t so_operation_http_status(const struct so_operation *op);
+
+/**
+ * Whether the server may have the request of an ended operation:
+ * `SO_DELIVERY_ANSWERED` after `SO_OK` or an HTTP status; `SO_DELIVERY_NOT_SENT` when it
+ * provably never had it (among others, an operation cancelled before any byte of it was
+ * written: cancelled while queued, or freed with its client before it started);
+ * `SO_DELIVERY_UNKNOWN` when it may have been processed (among others, an operation
+ * cancelled while on the network). `SO_DELIVERY_NONE` while it runs, or for NULL. Set
+ * before the callback is called. Does not touch this thread's last error.
+ */
+so_delivery so_operation_delivery(const struct so_operation *op);
 
 /**
  * The message of a failed operation (what failed, for which URL, what the server said;

@@ -4,6 +4,10 @@
 //! The safe core (settings, request building, sending, error mapping) knows nothing of C;
 //! [`ffi`] is the thin shell that checks and converts what C callers pass, calls the core
 //! once, and maps its errors to `so_result` codes and the thread's last error.
+//!
+//! Every [`Error`] says whether the e-mail may have gone out: its [`Delivery`]
+//! (`NotSent`, `Unknown`, `Answered`), decided for the network in [`http::classify`]; the
+//! table of failures and their delivery is on [`Delivery`].
 
 pub mod client;
 pub mod credentials;
@@ -24,7 +28,7 @@ pub mod tls;
 pub mod url;
 
 pub use client::{Client, Sent};
-pub use error::{Error, ErrorKind};
+pub use error::{Delivery, Error, ErrorKind};
 pub use request::PasswordEmail;
 pub use settings::{Settings, SettingsBuilder};
 

@@ -5,6 +5,16 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::error::{Delivery, Error, ErrorKind};
+
+/// Whether a transport failure may be sent again: a connection that could not be made
+/// (`Connect`, or a `Timeout` of the connect phase), which is always `NotSent`. A
+/// `NotSent` failure of another kind (a refused certificate, a request head too large)
+/// would fail the same way again, and nothing `Unknown` is ever sent again.
+pub fn may_resend(error: &Error) -> bool {
+    error.delivery == Delivery::NotSent && matches!(error.kind, ErrorKind::Connect | ErrorKind::Timeout)
+}
+
 /// First backoff step when the server gives no `Retry-After`.
 pub const BACKOFF_BASE: Duration = Duration::from_millis(100);
 /// Longest backoff step.

@@ -29,7 +29,7 @@ pub fn lookup_api_url(state_endpoint: Option<&str>, customer_id: &str) -> Result
         .header("Accept", "application/json")
         .call()
         .map_err(|e| {
-            let mut err = crate::http::classify(&e, &url, &settings).0;
+            let mut err = crate::http::classify(&e, &url, &settings);
             err.message = settings.secrets().hide(&err.message.replacen("POST ", "GET ", 1));
             err
         })?;

@@ -178,8 +178,8 @@ fn check_summary_shape(v: &Value) {
     assert_eq!(
         names,
         [
-            "accepted", "already_accepted", "bad", "duplicates", "failed", "not_started", "rows", "to_send",
-            "unknown", "unknown_not_resent"
+            "accepted", "already_accepted", "bad", "duplicates", "failed", "failed_not_sent", "not_started", "rows",
+            "to_send", "unknown", "unknown_not_resent"
         ]
     );
     assert!(counts.values().all(Value::is_u64), "{counts:?}");
@@ -199,11 +199,17 @@ fn check_summary_shape(v: &Value) {
             assert_eq!(
                 k,
                 [
-                    "code", "earlier_run", "error_type", "from", "http_status", "line", "message", "person_id",
-                    "state", "subject", "to"
+                    "code", "delivery", "earlier_run", "error_type", "from", "http_status", "line", "message",
+                    "person_id", "state", "subject", "to"
                 ]
             );
             assert_eq!(item["state"], if list == "failed" { "failed" } else { "unknown" });
+            let deliveries: &[&str] = if list == "failed" { &["not_sent", "answered"] } else { &["unknown"] };
+            assert!(deliveries.contains(&item["delivery"].as_str().unwrap()), "{item}");
+            // A failure with an HTTP status was answered; one without was not sent.
+            if list == "failed" {
+                assert_eq!(item["delivery"] == "answered", item["http_status"] != 0, "{item}");
+            }
             assert!(item["line"].is_u64() && item["person_id"].is_u64() && item["http_status"].is_u64());
             assert!(item["code"].is_string() && item["message"].is_string());
             for nullable in ["from", "to", "subject", "error_type", "earlier_run"] {
@@ -216,6 +222,11 @@ fn check_summary_shape(v: &Value) {
         assert_eq!(bad.as_object().unwrap().len(), 2);
     }
     assert_eq!(v["counts"]["failed"].as_u64().unwrap() as usize, v["failed"].as_array().unwrap().len());
+    assert_eq!(
+        c("failed_not_sent") as usize,
+        v["failed"].as_array().unwrap().iter().filter(|f| f["delivery"] == "not_sent").count(),
+        "failed (not sent) is counted apart within the failed rows"
+    );
     assert_eq!(
         (c("unknown") + c("unknown_not_resent")) as usize,
         v["unknown"].as_array().unwrap().len()
@@ -805,6 +816,24 @@ fn a_run_stops_early_when_every_row_would_become_unknown() {
     assert!(v["stopped_by"].as_str().unwrap().contains("TLS"), "{v}");
     assert!(v["counts"]["unknown"].as_u64().unwrap() <= 2, "{v}");
     assert_eq!(v["unknown"][0]["code"], "Tls");
+
+    // An untrusted certificate: not sent (failed), and still a TLS failure that stops the
+    // run, by its kind; the stub's TLS listener decrypted nothing.
+    let tls = s.tls().unwrap();
+    let decrypted = tls["decrypted"].as_u64().unwrap();
+    let base = format!("{}/Cust12345", tls["url"].as_str().unwrap());
+    let journal = dir.path("untrusted.sqlite");
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--concurrency", "2", "--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert!(v["stopped_by"].as_str().unwrap().contains("not trusted"), "{v}");
+    let failed = v["counts"]["failed"].as_u64().unwrap();
+    assert!((1..=2).contains(&failed), "{v}");
+    assert_eq!(v["counts"]["failed_not_sent"].as_u64(), Some(failed));
+    assert_eq!(v["counts"]["unknown"], 0);
+    assert_eq!(v["failed"][0]["code"], "Tls");
+    assert_eq!(s.tls().unwrap()["decrypted"].as_u64(), Some(decrypted));
 }
 
 /// The system user from the environment: the CLI gets its own ticket, and a 401 that a new
@@ -850,26 +879,121 @@ fn a_system_user_csv_run_survives_a_revoked_ticket() {
 
     let (prefix, base) = tenant(&s, "system-user-refused", "login=refused");
     let login = format!("{}{prefix}/login=refused/login", s.url());
-    let r = run(system_user(&base, &login).arg("--csv").arg(&csv).args(["--concurrency", "4"]));
+    let journal = dir.path("refused.sqlite");
+    let r = run(system_user(&base, &login).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--concurrency", "4", "--json"]));
     assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("not approved"), "{}", r.stderr);
-    assert!(r.stderr.contains("check the system user settings"), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert!(v["stopped_by"].as_str().unwrap().contains("not approved"), "{v}");
     assert!(api(&prefix).is_empty());
+    // The rows the refused login stopped are failed (not sent), none unknown.
+    let failed = v["counts"]["failed"].as_u64().unwrap();
+    assert!(failed >= 1, "{v}");
+    assert_eq!((v["counts"]["failed_not_sent"].as_u64(), v["counts"]["unknown"].as_u64()), (Some(failed), Some(0)));
+    assert!(v["failed"].as_array().unwrap().iter().all(|f| f["code"] == "Credentials" && f["delivery"] == "not_sent"));
+    let text = run(system_user(&base, &login).arg("--csv").arg(&csv).arg("--journal").arg(&journal).arg("--dry-run"));
+    assert!(text.stdout.contains("20 would be sent"), "{}", text.stdout);
+    // The same journal with a good login: every row goes out, each exactly once.
+    let good = format!("{}{prefix}/login", s.url());
+    let r = run(system_user(&base, &good).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--concurrency", "4", "--json"]));
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    let v = json_of(&r);
+    assert_eq!((v["counts"]["accepted"].as_u64(), v["counts"]["unknown_not_resent"].as_u64()), (Some(20), Some(0)));
+    assert_eq!(per_person_at(&s, &prefix).len(), 20);
+    assert!(per_person_at(&s, &prefix).values().all(|n| *n == 1), "{:?}", per_person_at(&s, &prefix));
 
     // The login service's clock 20 minutes ahead: the stop message names the clock and
     // does not blame the settings.
     let (prefix, base) = tenant(&s, "system-user-clock", "clock_min=20");
     let login = format!("{}{prefix}/clock_min=20/login", s.url());
-    let r = run(system_user(&base, &login).arg("--csv").arg(&csv).args(["--concurrency", "4"]));
+    let r = run(system_user(&base, &login).arg("--csv").arg(&csv).arg("--journal").arg(dir.path("clock.sqlite")).args(["--concurrency", "4"]));
     assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("this machine's clock is 20 minutes behind the login service's; the system user token is stamped \
-         with this machine's time, so the login service refuses it: correct the clock, then run again"),
+         with this machine's time, so the login service refuses it: correct the clock"),
         "{}",
         r.stderr
     );
     assert!(!r.stderr.contains("check the system user settings"), "{}", r.stderr);
     assert!(api(&prefix).is_empty());
+}
+
+/// Requests to the endpoint per `PersonId` under `prefix` (login requests left out).
+fn per_person_at(s: &stub::Stub, prefix: &str) -> HashMap<i64, usize> {
+    let mut out = HashMap::new();
+    for r in s.requests(prefix).iter().filter(|r| r.path.ends_with(stub::ENDPOINT)) {
+        if let Some(id) = r.body_json().and_then(|v| v["PersonId"].as_i64()) {
+            *out.entry(id).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn rows_reset_after_reading_stay_unknown_on_the_rerun() {
+    let s = stub::Stub::start();
+    let dir = TempDir::new("reset");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=3).map(good_row));
+    let (prefix, base) = tenant(&s, "reset", "drop=reset");
+    let journal = dir.path("reset.sqlite");
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--json"]));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["counts"]["unknown"], 3, "{v}");
+    assert!(v["unknown"].as_array().unwrap().iter().all(|u| u["delivery"] == "unknown" && u["code"] == "Io"));
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--json"]));
+    let v = json_of(&r);
+    assert_eq!((v["counts"]["unknown_not_resent"].as_u64(), v["counts"]["to_send"].as_u64()), (Some(3), Some(0)));
+    assert_eq!(s.count(&prefix), 3, "a row reset after the server read it was sent again");
+}
+
+#[test]
+fn a_journal_of_the_previous_version_sends_its_credentials_rows_again() {
+    let s = stub::Stub::start();
+    let dir = TempDir::new("oldjournal");
+    let csv = dir.path("p.csv");
+    write_csv(&csv, (1..=4).map(good_row));
+    let (prefix, base) = tenant(&s, "old", "");
+    let journal = dir.path("old.sqlite");
+    // The tenant as the journal keys it (a dry run does not make the journal).
+    let dry = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--dry-run", "--json"]));
+    let key = json_of(&dry)["tenant"].as_str().unwrap().to_string();
+    assert!(!journal.exists());
+    {
+        // The previous version's schema (no delivery column): rows 1 and 2 left unknown by
+        // a refused login, row 3 unknown after a timeout, row 4 accepted.
+        let c = rusqlite::Connection::open(&journal).unwrap();
+        c.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO meta VALUES ('schema', '1');
+             CREATE TABLE emails (tenant TEXT NOT NULL, person_id INTEGER NOT NULL, recipient TEXT NOT NULL,
+                 subject TEXT NOT NULL, sender TEXT,
+                 state TEXT NOT NULL CHECK (state IN ('sending', 'accepted', 'failed', 'unknown')),
+                 code TEXT, http_status INTEGER, error_type TEXT, message TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+                 csv_line INTEGER, updated_at TEXT NOT NULL, PRIMARY KEY (tenant, person_id, recipient, subject));",
+        )
+        .unwrap();
+        for (id, state, code) in [(1, "unknown", "Credentials"), (2, "unknown", "Credentials"), (3, "unknown", "Timeout"), (4, "accepted", "Ok")] {
+            c.execute(
+                "INSERT INTO emails (tenant, person_id, recipient, subject, sender, state, code, http_status, message, attempts, updated_at)
+                 VALUES (?1, ?2, ?3, 'Your password', 'support@example.com', ?4, ?5, 0, 'm', 1, 'then')",
+                rusqlite::params![key, id, format!("p{id}@example.com"), state, code],
+            )
+            .unwrap();
+        }
+    }
+    let r = run(cli(&base).arg("--csv").arg(&csv).arg("--journal").arg(&journal).args(["--json"]));
+    let v = json_of(&r);
+    check_summary_shape(&v);
+    assert_eq!(v["counts"]["to_send"], 2, "{v}");
+    assert_eq!(v["counts"]["accepted"], 2, "{v}");
+    assert_eq!((v["counts"]["unknown_not_resent"].as_u64(), v["counts"]["already_accepted"].as_u64()), (Some(1), Some(1)));
+    let sent = per_person(&s, &prefix);
+    assert_eq!(sent, HashMap::from([(1, 1), (2, 1)]), "the old credentials rows, each once");
+    let states = journal_states(&journal);
+    assert_eq!((states[&1].as_str(), states[&2].as_str(), states[&3].as_str()), ("accepted", "accepted", "unknown"));
 }
 
 /// `superoffice check` with a system user against the stub's login service: the step it

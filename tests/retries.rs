@@ -152,7 +152,7 @@ fn connection_failures_are_retried_with_backoff() {
         let (r, took) = timed_send(&c);
         let e = expect_err(r, &url);
         assert_eq!(e.kind, ErrorKind::Connect, "{}", e.message);
-        assert!(e.message.ends_with("(after 2 retries)"), "{}", e.message);
+        assert!(e.message.ends_with("(after 2 retries); it was not sent"), "{}", e.message);
         let waits = lines.retry_waits();
         assert_eq!(waits.len(), 2, "{url}: {:?}", lines.all());
         assert!(took >= waits.iter().sum::<Duration>(), "{took:?} {waits:?}");

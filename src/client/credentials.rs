@@ -45,8 +45,9 @@ impl Client {
     /// `webapi_url` is followed when it names another host. A client that takes a
     /// credential another client obtained says so in its log, once per credential.
     pub(super) fn provided_auth(&self, provider: &Provider, agent: &Agent, deadline: Option<Instant>) -> Result<(HeaderValue, Arc<Issued>), Error> {
+        // No credential: no request goes to the API, so the e-mail was not sent.
         let taken = provider.credential(agent, deadline).map_err(|e| {
-            Error::new(ErrorKind::Credentials, crate::error::bound_message(self.hide(&e.0)))
+            Error::not_sent(ErrorKind::Credentials, self.hide(&e.0)).with_delivery_words()
         })?;
         let issued = &taken.issued;
         if self.provider_seen.swap(issued.generation, Ordering::AcqRel) != issued.generation {
@@ -93,7 +94,13 @@ impl Client {
                 webapi_url: issued.webapi_url.clone(),
                 api_url: self.prepared().shown_url.clone(),
             })),
-            Err(e) => {
+            Err(mut e) => {
+                // Nothing was to be sent: the delivery's words ("it was not sent") say nothing here.
+                if let Some(words) = e.delivery.words() {
+                    if let Some(head) = e.message.strip_suffix(&format!("; {words}")) {
+                        e.message = head.to_string();
+                    }
+                }
                 self.log(Level::Error, || format!("{} [{:.1} ms]", e.message, started.elapsed().as_secs_f64() * 1000.0));
                 Err(e)
             }

@@ -9,7 +9,7 @@ use ureq::http::{HeaderValue, Method, Request, StatusCode};
 use ureq::Agent;
 
 use crate::credentials::{self as login, Provider};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Delivery, Error, ErrorKind};
 use crate::error_body;
 use crate::log::Level;
 use crate::redact::Secrets;
@@ -184,7 +184,7 @@ impl Client {
             let remaining = match deadline {
                 Some(d) => match d.checked_duration_since(Instant::now()) {
                     Some(r) if !r.is_zero() => Some(r),
-                    _ => return Err(self.fail(started, retries, self.timeout_error("total", retries))),
+                    _ => return Err(self.fail(started, retries, self.timeout_error("total"))),
                 },
                 None => None,
             };
@@ -244,11 +244,12 @@ impl Client {
                     }
                     return Err(self.fail(started, retries, error));
                 }
-                Err((error, not_sent)) => {
+                Err(error) => {
                     if lane.is_some_and(|l| l.cancelled()) {
-                        return Err(self.fail(started, retries, self.cancelled_error(true)));
+                        // Interrupted by the cancellation; what it interrupted decides.
+                        return Err(self.fail(started, retries, self.cancelled_error(error.delivery != Delivery::NotSent)));
                     }
-                    if not_sent && retries < self.settings.max_retries {
+                    if retry::may_resend(&error) && retries < self.settings.max_retries {
                         let wait = retry::backoff(retries);
                         self.wait_before_retry(wait, false, deadline, &error, started, retries, lane)?;
                         retries += 1;
@@ -283,16 +284,14 @@ impl Client {
             None => retry::MAX_WAIT_WITHOUT_DEADLINE,
         };
         if wait >= limit {
-            let mut e = error.clone();
-            e.message = crate::error::bound_message(if server_asked {
+            let e = error.clone().with_note(&if server_asked {
                 format!(
-                    "{}; the server asked to retry after {}, longer than the {} left of the total timeout",
-                    error.message,
+                    "; the server asked to retry after {}, longer than the {} left of the total timeout",
                     retry::human(wait),
                     retry::human(limit)
                 )
             } else {
-                format!("{}; no time left to retry within the total timeout", error.message)
+                "; no time left to retry within the total timeout".to_string()
             });
             return Err(self.fail(started, retries, e));
         }
@@ -309,12 +308,7 @@ impl Client {
 
     fn fail(&self, started: Instant, retries: u32, mut error: Error) -> Error {
         if retries > 0 {
-            error.message = crate::error::bound_message(format!(
-                "{} (after {} {})",
-                error.message,
-                retries,
-                if retries == 1 { "retry" } else { "retries" }
-            ));
+            error = error.with_note(&format!(" (after {} {})", retries, if retries == 1 { "retry" } else { "retries" }));
         }
         self.log(Level::Error, || {
             format!("{} [{:.1} ms]", error.message, started.elapsed().as_secs_f64() * 1000.0)
@@ -323,26 +317,33 @@ impl Client {
     }
 
     /// The error of a cancelled send: whether the server may have received it matters to
-    /// a caller deciding to send again.
+    /// a caller deciding to send again (`Unknown` once a byte may have been written).
     pub(crate) fn cancelled_error(&self, maybe_sent: bool) -> Error {
-        let what = if maybe_sent {
-            "cancelled while it was on the network; the server may already have received the request"
+        let url = &self.prepared().shown_url;
+        if maybe_sent {
+            Error::new(
+                ErrorKind::Cancelled,
+                format!("POST {url}: cancelled while it was on the network; the server may already have received the request"),
+            )
         } else {
-            "cancelled before it was sent"
-        };
-        Error::new(ErrorKind::Cancelled, format!("POST {}: {what}", self.prepared().shown_url))
+            Error::not_sent(ErrorKind::Cancelled, format!("POST {url}: cancelled before it was sent"))
+        }
+        .with_delivery_words()
     }
 
-    fn timeout_error(&self, which: &str, _retries: u32) -> Error {
+    /// The total timeout expired before an attempt: every earlier attempt was not sent or
+    /// answered 429/503 (nothing else is retried), so this one was not sent.
+    fn timeout_error(&self, which: &str) -> Error {
         let limit = self.settings.total_timeout.map(retry::human).unwrap_or_else(|| "no".into());
-        Error::new(
+        Error::not_sent(
             ErrorKind::Timeout,
             format!("POST {}: the {which} timeout of {limit} expired", self.prepared().shown_url),
         )
+        .with_delivery_words()
     }
 
-    /// One request and its answer. On a transport failure, says whether the request
-    /// provably never reached the server (only then may it be sent again).
+    /// One request and its answer; a transport failure carries its delivery (decided by
+    /// [`http::classify`]).
     fn attempt(
         &self,
         body: &[u8],
@@ -350,7 +351,7 @@ impl Client {
         remaining: Option<Duration>,
         first: bool,
         lane: Option<&dyn Lane>,
-    ) -> Result<Answer, (Error, bool)> {
+    ) -> Result<Answer, Error> {
         let agent = match lane {
             Some(l) => l.agent(),
             None => self.agent.get(),
@@ -377,9 +378,9 @@ impl Client {
         let response = agent
             .run(request)
             .map_err(|e| {
-                let (mut error, not_sent) = http::classify(&e, &self.prepared().shown_url, &self.settings);
+                let mut error = http::classify(&e, &self.prepared().shown_url, &self.settings).with_delivery_words();
                 error.message = self.hide(&error.message);
-                (error, not_sent)
+                error
             })?;
         let status = response.status();
         let retry_after = response
@@ -424,6 +425,7 @@ impl Client {
             message.push_str(&format!(" (Retry-After {})", retry::human(wait)));
         }
         let mut e = Error::new(ErrorKind::from_status(answer.status.as_u16()), message);
+        e.delivery = Delivery::Answered;
         e.http_status = answer.status.as_u16();
         e.error_type = parsed.and_then(|p| p.error_type);
         e.retry_after = answer.retry_after;

@@ -129,3 +129,51 @@ impl From<ErrorKind> for so_result {
         so_result::from_code(kind as i32).unwrap_or(so_result::SO_ERR_PANIC)
     }
 }
+
+/// Whether the server may have the e-mail request of a failed send: what a caller needs
+/// to keep sends exactly-once. Read it with `so_last_delivery()` after
+/// `so_send_cc_password_email`, `so_operation_delivery()` for an asynchronous send, and
+/// `so_send_cc_password_email_batch_with_deliveries()` for a batch. Stored as `int32_t` in any
+/// array or struct. Values are fixed and never reused.
+///
+/// | failure | delivery |
+/// | --- | --- |
+/// | an argument error (`SO_ERR_NULL_ARGUMENT`, `SO_ERR_INVALID_ARGUMENT`, `SO_ERR_BUFFER_TOO_SMALL`), a request head too large to send whole | `NOT_SENT` |
+/// | no credential from the login service (`SO_ERR_CREDENTIALS`) | `NOT_SENT` |
+/// | name resolution failed, connection refused or unreachable, the proxy refused the tunnel (`SO_ERR_CONNECT`) | `NOT_SENT` |
+/// | the connect timeout (resolve, TCP, TLS handshake) expired (`SO_ERR_TIMEOUT`) | `NOT_SENT` |
+/// | the certificate was refused (`SO_ERR_TLS`: unknown issuer, expired, wrong name, ...) | `NOT_SENT` |
+/// | another TLS failure (`SO_ERR_TLS`: an alert, a server that does not speak TLS) | `UNKNOWN` |
+/// | the connection was reset or closed after the request was written (`SO_ERR_IO`) | `UNKNOWN` |
+/// | the answer is not valid HTTP (`SO_ERR_IO`) | `UNKNOWN` |
+/// | the total timeout expired (`SO_ERR_TIMEOUT`) | `UNKNOWN` |
+/// | an asynchronous send cancelled before a byte was written / later (`SO_ERR_CANCELLED`) | `NOT_SENT` / `UNKNOWN` |
+/// | an HTTP status: 2xx (`SO_OK`), 4xx, 5xx, 429, 503 | `ANSWERED` |
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum so_delivery {
+    /// No e-mail request was involved: the last call was not a send, or it succeeded
+    /// before sending anything (an asynchronous send just started).
+    SO_DELIVERY_NONE = 0,
+    /// The server provably never had the request: it is safe to send it again.
+    SO_DELIVERY_NOT_SENT = 1,
+    /// The request may have been read and processed: sending it again may e-mail the
+    /// customer twice.
+    SO_DELIVERY_UNKNOWN = 2,
+    /// The server answered with an HTTP status (2xx, 3xx, 4xx, 5xx).
+    SO_DELIVERY_ANSWERED = 3,
+}
+
+impl so_delivery {
+    /// The value with this number, if there is one.
+    pub fn from_code(code: i32) -> Option<so_delivery> {
+        [
+            so_delivery::SO_DELIVERY_NONE,
+            so_delivery::SO_DELIVERY_NOT_SENT,
+            so_delivery::SO_DELIVERY_UNKNOWN,
+            so_delivery::SO_DELIVERY_ANSWERED,
+        ]
+        .into_iter()
+        .find(|d| *d as i32 == code)
+    }
+}

@@ -5,7 +5,7 @@ use std::mem::MaybeUninit;
 
 use super::client::so_client;
 use super::errors::c_string;
-use super::{guard_result, opt_str_arg, reader, so_result, try_ref};
+use super::{guard_result, opt_str_arg, reader, so_delivery, so_result, try_ref};
 use crate::send::batch;
 use crate::error::Error;
 use crate::request::PasswordEmail;
@@ -75,11 +75,45 @@ pub extern "C" fn so_send_cc_password_email_batch(
     failed: *mut usize,
 ) -> so_result {
     guard_result(|| {
-        let failures = run_batch(c, items, count, max_concurrency, progress, userdata, results)?;
-        if !failed.is_null() {
-            // SAFETY: a non-NULL `failed` points to a writable size_t.
-            unsafe { failed.write(failures.count()) };
-        }
+        let failures = run_batch(c, items, count, max_concurrency, progress, userdata, results, std::ptr::null_mut())?;
+        write_failed(failed, &failures);
+        Ok(())
+    })
+}
+
+fn write_failed(failed: *mut usize, failures: &batch::Failures) {
+    if !failed.is_null() {
+        // SAFETY: a non-NULL `failed` points to a writable size_t.
+        unsafe { failed.write(failures.count()) };
+    }
+}
+
+/// `so_send_cc_password_email_batch`, also writing each item's delivery (an
+/// `so_delivery` value, see `so_last_delivery`) into `deliveries[i]` when `deliveries` is
+/// not NULL (an array of `count` `int32_t`): `SO_DELIVERY_ANSWERED` for an item that
+/// succeeded or got an HTTP status, `SO_DELIVERY_NOT_SENT` for one the server provably
+/// never had (a bad argument, no connection, ...), `SO_DELIVERY_UNKNOWN` for one it may
+/// have processed. Every slot is first set to `SO_DELIVERY_UNKNOWN` (with the result
+/// slots); a refused batch sets every slot to `SO_DELIVERY_NOT_SENT`.
+///
+/// A function of its own, because `so_batch_result` keeps its layout: programs compiled
+/// against an older header allocate arrays of it, so it cannot grow a field.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn so_send_cc_password_email_batch_with_deliveries(
+    c: *const so_client,
+    items: *const so_batch_item,
+    count: usize,
+    max_concurrency: u32,
+    progress: so_progress_callback,
+    userdata: *mut c_void,
+    results: *mut so_batch_result,
+    deliveries: *mut i32,
+    failed: *mut usize,
+) -> so_result {
+    guard_result(|| {
+        let failures = run_batch(c, items, count, max_concurrency, progress, userdata, results, deliveries)?;
+        write_failed(failed, &failures);
         Ok(())
     })
 }
@@ -116,12 +150,14 @@ pub extern "C" fn so_send_cc_password_emails_with_progress(
     results: *mut so_batch_result,
 ) -> so_result {
     guard_result(|| {
-        run_batch(c, items, count, max_concurrency, progress, userdata, results)?.into_result(count)
+        run_batch(c, items, count, max_concurrency, progress, userdata, results, std::ptr::null_mut())?.into_result(count)
     })
 }
 
 /// The batch itself: checks the pointers, initialises every slot, checks the rest,
-/// sends. `Err` is a refused batch (its code is then in every slot).
+/// sends. `Err` is a refused batch (its code is then in every slot). `deliveries` may be
+/// NULL.
+#[allow(clippy::too_many_arguments)]
 fn run_batch(
     c: *const so_client,
     items: *const so_batch_item,
@@ -130,8 +166,22 @@ fn run_batch(
     progress: so_progress_callback,
     userdata: *mut c_void,
     results: *mut so_batch_result,
+    deliveries: *mut i32,
 ) -> Result<batch::Failures, Error> {
+    let deliveries: &mut [i32] = if count == 0 || deliveries.is_null() {
+        &mut []
+    } else {
+        // SAFETY: the caller passes room for `count` deliveries when it passes any.
+        unsafe { std::slice::from_raw_parts_mut(deliveries, count) }
+    };
+    deliveries.fill(so_delivery::SO_DELIVERY_UNKNOWN as i32);
+    let mut set_delivery = |i: usize, d: so_delivery| {
+        if let Some(slot) = deliveries.get_mut(i) {
+            *slot = d as i32;
+        }
+    };
     if count > 0 && results.is_null() {
+        (0..count).for_each(|i| set_delivery(i, so_delivery::SO_DELIVERY_NOT_SENT));
         return Err(Error::null("results"));
     }
     let results: &mut [MaybeUninit<so_batch_result>] = if count == 0 {
@@ -149,10 +199,11 @@ fn run_batch(
         });
     }
     // From here on every slot is initialised.
-    let refuse = |results: &mut [MaybeUninit<so_batch_result>], e: Error| {
-        for slot in results.iter_mut() {
+    let mut refuse = |results: &mut [MaybeUninit<so_batch_result>], e: Error| {
+        for (i, slot) in results.iter_mut().enumerate() {
             // SAFETY: initialised above.
             unsafe { slot.assume_init_mut() }.code = so_result::from(e.kind) as i32;
+            set_delivery(i, so_delivery::SO_DELIVERY_NOT_SENT);
         }
         Err(e)
     };
@@ -170,6 +221,7 @@ fn run_batch(
         Ok(n) => n,
         Err(e) => return refuse(results, e),
     };
+    drop(refuse);
     // SAFETY: the caller passes `count` items.
     let items = unsafe { std::slice::from_raw_parts(items, count) };
     let mut failures = batch::Failures::default();
@@ -192,6 +244,7 @@ fn run_batch(
             }
             Err(e) => {
                 write_result(&mut results[i], Err(&e));
+                set_delivery(i, e.delivery.code());
                 failures.record(i, e);
             }
         }
@@ -203,6 +256,7 @@ fn run_batch(
     batch::send_many(&client.inner, &emails, concurrency, |j, outcome, _| {
         let i = to_send[j];
         write_result(&mut results[i], outcome.as_ref().map(|sent| sent.http_status));
+        set_delivery(i, super::errors::delivery_of(outcome.as_ref()));
         if let Err(e) = outcome {
             failures.record(i, e);
         }

@@ -4,7 +4,8 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use super::options::so_options;
-use super::{free_box, guard_new, guard_result, opt_str_arg, so_result, try_ref};
+use super::errors::{delivery_of, set_last_delivery};
+use super::{free_box, guard_new, guard_result, opt_str_arg, so_delivery, so_result, try_ref};
 use crate::client::Client;
 use crate::request::PasswordEmail;
 use crate::send::workers::Pool;
@@ -39,6 +40,11 @@ pub extern "C" fn so_client_new(o: *const so_options) -> *mut so_client {
 /// in this thread's last error. Requests the server provably did not process are
 /// retried (see `so_options_set_max_retries`); no other request is ever sent twice.
 /// Redirects are not followed. Blocks for at most the total timeout.
+///
+/// `so_last_delivery()` then says whether the server may have the request:
+/// `SO_DELIVERY_ANSWERED` after `SO_OK` or an HTTP status, `SO_DELIVERY_NOT_SENT` or
+/// `SO_DELIVERY_UNKNOWN` after the other failures (the message ends with "it was not
+/// sent" or "it may have been processed").
 #[no_mangle]
 pub extern "C" fn so_send_cc_password_email(
     c: *const so_client,
@@ -48,14 +54,20 @@ pub extern "C" fn so_send_cc_password_email(
     subject: *const c_char,
 ) -> so_result {
     guard_result(|| {
-        let client = try_ref(c, "client")?;
-        let email = PasswordEmail {
-            person_id,
-            from: opt_str_arg(from, "from")?,
-            to: opt_str_arg(to, "to")?,
-            subject: opt_str_arg(subject, "subject")?,
-        };
-        client.inner.send_cc_password_email(&email).map(|_| ())
+        let outcome = (|| {
+            let client = try_ref(c, "client")?;
+            let email = PasswordEmail {
+                person_id,
+                from: opt_str_arg(from, "from")?,
+                to: opt_str_arg(to, "to")?,
+                subject: opt_str_arg(subject, "subject")?,
+            };
+            // Should the send panic, the request may have gone out.
+            set_last_delivery(so_delivery::SO_DELIVERY_UNKNOWN);
+            client.inner.send_cc_password_email(&email)
+        })();
+        set_last_delivery(delivery_of(outcome.as_ref()));
+        outcome.map(|_| ())
     })
 }
 

@@ -1,11 +1,11 @@
 //! Result codes, the thread's last error, and the library's version.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CStr, CString};
 
 use super::reader;
-pub use crate::error::code::so_result;
-use crate::error::Error;
+pub use crate::error::code::{so_delivery, so_result};
+use crate::error::{Delivery, Error};
 
 struct LastError {
     code: so_result,
@@ -23,12 +23,31 @@ thread_local! {
     });
 }
 
+thread_local! {
+    /// The delivery of this thread's last send (`SO_DELIVERY_NONE` after any other call).
+    static LAST_DELIVERY: Cell<so_delivery> = const { Cell::new(so_delivery::SO_DELIVERY_NONE) };
+}
+
+/// Records the delivery of this thread's send (cleared with the last error).
+pub(crate) fn set_last_delivery(delivery: so_delivery) {
+    let _ = LAST_DELIVERY.try_with(|d| d.set(delivery));
+}
+
+/// The delivery of a send's outcome: `ANSWERED` on success, the error's otherwise.
+pub(crate) fn delivery_of<T>(outcome: Result<T, &Error>) -> so_delivery {
+    match outcome {
+        Ok(_) => so_delivery::SO_DELIVERY_ANSWERED,
+        Err(e) => e.delivery.code(),
+    }
+}
+
 /// A C string from text that might hold a NUL (replaced by a space).
 pub(crate) fn c_string(text: &str) -> CString {
     CString::new(text.replace('\0', " ")).unwrap_or_default()
 }
 
 pub(crate) fn clear_last_error() {
+    set_last_delivery(so_delivery::SO_DELIVERY_NONE);
     let _ = LAST_ERROR.try_with(|e| {
         let mut e = e.borrow_mut();
         if e.code != so_result::SO_OK {
@@ -84,6 +103,45 @@ pub extern "C" fn so_last_error_http_status() -> i32 {
 #[no_mangle]
 pub extern "C" fn so_last_error_type() -> *const c_char {
     reader(c"".as_ptr(), || LAST_ERROR.try_with(|e| e.borrow().error_type.as_ptr()).unwrap_or(c"".as_ptr()))
+}
+
+/// Whether the server may have the e-mail request of this thread's last send
+/// (`so_send_cc_password_email`):
+/// - `SO_DELIVERY_ANSWERED` after `SO_OK` or any HTTP status;
+/// - `SO_DELIVERY_NOT_SENT` when the server provably never had it (an argument error, no
+///   credential from the login service, no connection, a connect timeout, a refused
+///   certificate): safe to send again;
+/// - `SO_DELIVERY_UNKNOWN` when it may have been read and processed (a reset or closed
+///   connection, an answer timeout, an answer that is not HTTP, another TLS failure);
+/// - `SO_DELIVERY_NONE` after any call that sends no e-mail request (the option setters,
+///   a lookup, a batch call itself, the start of an asynchronous send: see
+///   `so_operation_delivery`). Every call clears it when it starts, as it clears the last
+///   error; the readers (`so_last_error_*`, `so_last_delivery`) do not.
+#[no_mangle]
+pub extern "C" fn so_last_delivery() -> so_delivery {
+    reader(so_delivery::SO_DELIVERY_UNKNOWN, || {
+        LAST_DELIVERY.try_with(Cell::get).unwrap_or(so_delivery::SO_DELIVERY_NONE)
+    })
+}
+
+/// Whether a send that ended with `delivery` (an `so_delivery` value) and `http_status`
+/// (0 when none) may have e-mailed the customer: 1 for `SO_DELIVERY_UNKNOWN`, for an
+/// answered 2xx, and for an answered 5xx other than 503 (the server may have sent the
+/// e-mail before it failed); 0 for `SO_DELIVERY_NOT_SENT`, answered 3xx, 4xx (429
+/// included) and 503, and for `SO_DELIVERY_NONE`. Any unknown value gives 1. Does not
+/// touch this thread's last error.
+#[no_mangle]
+pub extern "C" fn so_may_have_been_sent(delivery: i32, http_status: i32) -> i32 {
+    reader(1, || {
+        let status = u16::try_from(http_status).unwrap_or(0);
+        let sent = match so_delivery::from_code(delivery) {
+            Some(so_delivery::SO_DELIVERY_NONE) => false,
+            Some(so_delivery::SO_DELIVERY_NOT_SENT) => Delivery::NotSent.may_have_been_sent(status),
+            Some(so_delivery::SO_DELIVERY_ANSWERED) => Delivery::Answered.may_have_been_sent(status),
+            Some(so_delivery::SO_DELIVERY_UNKNOWN) | None => true,
+        };
+        i32::from(sent)
+    })
 }
 
 /// Static English text for a result code, e.g. "not found (404)". Any value is

@@ -26,7 +26,7 @@ use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, ErrorKind};
-pub use errors::so_result;
+pub use errors::{so_delivery, so_result};
 
 /// Runs an exported function's body: clears the last error, catches any panic, records
 /// a failure as the thread's last error. `on_error` is what the caller gets on failure.

@@ -7,7 +7,8 @@ use std::sync::{Arc, OnceLock};
 use super::client::so_client;
 use super::errors::c_string;
 use super::options::{so_options, with_options};
-use super::{guard_result, opt_str_arg, reader, so_result, try_mut, try_ref};
+use super::errors::{delivery_of, set_last_delivery};
+use super::{guard_result, opt_str_arg, reader, so_delivery, so_result, try_mut, try_ref};
 use crate::error::Error;
 use crate::send::operation::{Job, Operation};
 use crate::request::PasswordEmail;
@@ -104,6 +105,21 @@ pub extern "C" fn so_send_cc_password_email_async(
     out_op: *mut *mut so_operation,
 ) -> so_result {
     guard_result(|| {
+        // A refused start sends nothing (`SO_DELIVERY_NOT_SENT`); a started one leaves
+        // `so_last_delivery` at `SO_DELIVERY_NONE`: its delivery is the operation's.
+        start_async(c, person_id, [from, to, subject], callback, userdata, out_op).inspect_err(|e| set_last_delivery(e.delivery.code()))
+    })
+}
+
+fn start_async(
+    c: *const so_client,
+    person_id: i32,
+    [from, to, subject]: [*const c_char; 3],
+    callback: so_completion_callback,
+    userdata: *mut c_void,
+    out_op: *mut *mut so_operation,
+) -> Result<(), Error> {
+    {
         let out = try_mut(out_op, "out_op")?;
         *out = std::ptr::null_mut();
         let client = try_ref(c, "client")?;
@@ -132,7 +148,7 @@ pub extern "C" fn so_send_cc_password_email_async(
             return Err(e);
         }
         Ok(())
-    })
+    }
 }
 
 /// Cancels an operation. One that has not started sending is never sent; one on the
@@ -164,6 +180,24 @@ pub extern "C" fn so_operation_http_status(op: *const so_operation) -> i32 {
             Some(Ok(sent)) => i32::from(sent.http_status),
             Some(Err(e)) => i32::from(e.http_status),
             None => 0,
+        })
+    })
+}
+
+/// Whether the server may have the request of an ended operation:
+/// `SO_DELIVERY_ANSWERED` after `SO_OK` or an HTTP status; `SO_DELIVERY_NOT_SENT` when it
+/// provably never had it (among others, an operation cancelled before any byte of it was
+/// written: cancelled while queued, or freed with its client before it started);
+/// `SO_DELIVERY_UNKNOWN` when it may have been processed (among others, an operation
+/// cancelled while on the network). `SO_DELIVERY_NONE` while it runs, or for NULL. Set
+/// before the callback is called. Does not touch this thread's last error.
+#[no_mangle]
+pub extern "C" fn so_operation_delivery(op: *const so_operation) -> so_delivery {
+    reader(so_delivery::SO_DELIVERY_NONE, || {
+        let Ok(op) = try_ref(op, "op") else { return so_delivery::SO_DELIVERY_NONE };
+        op.core.with_outcome(|outcome| match outcome {
+            Some(outcome) => delivery_of(outcome.as_ref()),
+            None => so_delivery::SO_DELIVERY_NONE,
         })
     })
 }

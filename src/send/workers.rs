@@ -148,7 +148,7 @@ impl Pool {
             if state.workers_gone || state.notifier.is_none() {
                 // Closed: no thread is left to complete it (the C ABI cannot get here:
                 // its client is freed).
-                return Err(Error::new(ErrorKind::Cancelled, "the client is closed; nothing was sent"));
+                return Err(Error::not_sent(ErrorKind::Cancelled, "the client is closed; nothing was sent"));
             }
             // A callback started a send while the client is being freed: the notifier,
             // still running, completes it as cancelled.
@@ -161,7 +161,7 @@ impl Pool {
             let handle = std::thread::Builder::new()
                 .name("so-notifier".into())
                 .spawn(move || notifier(&s))
-                .map_err(|e| Error::new(ErrorKind::Io, format!("could not start a thread of the library: {e}")))?;
+                .map_err(|e| Error::not_sent(ErrorKind::Io, format!("could not start a thread of the library: {e}; it was not sent")))?;
             state.notifier = Some(handle);
         }
         state.queue.push_back(job);
@@ -179,7 +179,7 @@ impl Pool {
                 }
                 Err(e) if state.workers == 0 => {
                     state.queue.pop_back();
-                    return Err(Error::new(ErrorKind::Io, format!("could not start a thread of the library: {e}")));
+                    return Err(Error::not_sent(ErrorKind::Io, format!("could not start a thread of the library: {e}; it was not sent")));
                 }
                 Err(_) => shared.work.notify_one(), // the workers there will get to it
             }

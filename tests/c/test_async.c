@@ -25,6 +25,7 @@ typedef struct {
     atomic_int calls;
     atomic_int code;
     int http_status;
+    so_delivery delivery;
     char message[4096];
     char error_type[256];
     pthread_t starter;
@@ -39,6 +40,7 @@ static void on_done(void *userdata, so_operation *op, so_result code) {
     if (pthread_equal(pthread_self(), r->starter)) atomic_store(&r->on_starter_thread, 1);
     if (r->sleep_ms_in_callback) usleep((useconds_t)r->sleep_ms_in_callback * 1000);
     r->http_status = so_operation_http_status(op);
+    r->delivery = so_operation_delivery(op);
     snprintf(r->message, sizeof r->message, "%s", so_operation_error_message(op));
     snprintf(r->error_type, sizeof r->error_type, "%s", so_operation_error_type(op));
     r->ended_ms = now_ms();
@@ -161,6 +163,7 @@ static void test_bad_arguments_fail_at_once_without_a_callback(void) {
     CHECK_RC(so_send_cc_password_email_async(c, 0, NULL, NULL, NULL, on_done, &r, &op), SO_ERR_INVALID_ARGUMENT);
     CHECK(op == NULL);
     CHECK(strstr(so_last_error_message(), "person_id") != NULL);
+    CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT); /* a refused start sent nothing */
     CHECK_RC(so_send_cc_password_email_async(c, -3, NULL, NULL, NULL, on_done, &r, &op), SO_ERR_INVALID_ARGUMENT);
     CHECK_RC(so_send_cc_password_email_async(c, 1, bad_utf8, NULL, NULL, on_done, &r, &op), SO_ERR_INVALID_ARGUMENT);
     CHECK_RC(so_send_cc_password_email_async(c, 1, NULL, bad_utf8, NULL, on_done, &r, &op), SO_ERR_INVALID_ARGUMENT);
@@ -173,6 +176,7 @@ static void test_bad_arguments_fail_at_once_without_a_callback(void) {
     CHECK(so_operation_http_status(NULL) == 0);
     CHECK(strcmp(so_operation_error_message(NULL), "") == 0);
     CHECK(strcmp(so_operation_error_type(NULL), "") == 0);
+    CHECK(so_operation_delivery(NULL) == SO_DELIVERY_NONE);
     CHECK_RC(so_operation_cancel(NULL), SO_ERR_NULL_ARGUMENT);
     so_operation_free(NULL);
     so_client_free(c);
@@ -202,10 +206,12 @@ static void test_success_calls_back_once_on_a_library_thread(void) {
     double t0 = now_ms();
     CHECK_RC(so_send_cc_password_email_async(c, 670, "a@example.com", "b@example.com", "Hi", on_done, &r, &op), SO_OK);
     CHECK(op != NULL);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE); /* the start sends nothing itself */
     CHECK(now_ms() - t0 < 1000); /* returned without waiting for the network (generous) */
     CHECK(wait_for(&r, 5000));
     CHECK(atomic_load(&r.code) == SO_OK);
     CHECK(r.http_status == 204);
+    CHECK(r.delivery == SO_DELIVERY_ANSWERED && so_operation_delivery(op) == SO_DELIVERY_ANSWERED);
     CHECK(strcmp(r.message, "") == 0);
     CHECK(atomic_load(&r.on_starter_thread) == 0);
     CHECK(so_operation_http_status(op) == 204);
@@ -244,25 +250,27 @@ typedef struct {
     int status;
     const char *type;
     const char *in_message;
+    so_delivery delivery;
 } error_case_t;
 
 static void test_every_error_code_calls_back_once(void) {
     const error_case_t cases[] = {
-        {"status=400", NULL, 0, 5000, SO_ERR_BAD_REQUEST, 400, "SoStubException", "400 Bad Request"},
-        {"status=401", NULL, 0, 5000, SO_ERR_UNAUTHORIZED, 401, NULL, "401 Unauthorized"},
-        {"status=403", NULL, 0, 5000, SO_ERR_FORBIDDEN, 403, NULL, "403 Forbidden"},
-        {"status=404", NULL, 0, 5000, SO_ERR_NOT_FOUND, 404, "SoNotFoundException", "404 Not Found"},
-        {"status=418", NULL, 0, 5000, SO_ERR_HTTP_STATUS, 418, NULL, "418"},
+        {"status=400", NULL, 0, 5000, SO_ERR_BAD_REQUEST, 400, "SoStubException", "400 Bad Request", SO_DELIVERY_ANSWERED},
+        {"status=401", NULL, 0, 5000, SO_ERR_UNAUTHORIZED, 401, NULL, "401 Unauthorized", SO_DELIVERY_ANSWERED},
+        {"status=403", NULL, 0, 5000, SO_ERR_FORBIDDEN, 403, NULL, "403 Forbidden", SO_DELIVERY_ANSWERED},
+        {"status=404", NULL, 0, 5000, SO_ERR_NOT_FOUND, 404, "SoNotFoundException", "404 Not Found", SO_DELIVERY_ANSWERED},
+        {"status=418", NULL, 0, 5000, SO_ERR_HTTP_STATUS, 418, NULL, "418", SO_DELIVERY_ANSWERED},
         {"status=302/location=https%3A%2F%2Fother.example%2Fx", NULL, 0, 5000, SO_ERR_HTTP_STATUS, 302, NULL,
-         "https://other.example/x"},
-        {"status=429/retry_after=100", NULL, 0, 5000, SO_ERR_RATE_LIMITED, 429, NULL, "429"},
-        {"status=500", NULL, 0, 5000, SO_ERR_SERVER, 500, "SoStubException", "500"},
-        {"status=503/retry_after=100", NULL, 0, 5000, SO_ERR_SERVER, 503, NULL, "503"},
-        {"garbage", NULL, 0, 5000, SO_ERR_IO, 0, "", "not valid HTTP"},
-        {"drop=after", NULL, 0, 5000, SO_ERR_IO, 0, "", "closed"},
-        {"hang", NULL, 0, 300, SO_ERR_TIMEOUT, 0, "", "timeout"},
-        {"", "https", 0, 5000, SO_ERR_TLS, 0, "", "TLS"},
-        {"", NULL, 1, 5000, SO_ERR_CONNECT, 0, "", "connect"},
+         "https://other.example/x", SO_DELIVERY_ANSWERED},
+        {"status=429/retry_after=100", NULL, 0, 5000, SO_ERR_RATE_LIMITED, 429, NULL, "429", SO_DELIVERY_ANSWERED},
+        {"status=500", NULL, 0, 5000, SO_ERR_SERVER, 500, "SoStubException", "500", SO_DELIVERY_ANSWERED},
+        {"status=503/retry_after=100", NULL, 0, 5000, SO_ERR_SERVER, 503, NULL, "503", SO_DELIVERY_ANSWERED},
+        {"garbage", NULL, 0, 5000, SO_ERR_IO, 0, "", "not valid HTTP", SO_DELIVERY_UNKNOWN},
+        {"drop=after", NULL, 0, 5000, SO_ERR_IO, 0, "", "closed", SO_DELIVERY_UNKNOWN},
+        {"hang", NULL, 0, 300, SO_ERR_TIMEOUT, 0, "", "timeout", SO_DELIVERY_UNKNOWN},
+        {"drop=reset", NULL, 0, 5000, SO_ERR_IO, 0, "", "reset", SO_DELIVERY_UNKNOWN},
+        {"", "https", 0, 5000, SO_ERR_TLS, 0, "", "TLS", SO_DELIVERY_UNKNOWN},
+        {"", NULL, 1, 5000, SO_ERR_CONNECT, 0, "", "connect", SO_DELIVERY_NOT_SENT},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const error_case_t *k = &cases[i];
@@ -284,7 +292,12 @@ static void test_every_error_code_calls_back_once(void) {
         }
         /* the synchronous send of the same client fails the same way */
         so_result sync = so_send_cc_password_email(c, 670, NULL, NULL, NULL);
+        so_delivery sync_delivery = so_last_delivery();
         so_client_free(c);
+        if (r.delivery != k->delivery || sync_delivery != k->delivery)
+            fprintf(stderr, "    case %s: delivery %d (sync %d), want %d\n", k->directives, (int)r.delivery, (int)sync_delivery,
+                    (int)k->delivery);
+        CHECK(r.delivery == k->delivery && sync_delivery == k->delivery);
         if (atomic_load(&r.code) != (int)k->want || r.http_status != k->status || sync != k->want ||
             !strstr(r.message, k->in_message) || (k->type && strcmp(r.error_type, k->type) != 0)) {
             fprintf(stderr, "    case %s%s: code %d (sync %d) status %d type [%s] message [%s]\n", k->scheme ? "https " : "",
@@ -316,13 +329,17 @@ static void test_cancel_before_the_send_never_sends(void) {
     CHECK(took >= 0 && took < 1000);
     CHECK(atomic_load(&second.code) == SO_ERR_CANCELLED);
     CHECK(strstr(second.message, "before it was sent") != NULL);
+    CHECK(second.delivery == SO_DELIVERY_NOT_SENT); /* cancelled before any byte was written */
+    CHECK(so_operation_delivery(op2) == SO_DELIVERY_NOT_SENT);
     CHECK(atomic_load(&second.on_starter_thread) == 0);
+    CHECK(so_operation_delivery(op1) == SO_DELIVERY_NONE); /* still running */
     CHECK(atomic_load(&first.calls) == 0); /* the first is still on the network */
     /* the first, on the network: cancelled promptly */
     took = cancel_and_time(op1, &first, "cancel during the send");
     CHECK(took >= 0 && took < 1000);
     CHECK(atomic_load(&first.code) == SO_ERR_CANCELLED);
     CHECK(strstr(first.message, "may already have received") != NULL);
+    CHECK(first.delivery == SO_DELIVERY_UNKNOWN); /* cancelled on the network */
     CHECK(so_operation_http_status(op1) == 0);
     so_client_free(c);
     /* nothing reached the server for the second: its body never went out */
@@ -345,6 +362,8 @@ static void test_cancel_during_the_send_of_a_hanging_request(void) {
     double took = cancel_and_time(op, &r, "cancel of a request awaiting its answer");
     CHECK(took >= 0 && took < 1000);
     CHECK(atomic_load(&r.code) == SO_ERR_CANCELLED);
+    CHECK(r.delivery == SO_DELIVERY_UNKNOWN);
+    CHECK(strstr(r.message, "it may have been processed") != NULL);
     CHECK(strstr(r.message, "may already have received") != NULL);
     /* the worker goes on with a fresh agent */
     char prefix2[256], base2[512];
@@ -392,6 +411,7 @@ static void test_free_before_completion_cancels_and_still_calls_back(void) {
     CHECK(atomic_load(&r1.code) == SO_ERR_CANCELLED);
     CHECK(atomic_load(&r2.code) == SO_ERR_CANCELLED);
     CHECK(strstr(r2.message, "before it was sent") != NULL);
+    CHECK(r2.delivery == SO_DELIVERY_NOT_SENT && r1.delivery == SO_DELIVERY_UNKNOWN);
     so_client_free(c);
     CHECK(atomic_load(&r1.calls) == 1 && atomic_load(&r2.calls) == 1);
 }

@@ -108,11 +108,15 @@ static so_result send1(const so_client *c) {
 /* One send1 through a client of `o` (freed here; NULL gives SO_ERR_NULL_ARGUMENT, the last
    error left as it was), its log lines kept in `lines` unless NULL, the last error message
    copied to `message` unless NULL. */
+/* The delivery of send_once's send (so_last_delivery right after it). */
+static so_delivery g_delivery;
+
 static so_result send_once(so_options *o, log_lines *lines, char *message, size_t mlen) {
     so_result rc = !o ? SO_ERR_NULL_ARGUMENT : lines ? so_options_set_log_callback(o, keep_line, lines) : SO_OK;
     so_client *c = rc == SO_OK ? so_client_new(o) : NULL;
     so_options_free(o);
     if (rc == SO_OK) rc = c ? send1(c) : so_last_error_code();
+    g_delivery = so_last_delivery();
     if (message) snprintf(message, mlen, "%s", so_last_error_message());
     so_client_free(c);
     return rc;
@@ -285,6 +289,9 @@ static void test_each_failure_is_a_credentials_error_and_nothing_is_sent(void) {
         CHECK(strstr(message, cases[i].piece));
         CHECK(clean);
         CHECK(api_requests(prefix) == 0);
+        /* no credential, no e-mail request: safe to send again */
+        CHECK(g_delivery == SO_DELIVERY_NOT_SENT);
+        CHECK(strstr(message, "it was not sent"));
     }
     CHECK(strcmp(so_result_str(SO_ERR_CREDENTIALS), "no credential could be obtained from the login service") == 0);
 }
@@ -418,11 +425,16 @@ static void test_authenticate_gets_the_credential_without_an_email(void) {
     so_client *c = client_of(system_user(prefix, sizeof prefix, "auth", "", "", g_pkcs1));
     CHECK(c);
     CHECK_RC(so_client_authenticate(c), SO_OK);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE);
+    CHECK_RC(send1(c), SO_OK);
+    CHECK(so_last_delivery() == SO_DELIVERY_ANSWERED);
     CHECK_RC(so_client_authenticate(c), SO_OK);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE); /* cleared: no e-mail request */
     CHECK(logins(prefix) == 1);
-    CHECK(api_requests(prefix) == 0);
+    CHECK(api_requests(prefix) == 1);
     CHECK_RC(send1(c), SO_OK);
     CHECK(logins(prefix) == 1);
+    CHECK(api_requests(prefix) == 2);
     so_client_free(c);
 
     /* A ticket given: SO_OK at once, nothing sent. */
@@ -438,6 +450,7 @@ static void test_authenticate_gets_the_credential_without_an_email(void) {
     c = client_of(system_user(prefix, sizeof prefix, "auth-refused", "login=refused", "", g_pkcs1));
     CHECK_RC(so_client_authenticate(c), SO_ERR_CREDENTIALS);
     CHECK(strstr(so_last_error_message(), "not approved"));
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE);
     CHECK(api_requests(prefix) == 0);
     so_client_free(c);
 }

@@ -461,6 +461,192 @@ static void test_timeouts(void) {
     check_send(ticket_options(base, 1000, 300), prefix, SO_ERR_TIMEOUT, NULL, -1);
 }
 
+
+/* ---------- delivery: whether the e-mail may have gone out ---------- */
+
+/* One send of person `person_id` by a client of `o` (freed here): its code and delivery
+   must be `want` and `delivery`, and its message end with `words` (unless NULL). */
+static void check_delivery(so_options *o, int32_t person_id, so_result want, so_delivery delivery, const char *words) {
+    so_client *c = client_of(o);
+    CHECK(c != NULL);
+    so_result rc = so_send_cc_password_email(c, person_id, NULL, NULL, NULL);
+    so_delivery got = so_last_delivery();
+    char message[1024];
+    snprintf(message, sizeof message, "%s", so_last_error_message());
+    /* the readers do not clear it */
+    CHECK(so_last_delivery() == got);
+    so_client_free(c);
+    if (rc != want || got != delivery) fprintf(stderr, "    %s, delivery %d (want %d): [%s]\n", so_result_str(rc), (int)got, (int)delivery, message);
+    CHECK_RC(rc, want);
+    CHECK(got == delivery);
+    if (words) {
+        size_t n = strlen(message), w = strlen(words);
+        CHECK(n >= w && strcmp(message + n - w, words) == 0);
+    }
+}
+
+static void test_last_delivery_of_each_failure(void) {
+    static const char *not_sent = "it was not sent", *unknown = "it may have been processed";
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE || so_last_delivery() != SO_DELIVERY_NONE); /* any start */
+    TENANT("d204", "");
+    check_delivery(options_for(base), 670, SO_OK, SO_DELIVERY_ANSWERED, NULL);
+    RETENANT("d404", "status=404");
+    check_delivery(options_for(base), 670, SO_ERR_NOT_FOUND, SO_DELIVERY_ANSWERED, NULL);
+    RETENANT("d503", "status=503/retry_after=0");
+    so_options *o = options_for(base);
+    so_options_set_max_retries(o, 0);
+    check_delivery(o, 670, SO_ERR_SERVER, SO_DELIVERY_ANSWERED, NULL);
+    CHECK(stub_count(prefix) == 1);
+    RETENANT("dreset", "drop=reset");
+    check_delivery(options_for(base), 670, SO_ERR_IO, SO_DELIVERY_UNKNOWN, unknown);
+    CHECK(stub_count(prefix) == 1); /* recorded, so read: never resent */
+    RETENANT("dclose", "drop=after");
+    check_delivery(options_for(base), 670, SO_ERR_IO, SO_DELIVERY_UNKNOWN, unknown);
+    RETENANT("dhang", "hang");
+    check_delivery(ticket_options(base, 1000, 300), 670, SO_ERR_TIMEOUT, SO_DELIVERY_UNKNOWN, unknown);
+    RETENANT("dgarbage", "garbage");
+    check_delivery(options_for(base), 670, SO_ERR_IO, SO_DELIVERY_UNKNOWN, unknown);
+    RETENANT("dperson0", "");
+    check_delivery(options_for(base), 0, SO_ERR_INVALID_ARGUMENT, SO_DELIVERY_NOT_SENT, NULL);
+    CHECK(stub_count(prefix) == 0);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/Cust1", unused_port());
+    o = options_for(url);
+    so_options_set_max_retries(o, 0);
+    check_delivery(o, 670, SO_ERR_CONNECT, SO_DELIVERY_NOT_SENT, not_sent);
+    CHECK_RC(so_send_cc_password_email(NULL, 670, NULL, NULL, NULL), SO_ERR_NULL_ARGUMENT);
+    CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT);
+}
+
+static void test_last_delivery_is_cleared_by_the_next_call(void) {
+    TENANT("dclear", "drop=after");
+    so_options *o = options_for(base);
+    so_client *c = client_of(so_options_new(base));
+    CHECK(c != NULL);
+    so_client_free(c);
+    c = client_of(options_for(base));
+    CHECK_RC(so_send_cc_password_email(c, 670, NULL, NULL, NULL), SO_ERR_IO);
+    CHECK(so_last_delivery() == SO_DELIVERY_UNKNOWN);
+    (void)so_last_error_message();
+    (void)so_last_error_code();
+    CHECK(so_last_delivery() == SO_DELIVERY_UNKNOWN);
+    /* a setter sends no e-mail request: NONE, even when it succeeds */
+    CHECK_RC(so_options_set_language(o, "en"), SO_OK);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE);
+    CHECK_RC(so_send_cc_password_email(c, 0, NULL, NULL, NULL), SO_ERR_INVALID_ARGUMENT);
+    CHECK(so_last_delivery() == SO_DELIVERY_NOT_SENT);
+    /* a failing setter is NONE too */
+    CHECK_RC(so_options_set_language(NULL, "en"), SO_ERR_NULL_ARGUMENT);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE);
+    so_client_free(c);
+    so_options_free(o);
+}
+
+static void test_may_have_been_sent(void) {
+    CHECK(so_may_have_been_sent(SO_DELIVERY_NOT_SENT, 0) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_UNKNOWN, 0) == 1);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_NONE, 0) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 204) == 1);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 404) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 429) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 503) == 0);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 500) == 1);
+    CHECK(so_may_have_been_sent(SO_DELIVERY_ANSWERED, 502) == 1);
+    CHECK(so_may_have_been_sent(77, 0) == 1); /* an unknown value is taken as may have */
+}
+
+
+/* A batch of `n` persons through a client of `o` (freed here): the deliveries written,
+   and the code of each item in `codes`. */
+static so_result batch_deliveries(so_options *o, const int32_t *persons, size_t n, so_result *codes, int32_t *deliveries) {
+    so_client *c = client_of(o);
+    so_batch_item items[8];
+    so_batch_result results[8];
+    for (size_t i = 0; i < n; i++) items[i] = (so_batch_item){persons[i], NULL, NULL, NULL};
+    size_t failed = 0;
+    so_result rc = so_send_cc_password_email_batch_with_deliveries(c, items, n, 4, NULL, NULL, results, deliveries, &failed);
+    for (size_t i = 0; i < n; i++) codes[i] = (so_result)results[i].code;
+    so_batch_results_clear(results, n);
+    so_client_free(c);
+    return rc;
+}
+
+static void test_batch_deliveries(void) {
+    so_result codes[8];
+    int32_t d[8];
+    TENANT("bdeliv", "");
+    const int32_t mixed[] = {670, 0, 99999};
+    CHECK_RC(batch_deliveries(options_for(base), mixed, 3, codes, d), SO_OK);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE); /* the batch call itself */
+    CHECK(codes[0] == SO_OK && d[0] == SO_DELIVERY_ANSWERED);
+    CHECK(codes[1] == SO_ERR_INVALID_ARGUMENT && d[1] == SO_DELIVERY_NOT_SENT);
+    CHECK(codes[2] == SO_ERR_NOT_FOUND && d[2] == SO_DELIVERY_ANSWERED);
+    CHECK(stub_count(prefix) == 2);
+    RETENANT("breset", "drop=reset");
+    const int32_t two[] = {670, 671};
+    CHECK_RC(batch_deliveries(options_for(base), two, 2, codes, d), SO_OK);
+    CHECK(codes[0] == SO_ERR_IO && d[0] == SO_DELIVERY_UNKNOWN);
+    CHECK(codes[1] == SO_ERR_IO && d[1] == SO_DELIVERY_UNKNOWN);
+    CHECK(stub_count(prefix) == 2); /* read, and never resent */
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/Cust1", unused_port());
+    so_options *o = options_for(url);
+    so_options_set_max_retries(o, 0);
+    CHECK_RC(batch_deliveries(o, two, 2, codes, d), SO_OK);
+    CHECK(codes[0] == SO_ERR_CONNECT && d[0] == SO_DELIVERY_NOT_SENT && d[1] == SO_DELIVERY_NOT_SENT);
+    /* a refused batch: every slot NOT_SENT; NULL deliveries is allowed */
+    so_client *c = client_for(base);
+    so_batch_item items[2] = {{670, NULL, NULL, NULL}, {671, NULL, NULL, NULL}};
+    so_batch_result results[2];
+    d[0] = d[1] = -1;
+    CHECK_RC(so_send_cc_password_email_batch_with_deliveries(c, items, 2, 0, NULL, NULL, results, d, NULL), SO_ERR_INVALID_ARGUMENT);
+    CHECK(d[0] == SO_DELIVERY_NOT_SENT && d[1] == SO_DELIVERY_NOT_SENT);
+    so_batch_results_clear(results, 2);
+    CHECK_RC(so_send_cc_password_email_batch_with_deliveries(c, items, 2, 2, NULL, NULL, results, NULL, NULL), SO_OK);
+    so_batch_results_clear(results, 2);
+    so_client_free(c);
+}
+
+/* The value of `"key":N` in a JSON text, -1 when absent. */
+static long json_number(const char *json, const char *key) {
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"%s\":", key);
+    const char *p = json ? strstr(json, needle) : NULL;
+    return p ? strtol(p + strlen(needle), NULL, 10) : -1;
+}
+
+static void test_untrusted_certificate_is_not_sent(void) {
+    char *tls = http_get("/_stub/tls");
+    CHECK(tls != NULL);
+    long port = json_number(tls, "port"), decrypted = json_number(tls, "decrypted"), failed = json_number(tls, "handshakes_failed");
+    free(tls);
+    CHECK(port > 0 && decrypted >= 0);
+    char url[128];
+    snprintf(url, sizeof url, "https://127.0.0.1:%ld/Cust12345", port);
+    check_delivery(options_for(url), 670, SO_ERR_TLS, SO_DELIVERY_NOT_SENT, "it was not sent");
+    CHECK(strstr(so_last_error_message(), "not trusted") != NULL);
+    tls = http_get("/_stub/tls");
+    long decrypted_after = json_number(tls, "decrypted"), failed_after = json_number(tls, "handshakes_failed");
+    free(tls);
+    CHECK(decrypted_after == decrypted); /* the listener decrypted nothing */
+    CHECK(failed_after > failed);        /* though the client did reach it */
+}
+
+static void test_connect_phase_timeout_is_not_sent(void) {
+    char *u = http_get("/_stub/unaccepting");
+    long port = json_number(u, "port");
+    free(u);
+    if (port <= 0) {
+        skip("this kernel completes connections beyond a full backlog");
+        return;
+    }
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%ld/Cust1", port);
+    so_options *o = ticket_options(url, 300, 5000);
+    so_options_set_max_retries(o, 0);
+    check_delivery(o, 670, SO_ERR_TIMEOUT, SO_DELIVERY_NOT_SENT, "it was not sent");
+}
+
 /* ---------- retries ---------- */
 
 static void test_retries_only_what_was_not_processed(void) {
@@ -858,6 +1044,12 @@ int main(void) {
     RUN(test_transport_failures);
     RUN(test_timeouts);
     RUN(test_retries_only_what_was_not_processed);
+    RUN(test_last_delivery_of_each_failure);
+    RUN(test_last_delivery_is_cleared_by_the_next_call);
+    RUN(test_may_have_been_sent);
+    RUN(test_batch_deliveries);
+    RUN(test_untrusted_certificate_is_not_sent);
+    RUN(test_connect_phase_timeout_is_not_sent);
     RUN(test_one_client_shared_by_threads);
     RUN(test_batch_sends_every_item_once);
     RUN(test_batch_rate_limited_slows_down);

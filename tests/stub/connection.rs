@@ -79,6 +79,28 @@ pub(super) fn lingering_close(s: &TcpStream) {
     }
 }
 
+/// Makes the coming close of `s` a reset (RST) instead of an orderly FIN: SO_LINGER on
+/// with a zero timeout. Where that cannot be set, the close stays orderly.
+pub(super) fn reset_connection(s: &TcpStream) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+        // SAFETY: setsockopt on a socket this connection owns, with a linger struct.
+        unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                &linger as *const libc::linger as *const libc::c_void,
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = s;
+}
+
 /// Blocks until the client closes the connection (or it fails).
 pub(super) fn hang_until_closed(c: &mut Conn) {
     let mut tmp = [0u8; 8192];

@@ -15,6 +15,8 @@ pub(super) enum Fault {
     Hang,
     DropBefore,
     DropAfter,
+    /// Read the whole request, record it, then reset the connection (RST, not FIN).
+    DropReset,
     DropDuring,
     Garbage,
     Truncate,
@@ -120,7 +122,8 @@ pub(super) fn parse_directives(tenant: &str) -> Result<Directives, String> {
                     "before" => Fault::DropBefore,
                     "after" => Fault::DropAfter,
                     "during" => Fault::DropDuring,
-                    _ => return Err(bad("drop must be before, after or during")),
+                    "reset" => Fault::DropReset,
+                    _ => return Err(bad("drop must be before, after, reset or during")),
                 })
             }
             "ok_body" => d.act.ok_body = Some(num("ok_body")?),

@@ -251,6 +251,10 @@ pub(super) fn endpoint(
             return Ok(Flow::Abort);
         }
         Some(Fault::DropAfter) => return Ok(Flow::Close),
+        Some(Fault::DropReset) => {
+            reset_connection(&c.stream);
+            return Ok(Flow::Abort);
+        }
         Some(Fault::DropDuring) => {
             let full = format!(
                 "HTTP/1.1 204 No Content\r\nContent-Type: {JSON_CT}\r\n\r\n"
@@ -405,6 +409,30 @@ pub(super) fn control(
             }
             sh.reset();
             respond(c, ctx, 200, Some(JSON_CT), &[], br#"{"reset":true}"#)
+        }
+        "/_stub/refused_port" => {
+            if !want("GET") {
+                return wrong_method(c, "GET");
+            }
+            // Bound, then released: nothing listens there.
+            let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(0, |a| a.port());
+            respond(c, ctx, 200, Some(JSON_CT), &[], json!({ "port": port }).to_string().as_bytes())
+        }
+        "/_stub/unaccepting" => {
+            if !want("GET") {
+                return wrong_method(c, "GET");
+            }
+            let body = json!({ "port": sh.unaccepting_port() }).to_string();
+            respond(c, ctx, 200, Some(JSON_CT), &[], body.as_bytes())
+        }
+        "/_stub/tls" => {
+            if !want("GET") {
+                return wrong_method(c, "GET");
+            }
+            match sh.tls_state() {
+                Ok(v) => respond(c, ctx, 200, Some(JSON_CT), &[], v.to_string().as_bytes()),
+                Err(e) => respond_error(c, ctx, BodyStyle::Json, 404, "NotFound", &e, false, &[]),
+            }
         }
         "/_stub/connections" => {
             if !want("GET") {

@@ -28,6 +28,8 @@ mod connection;
 mod directives;
 mod dispatch;
 pub mod login;
+#[cfg(feature = "tls")]
+mod tls;
 mod validation;
 
 use answers::*;
@@ -148,6 +150,9 @@ impl Stub {
             next_ticket: AtomicU64::new(0),
             issued: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashSet::new()),
+            #[cfg(feature = "tls")]
+            tls: std::sync::OnceLock::new(),
+            unaccepting: std::sync::OnceLock::new(),
         });
         let sh = Arc::clone(&shared);
         let accept = thread::Builder::new()
@@ -206,6 +211,18 @@ impl Stub {
         self.shared.next_conn.load(Ordering::SeqCst)
     }
 
+    /// The untrusted TLS listener (started on first use): `{"url","port","decrypted",
+    /// "handshakes_failed","ca_pem"}`, as `GET /_stub/tls` gives it.
+    pub fn tls(&self) -> Result<Value, String> {
+        self.shared.tls_state()
+    }
+
+    /// A port of 127.0.0.1 whose accept queue is full (a connect there times out); `None`
+    /// where this machine completes such connections anyway.
+    pub fn unaccepting_port(&self) -> Option<u16> {
+        Some(self.shared.unaccepting_port()).filter(|p| *p != 0)
+    }
+
     /// Serves until the process is killed.
     pub fn serve_forever(mut self) -> ! {
         if let Some(h) = self.accept.take() {
@@ -229,6 +246,65 @@ impl Drop for Stub {
         for s in conns {
             let _ = s.shutdown(Shutdown::Both);
         }
+        #[cfg(feature = "tls")]
+        if let Some(Ok(t)) = self.shared.tls.get() {
+            t.stop();
+        }
+    }
+}
+
+/// A listening socket of 127.0.0.1 that never accepts, its accept queue filled, so that
+/// a new connection attempt never completes: the loopback way to meet a connect timeout.
+pub(crate) struct Unaccepting {
+    pub(crate) port: u16,
+    _listener: TcpListener,
+    _fillers: Vec<TcpStream>,
+}
+
+impl Unaccepting {
+    /// `None` where the kernel completes connections even with a full queue (or the
+    /// backlog cannot be set).
+    fn start() -> Option<Unaccepting> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            let listener = TcpListener::bind("127.0.0.1:0").ok()?;
+            // SAFETY: listen() again on a socket this function owns: a backlog of 0.
+            if unsafe { libc::listen(listener.as_raw_fd(), 0) } != 0 {
+                return None;
+            }
+            let addr = listener.local_addr().ok()?;
+            let mut fillers = Vec::new();
+            for _ in 0..16 {
+                match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                    Ok(s) => fillers.push(s),
+                    Err(_) => return Some(Unaccepting { port: addr.port(), _listener: listener, _fillers: fillers }),
+                }
+            }
+            None
+        }
+        #[cfg(not(unix))]
+        None
+    }
+}
+
+impl Shared {
+    /// The port of [`Unaccepting`], 0 when this machine cannot make one.
+    fn unaccepting_port(&self) -> u16 {
+        self.unaccepting.get_or_init(Unaccepting::start).as_ref().map_or(0, |u| u.port)
+    }
+
+    /// The untrusted TLS listener's state, started on first use.
+    fn tls_state(&self) -> Result<Value, String> {
+        #[cfg(feature = "tls")]
+        {
+            match self.tls.get_or_init(tls::TlsListener::start) {
+                Ok(t) => Ok(t.to_json()),
+                Err(e) => Err(format!("stub: the TLS listener could not start: {e}")),
+            }
+        }
+        #[cfg(not(feature = "tls"))]
+        Err("stub: built without the tls feature".to_string())
     }
 }
 
@@ -268,6 +344,11 @@ struct Shared {
     issued: Mutex<HashMap<String, login::IssuedCredential>>,
     /// Refresh tokens the OAuth endpoint handed out (`oauth_rotate`).
     refresh_tokens: Mutex<HashSet<String>>,
+    /// The untrusted TLS listener (`GET /_stub/tls`), started on first use.
+    #[cfg(feature = "tls")]
+    tls: std::sync::OnceLock<io::Result<tls::TlsListener>>,
+    /// A port whose accept queue is full (`GET /_stub/unaccepting`), made on first use.
+    unaccepting: std::sync::OnceLock<Option<Unaccepting>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -35,13 +35,19 @@ namespace SuperOffice.Ffi
         internal static extern IntPtr so_operation_error_type(IntPtr operation);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int so_operation_delivery(IntPtr operation);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void so_operation_free(IntPtr operation);
     }
 
     /// <summary>
-    /// An asynchronous send ended by <see cref="SuperOfficeClient.Dispose"/> before it ended
-    /// (<see cref="SuperOfficeResult.Cancelled"/>). A send whose own token was cancelled ends
-    /// as a cancelled task instead (<see cref="TaskCanceledException"/>).
+    /// A cancelled asynchronous send (<see cref="SuperOfficeResult.Cancelled"/>), with whether
+    /// its e-mail may have gone out (<see cref="Delivery"/>): <see cref="SuperOfficeDelivery.NotSent"/>
+    /// when it was cancelled before it started, <see cref="SuperOfficeDelivery.Unknown"/> when it
+    /// was on the network. A send whose own token was cancelled ends as a cancelled task
+    /// (<see cref="Task.IsCanceled"/>) whose await throws this exception, carrying that token; one
+    /// ended by <see cref="SuperOfficeClient.Dispose"/> fails with it.
     /// </summary>
     public class SuperOfficeOperationCanceledException : OperationCanceledException, ISuperOfficeError
     {
@@ -63,6 +69,23 @@ namespace SuperOffice.Ffi
         {
             HttpStatus = httpStatus;
             ErrorType = string.IsNullOrEmpty(errorType) ? null : errorType;
+        }
+
+        /// <summary>Creates the exception of a send cancelled by <paramref name="token"/>.</summary>
+        public SuperOfficeOperationCanceledException(string message, CancellationToken token, SuperOfficeDelivery delivery)
+            : base(message, token)
+        {
+            Delivery = delivery;
+        }
+
+        /// <summary>Whether the server may have the request: <see cref="SuperOfficeDelivery.NotSent"/> when the
+        /// send was cancelled before any byte was written, <see cref="SuperOfficeDelivery.Unknown"/> when later.</summary>
+        public SuperOfficeDelivery Delivery { get; internal set; }
+
+        /// <inheritdoc/>
+        public bool MayHaveBeenSent
+        {
+            get { return Deliveries.MayHaveBeenSent(Delivery, HttpStatus); }
         }
 
         /// <summary>Always <see cref="SuperOfficeResult.Cancelled"/>.</summary>
@@ -184,21 +207,26 @@ namespace SuperOffice.Ffi
                 catch (Exception e) when (e is ISuperOfficeError)
                 {
                     var error = (ISuperOfficeError)e;
-                    results[index] = new SendResult(index, error.Code, error.HttpStatus, e.Message, error.ErrorType);
+                    results[index] = new SendResult(index, error.Code, error.HttpStatus, e.Message, error.ErrorType, error.Delivery);
                     finished();
                     return;
                 }
                 try
                 {
                     int status = await send.ConfigureAwait(false);
-                    results[index] = new SendResult(index, SuperOfficeResult.Ok, status, null, null);
+                    results[index] = new SendResult(index, SuperOfficeResult.Ok, status, null, null, SuperOfficeDelivery.Answered);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // The batch's own token: the batch ends as cancelled.
+                    throw;
                 }
                 catch (Exception e) when (e is ISuperOfficeError)
                 {
                     // Every failure the library reports, whatever its .NET family (argument,
                     // timeout, cancelled by Dispose, the rest).
                     var error = (ISuperOfficeError)e;
-                    results[index] = new SendResult(index, error.Code, error.HttpStatus, e.Message, error.ErrorType);
+                    results[index] = new SendResult(index, error.Code, error.HttpStatus, e.Message, error.ErrorType, error.Delivery);
                 }
                 finished();
             }
@@ -223,13 +251,21 @@ namespace SuperOffice.Ffi
             internal IntPtr Operation;
             internal bool Freed;
             internal CancellationTokenRegistration Registration;
+            /// <summary>The send's delivery: read when the token cancels it, or when it ends.</summary>
+            internal SuperOfficeDelivery Delivery = SuperOfficeDelivery.Unknown;
+            /// <summary>The library's message for a send cancelled while queued ("" otherwise).</summary>
+            internal string CancelMessage;
+            /// <summary>Whether <see cref="Cancel"/> read the delivery (else the completion does).</summary>
+            internal bool CancelRead;
 
             internal PendingSend(CancellationToken token)
             {
                 Token = token;
             }
 
-            /// <summary>The token's registration: cancel the native send, end the task now.</summary>
+            /// <summary>The token's registration: cancel the native send, note its delivery (a queued
+            /// send ends within the cancel: not sent; one on the network ends later: unknown), end
+            /// the task now.</summary>
             internal void Cancel()
             {
                 lock (Gate)
@@ -237,6 +273,10 @@ namespace SuperOffice.Ffi
                     if (!Freed && Operation != IntPtr.Zero)
                     {
                         NativeMethods.so_operation_cancel(Operation);
+                        SuperOfficeDelivery now = Deliveries.FromNative(NativeMethods.so_operation_delivery(Operation));
+                        Delivery = now == SuperOfficeDelivery.None ? SuperOfficeDelivery.Unknown : now;
+                        CancelMessage = Utf8.FromNative(NativeMethods.so_operation_error_message(Operation));
+                        CancelRead = true;
                     }
                 }
                 Completion.TrySetCanceled(Token);
@@ -248,9 +288,8 @@ namespace SuperOffice.Ffi
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                var cancelled = new TaskCompletionSource<int>();
-                cancelled.SetCanceled();
-                return cancelled.Task;
+                return Cancelled(new SuperOfficeOperationCanceledException(
+                    "the send was cancelled before it started; it was not sent", cancellationToken, SuperOfficeDelivery.NotSent));
             }
             var pending = new PendingSend(cancellationToken);
             GCHandle state = GCHandle.Alloc(pending);
@@ -282,8 +321,36 @@ namespace SuperOffice.Ffi
             if (cancellationToken.CanBeCanceled)
             {
                 pending.Registration = cancellationToken.Register(p => ((PendingSend)p).Cancel(), pending);
+                return WithCancelledDelivery(pending);
             }
             return pending.Completion.Task;
+        }
+
+        /// <summary>A cancelled task (an async method that throws an <see cref="OperationCanceledException"/>
+        /// ends as cancelled, and its await throws that very exception).</summary>
+        private static async Task<int> Cancelled(SuperOfficeOperationCanceledException e)
+        {
+            await Task.FromResult(0).ConfigureAwait(false);
+            throw e;
+        }
+
+        /// <summary>The send's task, whose cancellation by its token throws a
+        /// <see cref="SuperOfficeOperationCanceledException"/> carrying the delivery.</summary>
+        private static async Task<int> WithCancelledDelivery(PendingSend pending)
+        {
+            try
+            {
+                return await pending.Completion.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!(e is SuperOfficeOperationCanceledException))
+            {
+                string message = !string.IsNullOrEmpty(pending.CancelMessage)
+                    ? pending.CancelMessage
+                    : pending.Delivery == SuperOfficeDelivery.NotSent
+                        ? "the send was cancelled before it started; it was not sent"
+                        : "the send was cancelled while it was on the network; it may have been processed";
+                throw new SuperOfficeOperationCanceledException(message, pending.Token, pending.Delivery);
+            }
         }
 
         /// <summary>The native callback: read the outcome, free the operation, complete the task.</summary>
@@ -296,9 +363,14 @@ namespace SuperOffice.Ffi
                 int status = NativeMethods.so_operation_http_status(operation);
                 string message = Utf8.FromNative(NativeMethods.so_operation_error_message(operation));
                 string errorType = Utf8.FromNative(NativeMethods.so_operation_error_type(operation));
+                SuperOfficeDelivery delivery = Deliveries.FromNative(NativeMethods.so_operation_delivery(operation));
                 lock (pending.Gate)
                 {
                     pending.Freed = true;
+                    if (!pending.CancelRead)
+                    {
+                        pending.Delivery = delivery;
+                    }
                     NativeMethods.so_operation_free(operation);
                 }
                 state.Free();
@@ -312,11 +384,14 @@ namespace SuperOffice.Ffi
                 }
                 else if (code == SuperOfficeResult.Cancelled)
                 {
-                    pending.Completion.TrySetException(new SuperOfficeOperationCanceledException(message, status, errorType));
+                    pending.Completion.TrySetException(new SuperOfficeOperationCanceledException(message, status, errorType)
+                    {
+                        Delivery = delivery,
+                    });
                 }
                 else
                 {
-                    pending.Completion.TrySetException(SuperOfficeException.Create(code, status, message, errorType));
+                    pending.Completion.TrySetException(SuperOfficeException.Create(code, status, message, errorType, delivery));
                 }
                 pending.Registration.Dispose();
             }

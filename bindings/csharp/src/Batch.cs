@@ -30,14 +30,32 @@ namespace SuperOffice.Ffi
     /// <summary>The outcome of one <see cref="SendItem"/>, at the same index as the item.</summary>
     public sealed class SendResult
     {
-        /// <summary>Creates a result.</summary>
+        /// <summary>Creates a result (its delivery <see cref="SuperOfficeDelivery.None"/>: not known).</summary>
         public SendResult(int index, SuperOfficeResult code, int httpStatus, string message, string errorType)
+            : this(index, code, httpStatus, message, errorType, SuperOfficeDelivery.None)
+        {
+        }
+
+        /// <summary>Creates a result with its delivery.</summary>
+        public SendResult(int index, SuperOfficeResult code, int httpStatus, string message, string errorType,
+            SuperOfficeDelivery delivery)
         {
             Index = index;
             Code = code;
             HttpStatus = httpStatus;
             Message = message;
             ErrorType = string.IsNullOrEmpty(errorType) ? null : errorType;
+            Delivery = delivery;
+        }
+
+        /// <summary>Whether the server may have the item's request (<see cref="SuperOfficeDelivery.Answered"/> on success).</summary>
+        public SuperOfficeDelivery Delivery { get; private set; }
+
+        /// <summary>Whether the item's e-mail may have gone out (the library's rule, as
+        /// <see cref="ISuperOfficeError.MayHaveBeenSent"/>; true on success).</summary>
+        public bool MayHaveBeenSent
+        {
+            get { return Deliveries.MayHaveBeenSent(Delivery, HttpStatus); }
         }
 
         /// <summary>Index of the item in the list passed in.</summary>
@@ -67,7 +85,7 @@ namespace SuperOffice.Ffi
         /// </summary>
         public Exception ToException()
         {
-            return Success ? null : SuperOfficeException.Create(Code, HttpStatus, Message, ErrorType);
+            return Success ? null : SuperOfficeException.Create(Code, HttpStatus, Message, ErrorType, Delivery);
         }
 
         /// <inheritdoc/>

@@ -168,6 +168,13 @@ namespace SuperOffice.Ffi
             ProgressCallback progress, IntPtr userdata, IntPtr results, out UIntPtr failed);
 
         /// <summary>The first batch function (its code cannot tell a refused batch from failed items); unused.</summary>
+        /// <summary><see cref="so_send_cc_password_email_batch"/>, also writing each item's
+        /// <c>so_delivery</c> into <paramref name="deliveries"/> (an array of <c>count</c> int32).</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_send_cc_password_email_batch_with_deliveries(ClientHandle client,
+            IntPtr items, UIntPtr count, uint maxConcurrency,
+            ProgressCallback progress, IntPtr userdata, IntPtr results, [Out] int[] deliveries, out UIntPtr failed);
+
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern SuperOfficeResult so_send_cc_password_emails(ClientHandle client,
             IntPtr items, UIntPtr count, uint maxConcurrency, IntPtr results);
@@ -223,6 +230,14 @@ namespace SuperOffice.Ffi
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr so_last_error_type();
 
+        /// <summary><c>so_last_delivery</c>: the delivery of this thread's last send.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int so_last_delivery();
+
+        /// <summary><c>so_may_have_been_sent</c>: the library's rule.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int so_may_have_been_sent(int delivery, int httpStatus);
+
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr so_result_str(SuperOfficeResult result);
 
@@ -250,7 +265,8 @@ namespace SuperOffice.Ffi
             string message = Utf8.FromNative(so_last_error_message());
             int httpStatus = so_last_error_http_status();
             string errorType = Utf8.FromNative(so_last_error_type());
-            return SuperOfficeException.Create(result, httpStatus, message, errorType);
+            SuperOfficeDelivery delivery = Deliveries.FromNative(so_last_delivery());
+            return SuperOfficeException.Create(result, httpStatus, message, errorType, delivery);
         }
 
         /// <summary>

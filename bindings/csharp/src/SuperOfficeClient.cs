@@ -366,15 +366,17 @@ namespace SuperOffice.Ffi
                 {
                     // A negative maxConcurrency becomes a huge one, which the library refuses.
                     UIntPtr failed;
-                    SuperOfficeResult batchResult = NativeMethods.so_send_cc_password_email_batch(
+                    var deliveries = new int[count];
+                    SuperOfficeResult batchResult = NativeMethods.so_send_cc_password_email_batch_with_deliveries(
                         _handle, itemsPin.AddrOfPinnedObject(), (UIntPtr)count, unchecked((uint)maxConcurrency),
-                        progressCallback, IntPtr.Zero, results, out failed);
+                        progressCallback, IntPtr.Zero, results, deliveries, out failed);
                     // Anything but Ok: the library refused the batch and sent nothing.
                     NativeMethods.Check(batchResult);
                     for (int i = 0; i < count; i++)
                     {
                         NativeMethods.BatchResult r = nativeResults[i];
-                        list[i] = new SendResult(i, r.Code, r.HttpStatus, Utf8.FromNative(r.Message), Utf8.FromNative(r.ErrorType));
+                        list[i] = new SendResult(i, r.Code, r.HttpStatus, Utf8.FromNative(r.Message), Utf8.FromNative(r.ErrorType),
+                            Deliveries.FromNative(deliveries[i]));
                     }
                 }
                 finally

@@ -19,6 +19,15 @@ namespace SuperOffice.Ffi
 
         /// <summary>The <c>ErrorType</c> of the server's SuperOffice error body (e.g. <c>SoNotFoundException</c>), <c>null</c> when it sent none.</summary>
         string ErrorType { get; }
+
+        /// <summary>Whether the server may have the e-mail request (<c>so_delivery</c>):
+        /// <see cref="SuperOfficeDelivery.NotSent"/> means it is safe to send again.</summary>
+        SuperOfficeDelivery Delivery { get; }
+
+        /// <summary>Whether the e-mail may have gone out, by the library's rule
+        /// (<c>so_may_have_been_sent</c>): true for <see cref="SuperOfficeDelivery.Unknown"/> and for an
+        /// answered 5xx other than 503; false for <see cref="SuperOfficeDelivery.NotSent"/>, 4xx, 429 and 503.</summary>
+        bool MayHaveBeenSent { get; }
     }
 
     /// <summary>
@@ -69,12 +78,48 @@ namespace SuperOffice.Ffi
         /// <inheritdoc/>
         public string ErrorType { get; private set; }
 
+        /// <inheritdoc/>
+        public SuperOfficeDelivery Delivery { get; internal set; }
+
+        /// <inheritdoc/>
+        public bool MayHaveBeenSent
+        {
+            get { return Deliveries.MayHaveBeenSent(Delivery, HttpStatus); }
+        }
+
         /// <summary>
         /// The exception for a failed call: the class for <paramref name="code"/>, with the
         /// library's message (or its static text for the code when the message is empty). Every
         /// result is an <see cref="ISuperOfficeError"/>. A new code gets one case here.
         /// </summary>
-        internal static Exception Create(SuperOfficeResult code, int httpStatus, string message, string errorType)
+        internal static Exception Create(SuperOfficeResult code, int httpStatus, string message, string errorType,
+            SuperOfficeDelivery delivery)
+        {
+            Exception e = CreateFor(code, httpStatus, message, errorType);
+            var withDelivery = e as SuperOfficeException;
+            if (withDelivery != null)
+            {
+                withDelivery.Delivery = delivery;
+            }
+            var argument = e as SuperOfficeArgumentException;
+            if (argument != null)
+            {
+                argument.Delivery = delivery;
+            }
+            var timeout = e as SuperOfficeTimeoutException;
+            if (timeout != null)
+            {
+                timeout.Delivery = delivery;
+            }
+            var cancelled = e as SuperOfficeOperationCanceledException;
+            if (cancelled != null)
+            {
+                cancelled.Delivery = delivery;
+            }
+            return e;
+        }
+
+        private static Exception CreateFor(SuperOfficeResult code, int httpStatus, string message, string errorType)
         {
             if (string.IsNullOrEmpty(message))
             {
@@ -168,6 +213,16 @@ namespace SuperOffice.Ffi
         {
             get { return null; }
         }
+
+        /// <summary><see cref="SuperOfficeDelivery.NotSent"/> after a send (a refused argument sends nothing);
+        /// <see cref="SuperOfficeDelivery.None"/> after a call that sends no e-mail.</summary>
+        public SuperOfficeDelivery Delivery { get; internal set; }
+
+        /// <summary>Always <c>false</c>: nothing was sent.</summary>
+        public bool MayHaveBeenSent
+        {
+            get { return false; }
+        }
     }
 
     /// <summary>
@@ -204,6 +259,16 @@ namespace SuperOffice.Ffi
         public string ErrorType
         {
             get { return null; }
+        }
+
+        /// <summary><see cref="SuperOfficeDelivery.NotSent"/> for a connect timeout,
+        /// <see cref="SuperOfficeDelivery.Unknown"/> for one while waiting for the answer.</summary>
+        public SuperOfficeDelivery Delivery { get; internal set; }
+
+        /// <inheritdoc/>
+        public bool MayHaveBeenSent
+        {
+            get { return Deliveries.MayHaveBeenSent(Delivery, 0); }
         }
     }
 

@@ -242,7 +242,7 @@ namespace SuperOffice.Ffi.Tests
             {
                 var e = Assert.Throws<SuperOfficeCredentialsException>(() => client.Authenticate());
                 Assert.True(e.Message.Contains("this machine's clock is 20 minutes ahead of the login service's"), "message: " + e.Message);
-                Assert.True(e.Message.EndsWith("correct the clock", StringComparison.Ordinal), "message: " + e.Message);
+                Assert.True(e.Message.Contains("so the login service refuses it: correct the clock"), "message: " + e.Message);
             }
             string given = Stub.Prefix("auth-ticket");
             using (var client = new SuperOfficeClient(new SuperOfficeClientOptions { BaseUrl = Stub.Url + given + "/Cust12345", Ticket = "7T:dGVzdA==", Proxy = "" }))
@@ -795,6 +795,167 @@ namespace SuperOffice.Ffi.Tests
             List<StubRequest> all = Stub.Requests(prefix);
             Assert.Equal(8, all.Count, "requests");
             Assert.Equal("1,2,3,4,5,6,7,8", string.Join(",", all.Select(r => Convert.ToInt32(r.Json()["PersonId"])).OrderBy(i => i)), "person ids");
+        }
+
+
+        // ----- delivery: whether the e-mail may have gone out ------------------------------
+
+        private static int RefusedPort()
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            return port;
+        }
+
+        private static ISuperOfficeError FailureOf(SuperOfficeClient client, int personId = 670)
+        {
+            try
+            {
+                client.SendCustomerCentrePasswordEmail(personId, null, null, null);
+            }
+            catch (Exception e) when (e is ISuperOfficeError)
+            {
+                return (ISuperOfficeError)e;
+            }
+            throw new AssertionException("the send did not fail");
+        }
+
+        public static void Test_Delivery_OfEachFailure()
+        {
+            var cases = new[]
+            {
+                new { Directives = "status=404", Delivery = SuperOfficeDelivery.Answered, May = false },
+                new { Directives = "status=503/retry_after=0", Delivery = SuperOfficeDelivery.Answered, May = false },
+                new { Directives = "status=500", Delivery = SuperOfficeDelivery.Answered, May = true },
+                new { Directives = "drop=after", Delivery = SuperOfficeDelivery.Unknown, May = true },
+                new { Directives = "drop=reset", Delivery = SuperOfficeDelivery.Unknown, May = true },
+            };
+            foreach (var k in cases)
+            {
+                string prefix = Stub.Prefix("delivery-" + k.Directives.Replace('/', '-').Replace('=', '-'));
+                using (var client = Client(prefix + "/" + k.Directives + "/Cust12345", o => o.MaxRetries = 0))
+                {
+                    ISuperOfficeError e = FailureOf(client);
+                    Assert.Equal(k.Delivery, e.Delivery, k.Directives + ": Delivery");
+                    Assert.Equal(k.May, e.MayHaveBeenSent, k.Directives + ": MayHaveBeenSent");
+                }
+                Assert.Equal(1, Stub.Count(prefix), k.Directives + ": requests");
+            }
+            string hang = Stub.Prefix("delivery-hang");
+            using (var client = Client(hang + "/hang/Cust12345", o => o.Timeout = TimeSpan.FromMilliseconds(300)))
+            {
+                var e = Assert.Throws<SuperOfficeTimeoutException>(() => client.SendCustomerCentrePasswordEmail(670, null, null, null));
+                Assert.Equal(SuperOfficeDelivery.Unknown, e.Delivery, "answer timeout");
+                Assert.True(e.MayHaveBeenSent, "an answer timeout may have been sent");
+                Assert.True(e.Message.EndsWith("it may have been processed", StringComparison.Ordinal), e.Message);
+            }
+            using (var client = new SuperOfficeClient(new SuperOfficeClientOptions
+            {
+                BaseUrl = "http://127.0.0.1:" + RefusedPort() + "/Cust1", Ticket = Ticket, Proxy = "", MaxRetries = 0,
+            }))
+            {
+                var e = Assert.Throws<SuperOfficeConnectionException>(() => client.SendCustomerCentrePasswordEmail(670, null, null, null));
+                Assert.Equal(SuperOfficeDelivery.NotSent, e.Delivery, "refused");
+                Assert.True(!e.MayHaveBeenSent, "a refused connection sent nothing");
+                Assert.True(e.Message.EndsWith("it was not sent", StringComparison.Ordinal), e.Message);
+            }
+            string zero = Stub.Prefix("delivery-zero");
+            using (var client = Client(zero + "/Cust12345"))
+            {
+                var e = Assert.Throws<SuperOfficeArgumentException>(() => client.SendCustomerCentrePasswordEmail(0, null, null, null));
+                Assert.Equal(SuperOfficeDelivery.NotSent, e.Delivery, "person id 0");
+            }
+            Assert.Equal(0, Stub.Count(zero), "person id 0 sends nothing");
+        }
+
+        public static void Test_Delivery_UntrustedCertificateAndRefusedLoginAreNotSent()
+        {
+            var tls = (OrderedJsonObject)MiniJson.Parse(Stub.GetText("/_stub/tls"));
+            long decrypted = Convert.ToInt64(tls["decrypted"], CultureInfo.InvariantCulture);
+            using (var client = new SuperOfficeClient(new SuperOfficeClientOptions
+            {
+                BaseUrl = (string)tls["url"] + "/Cust12345", Ticket = Ticket, Proxy = "", MaxRetries = 0,
+            }))
+            {
+                var e = Assert.Throws<SuperOfficeTlsException>(() => client.SendCustomerCentrePasswordEmail(670, null, null, null));
+                Assert.Equal(SuperOfficeDelivery.NotSent, e.Delivery, "untrusted certificate");
+                Assert.True(e.Message.Contains("not trusted"), e.Message);
+            }
+            var after = (OrderedJsonObject)MiniJson.Parse(Stub.GetText("/_stub/tls"));
+            Assert.Equal(decrypted, Convert.ToInt64(after["decrypted"], CultureInfo.InvariantCulture), "requests the TLS listener decrypted");
+
+            string prefix = Stub.Prefix("delivery-login") + "/login=refused";
+            using (var client = new SuperOfficeClient(SystemUserOptions(prefix, "partner.pkcs8.pem")))
+            {
+                var e = Assert.Throws<SuperOfficeCredentialsException>(() => client.SendCustomerCentrePasswordEmail(670, null, null, null));
+                Assert.Equal(SuperOfficeDelivery.NotSent, e.Delivery, "login refused");
+                Assert.True(!e.MayHaveBeenSent, "no credential, no e-mail request");
+            }
+        }
+
+        public static void Test_Delivery_BatchAndAsyncResults()
+        {
+            string prefix = Stub.Prefix("delivery-batch");
+            var items = new[] { new SendItem(670, null, null, null), new SendItem(0, null, null, null), new SendItem(99999, null, null, null) };
+            using (var client = Client(prefix + "/Cust12345"))
+            {
+                foreach (IReadOnlyList<SendResult> results in new[] { client.SendMany(items), client.SendManyAsync(items).GetAwaiter().GetResult() })
+                {
+                    Assert.Equal(SuperOfficeDelivery.Answered, results[0].Delivery, "204");
+                    Assert.Equal(SuperOfficeDelivery.NotSent, results[1].Delivery, "person id 0");
+                    Assert.Equal(SuperOfficeDelivery.Answered, results[2].Delivery, "404");
+                    Assert.True(results[0].MayHaveBeenSent && !results[1].MayHaveBeenSent && !results[2].MayHaveBeenSent, "MayHaveBeenSent");
+                    Assert.Equal(SuperOfficeDelivery.NotSent, ((ISuperOfficeError)results[1].ToException()).Delivery, "ToException");
+                }
+            }
+            string reset = Stub.Prefix("delivery-batch-reset");
+            using (var client = Client(reset + "/drop=reset/Cust12345"))
+            {
+                IReadOnlyList<SendResult> results = client.SendMany(new[] { new SendItem(670, null, null, null) });
+                Assert.Equal(SuperOfficeDelivery.Unknown, results[0].Delivery, "reset, batch");
+                var e = Assert.Throws<SuperOfficeIoException>(() => client.SendCustomerCentrePasswordEmailAsync(671, null, null, null).GetAwaiter().GetResult());
+                Assert.Equal(SuperOfficeDelivery.Unknown, e.Delivery, "reset, async");
+            }
+        }
+
+        public static void Test_Delivery_CancelledBeforeAndAfterStart()
+        {
+            string prefix = Stub.Prefix("delivery-cancel");
+            using (var client = Client(prefix + "/hang/Cust12345", o => { o.MaxInFlight = 1; o.Timeout = System.Threading.Timeout.InfiniteTimeSpan; }))
+            using (var first = new CancellationTokenSource())
+            using (var second = new CancellationTokenSource())
+            {
+                Task onNetwork = client.SendCustomerCentrePasswordEmailAsync(670, null, null, null, first.Token);
+                Task queued = client.SendCustomerCentrePasswordEmailAsync(671, null, null, null, second.Token);
+                for (int i = 0; i < 500 && Stub.Count(prefix) < 1; i++)
+                {
+                    Thread.Sleep(5);
+                }
+                Assert.Equal(1, Stub.Count(prefix), "the first on the network");
+                second.Cancel();
+                var notSent = Assert.Throws<SuperOfficeOperationCanceledException>(() => queued.GetAwaiter().GetResult());
+                Assert.True(queued.IsCanceled, "task status " + queued.Status);
+                Assert.Equal(SuperOfficeDelivery.NotSent, notSent.Delivery, "cancelled before it started");
+                Assert.True(!notSent.MayHaveBeenSent, "MayHaveBeenSent");
+                Assert.Equal(second.Token, notSent.CancellationToken, "its token");
+                first.Cancel();
+                var unknown = Assert.Throws<SuperOfficeOperationCanceledException>(() => onNetwork.GetAwaiter().GetResult());
+                Assert.True(onNetwork.IsCanceled, "task status " + onNetwork.Status);
+                Assert.Equal(SuperOfficeDelivery.Unknown, unknown.Delivery, "cancelled on the network");
+                Assert.True(unknown.MayHaveBeenSent, "MayHaveBeenSent");
+            }
+            Assert.Equal(1, Stub.Count(prefix), "the queued one was never sent");
+            using (var client = Client(prefix + "-pre/Cust12345"))
+            using (var cts = new CancellationTokenSource())
+            {
+                cts.Cancel();
+                Task task = client.SendCustomerCentrePasswordEmailAsync(670, null, null, null, cts.Token);
+                var e = Assert.Throws<SuperOfficeOperationCanceledException>(() => task.GetAwaiter().GetResult());
+                Assert.Equal(SuperOfficeDelivery.NotSent, e.Delivery, "cancelled before the call");
+                Assert.True(task.IsCanceled, "task status " + task.Status);
+            }
         }
 
         // ----- the asynchronous send: native callbacks, real cancellation -----------------
@@ -1420,6 +1581,12 @@ namespace SuperOffice.Ffi.Tests
         /// HttpWebRequest: Mono 6.8 runs its sockets through the thread pool's I/O selector
         /// thread, which was seen to crash the runtime (SIGABRT) at process exit.
         /// </summary>
+        /// <summary>The body of a GET on the stub (a control endpoint).</summary>
+        public static string GetText(string pathAndQuery)
+        {
+            return Get(pathAndQuery);
+        }
+
         private static string Get(string pathAndQuery)
         {
             var uri = new Uri(Url);

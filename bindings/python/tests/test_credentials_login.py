@@ -208,7 +208,7 @@ def test_authenticate_raises_credentials_error_with_the_clock_named(stub: Stub, 
     with client, pytest.raises(CredentialsError) as info:
         client.authenticate()
     assert "this machine's clock is 20 minutes behind the login service's" in str(info.value)
-    assert str(info.value).endswith("correct the clock")
+    assert "so the login service refuses it: correct the clock" in str(info.value)
     assert api(stub, p) == []
     # A ticket given: nothing to obtain, nothing sent.
     with Client(stub.tenant(prefix + "-ticket"), ticket="7T:dGVzdA==", proxy="") as given:

@@ -51,6 +51,8 @@ C_TYPES = {
     "so_completion_queue *": _native.so_completion_queue_p,
     "const so_completion_queue *": _native.so_completion_queue_p,
     "so_result *": POINTER(_native.so_result),
+    "so_delivery": _native.so_delivery,
+    "int32_t *": POINTER(c_int32),
 }
 
 

@@ -12,6 +12,11 @@
 //! first write to its exit, so a second run on the same journal is refused instead of
 //! racing the first. During a run one writer thread owns the connection and commits the
 //! workers' changes in groups: each worker waits until its own change is on disk.
+//!
+//! Each outcome records its delivery (`not_sent`, `unknown`, `answered`: whether the
+//! server may have the request). A journal of an older version (schema 1) gets the column
+//! when a run opens it; its rows `unknown` with code `Credentials` (no credential could be
+//! had, so no e-mail request went out) become `failed`, `not_sent`, and are sent again.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,8 +24,10 @@ use std::sync::{mpsc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use superoffice::Delivery;
+
 use crate::input::Row;
-use crate::outcome::{Outcome, State};
+use crate::outcome::{delivery_str, parse_delivery, Outcome, State};
 
 /// What identifies one e-mail in the journal (besides the tenant).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -73,13 +80,43 @@ CREATE TABLE IF NOT EXISTS emails (
     http_status INTEGER,
     error_type  TEXT,
     message     TEXT,
+    delivery    TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
     csv_line    INTEGER,
     updated_at  TEXT    NOT NULL,
     PRIMARY KEY (tenant, person_id, recipient, subject)
 );
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '2');
 ";
+
+/// Brings a journal of schema 1 to schema 2: the delivery column, and its rows that a
+/// credentials failure left `unknown` read as not sent.
+const MIGRATE_1_TO_2: &str = "
+ALTER TABLE emails ADD COLUMN delivery TEXT;
+UPDATE emails SET state = 'failed', delivery = 'not_sent' WHERE state = 'unknown' AND code = 'Credentials';
+UPDATE meta SET value = '2' WHERE key = 'schema';
+";
+
+/// Whether the `emails` table has the delivery column (schema 2).
+fn has_delivery(conn: &Connection) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare("SELECT 1 FROM pragma_table_info('emails') WHERE name = 'delivery'")?;
+    stmt.exists([])
+}
+
+/// A row's delivery: the recorded one, else (a journal of schema 1) what its state and
+/// status say: an answer for a status, not sent for a failure without one (a connection
+/// that could not be made, a bad argument), unknown otherwise.
+fn delivery_of(recorded: Option<&str>, state: State, http_status: u16) -> Delivery {
+    if let Some(d) = recorded.and_then(parse_delivery) {
+        return d;
+    }
+    match state {
+        State::Accepted => Delivery::Answered,
+        State::Failed if http_status != 0 => Delivery::Answered,
+        State::Failed => Delivery::NotSent,
+        State::Unknown | State::Sending => Delivery::Unknown,
+    }
+}
 
 /// Said of a row a run left `sending`.
 const INTERRUPTED: &str = "the run that sent it stopped before an answer was recorded";
@@ -113,11 +150,16 @@ impl Journal {
             }
             conn.pragma_update(None, "synchronous", "FULL")?;
             // The first write takes the lock this run keeps until it exits.
-            conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))?;
+            conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA}"))?;
+            if !has_delivery(&conn)? {
+                conn.execute_batch(MIGRATE_1_TO_2)?;
+            }
+            conn.execute_batch("COMMIT;")?;
             conn.execute(
                 &format!(
                     "UPDATE emails SET state = 'unknown', code = 'Interrupted', http_status = 0, error_type = NULL,
-                        message = 'the run that sent it stopped before an answer was recorded', updated_at = {NOW}
+                        message = 'the run that sent it stopped before an answer was recorded', delivery = 'unknown',
+                        updated_at = {NOW}
                      WHERE state = 'sending'"
                 ),
                 [],
@@ -156,19 +198,33 @@ impl Journal {
     pub fn previous(&self) -> Result<HashMap<Key, Previous>, JournalError> {
         let conn = self.lock();
         let read = || -> rusqlite::Result<HashMap<Key, Previous>> {
-            let mut stmt = conn.prepare(
-                "SELECT person_id, recipient, subject, state, code, http_status, error_type, message, updated_at
-                 FROM emails WHERE tenant = ?1",
-            )?;
+            // A journal of schema 1 (read by a dry run, before any run migrated it) has no
+            // delivery column.
+            let delivery = if has_delivery(&conn)? { "delivery" } else { "NULL" };
+            let mut stmt = conn.prepare(&format!(
+                "SELECT person_id, recipient, subject, state, code, http_status, error_type, message, updated_at, {delivery}
+                 FROM emails WHERE tenant = ?1"
+            ))?;
             let rows = stmt.query_map([&self.tenant], |r| {
                 let state: String = r.get(3)?;
-                let state = State::parse(&state).unwrap_or(State::Unknown);
+                let mut state = State::parse(&state).unwrap_or(State::Unknown);
+                let code = r.get::<_, Option<String>>(4)?.unwrap_or_default();
+                let http_status = r.get::<_, Option<u16>>(5)?.unwrap_or(0);
+                let recorded: Option<String> = r.get(9)?;
+                let mut delivery = delivery_of(recorded.as_deref(), state, http_status);
+                // An older version journaled a credentials failure as unknown; no e-mail
+                // request went out.
+                if state == State::Unknown && code == "Credentials" {
+                    state = State::Failed;
+                    delivery = Delivery::NotSent;
+                }
                 let mut outcome = Outcome {
                     state,
-                    code: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                    http_status: r.get::<_, Option<u16>>(5)?.unwrap_or(0),
+                    code,
+                    http_status,
                     error_type: r.get(6)?,
                     message: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                    delivery,
                 };
                 // A row a crashed run left `sending` counts as unknown (a dry run reads
                 // it before any run has rewritten it).
@@ -179,6 +235,7 @@ impl Journal {
                         http_status: 0,
                         error_type: None,
                         message: INTERRUPTED.into(),
+                        delivery: Delivery::Unknown,
                     };
                 }
                 Ok((
@@ -269,7 +326,7 @@ fn commit(conn: &mut Connection, tenant: &str, group: &[Job]) -> rusqlite::Resul
             Op::Record { key, outcome } => {
                 let mut stmt = tx.prepare_cached(&format!(
                     "UPDATE emails SET state = ?5, code = ?6, http_status = ?7, error_type = ?8, message = ?9,
-                         updated_at = {NOW}
+                         delivery = ?10, updated_at = {NOW}
                      WHERE tenant = ?1 AND person_id = ?2 AND recipient = ?3 AND subject = ?4"
                 ))?;
                 stmt.execute(params![
@@ -281,7 +338,8 @@ fn commit(conn: &mut Connection, tenant: &str, group: &[Job]) -> rusqlite::Resul
                     outcome.code,
                     outcome.http_status,
                     outcome.error_type,
-                    outcome.message
+                    outcome.message,
+                    delivery_str(outcome.delivery)
                 ])?;
                 true
             }
@@ -344,7 +402,7 @@ mod tests {
     }
 
     fn outcome(state: State) -> Outcome {
-        Outcome { state, code: "X".into(), http_status: 0, error_type: None, message: "m".into() }
+        Outcome { state, code: "X".into(), http_status: 0, error_type: None, message: "m".into(), delivery: Delivery::Unknown }
     }
 
     #[test]
@@ -373,5 +431,45 @@ mod tests {
         assert!(j.mark_sending(&row(3), true).unwrap());
         let other = Journal::open_to_read(&temp("none"), "x").unwrap();
         assert!(other.is_none());
+    }
+
+    #[test]
+    fn a_schema_1_journal_is_migrated_and_its_credentials_rows_are_not_sent() {
+        let path = temp("schema1");
+        {
+            let c = Connection::open(&path).unwrap();
+            // The schema of the previous version, without the delivery column.
+            c.execute_batch(&SCHEMA.replace("    delivery    TEXT,\n", "").replace("'2'", "'1'")).unwrap();
+            for (id, state, code, status) in
+                [(1, "unknown", "Credentials", 0), (2, "unknown", "Timeout", 0), (3, "failed", "NotFound", 404), (4, "failed", "Connect", 0)]
+            {
+                c.execute(
+                    "INSERT INTO emails (tenant, person_id, recipient, subject, state, code, http_status, updated_at)
+                     VALUES ('http://h/t', ?1, 't', '', ?2, ?3, ?4, 'then')",
+                    params![id, state, code, status],
+                )
+                .unwrap();
+            }
+        }
+        let key = |id| Key { person_id: id, to: "t".into(), subject: String::new() };
+        // A dry run reads it as it is: the credentials row as not sent.
+        let read = Journal::open_to_read(&path, "http://h/t").unwrap().unwrap().previous().unwrap();
+        assert_eq!((read[&key(1)].state, read[&key(1)].outcome.delivery), (State::Failed, Delivery::NotSent));
+        drop(read);
+        let j = Journal::open(&path, "http://h/t").unwrap();
+        let prev = j.previous().unwrap();
+        let expect = [
+            (1, State::Failed, Delivery::NotSent),
+            (2, State::Unknown, Delivery::Unknown),
+            (3, State::Failed, Delivery::Answered),
+            (4, State::Failed, Delivery::NotSent),
+        ];
+        for (id, state, delivery) in expect {
+            assert_eq!((prev[&key(id)].state, prev[&key(id)].outcome.delivery), (state, delivery), "row {id}");
+        }
+        let j = j.into_writer();
+        let row = |id| Row { line: 2, person_id: id, from: None, to: Some("t".into()), subject: None };
+        assert!(j.mark_sending(&row(1), false).unwrap(), "the credentials row goes out again");
+        assert!(!j.mark_sending(&row(2), false).unwrap(), "an unknown row does not");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use superoffice::{Error, ErrorKind, Sent};
+use superoffice::{Delivery, Error, ErrorKind, Sent};
 
 /// A row's recorded state, as the journal stores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -12,7 +12,8 @@ pub enum State {
     Sending,
     /// A 2xx answer.
     Accepted,
-    /// A non-2xx answer, or a request that provably never reached the server.
+    /// A non-2xx answer (delivery `Answered`), or a request that provably never reached
+    /// the server (delivery `NotSent`: "failed (not sent)").
     Failed,
     /// The request may have reached the server, but no answer came.
     Unknown,
@@ -50,6 +51,35 @@ pub struct Outcome {
     pub error_type: Option<String>,
     /// The library's message (never a secret); empty when accepted.
     pub message: String,
+    /// Whether the server may have the request (the core's, recorded in the journal).
+    pub delivery: Delivery,
+}
+
+/// The journal's and `--json`'s word for a delivery.
+pub fn delivery_str(d: Delivery) -> &'static str {
+    match d {
+        Delivery::NotSent => "not_sent",
+        Delivery::Unknown => "unknown",
+        Delivery::Answered => "answered",
+    }
+}
+
+/// A delivery from its word; `None` for anything else (a journal of an older version
+/// has none).
+pub fn parse_delivery(text: &str) -> Option<Delivery> {
+    Some(match text {
+        "not_sent" => Delivery::NotSent,
+        "unknown" => Delivery::Unknown,
+        "answered" => Delivery::Answered,
+        _ => return None,
+    })
+}
+
+impl Outcome {
+    /// A failure that provably never reached the server: "failed (not sent)".
+    pub fn not_sent(&self) -> bool {
+        self.state == State::Failed && self.delivery == Delivery::NotSent
+    }
 }
 
 /// What to do after one attempt.
@@ -74,20 +104,21 @@ fn outcome_of(state: State, e: &Error) -> Outcome {
         http_status: e.http_status,
         error_type: e.error_type.clone(),
         message: e.message.clone(),
+        delivery: e.delivery,
     }
 }
 
-/// Decides what one send's result means.
+/// Decides what one send's result means, from the core's delivery and kind.
 ///
 /// - 2xx: accepted.
 /// - 429 and 503: not processed (HTTP says so); sent again after a pause of the whole run.
 /// - any other HTTP answer: failed (the server answered; a re-run tries again).
-/// - no connection could be made (`Connect`): provably not sent; sent again, then failed.
-/// - a bad argument: never sent; failed.
-/// - `Timeout`, `Io`, `Tls` and anything else: unknown. The core's error does not say
-///   whether a timeout hit while connecting (nothing sent) or while waiting for the
-///   answer (maybe processed), nor whether a TLS failure came before the request was
-///   written, so these count as possibly delivered: a re-run does not resend them
+/// - no connection could be made, or the connect timeout expired (`NotSent`, `Connect` or
+///   `Timeout`: what the core itself resends): sent again, then "failed (not sent)".
+/// - any other `NotSent` failure (a bad argument, no credential from the login service, a
+///   refused certificate): "failed (not sent)"; a re-run sends it again.
+/// - `Unknown` (a reset or closed connection, an answer timeout, an answer that is not
+///   HTTP, another TLS failure): the server may have it; a re-run does not resend it
 ///   unless told to.
 pub fn judge(result: Result<Sent, Error>) -> Verdict {
     let e = match result {
@@ -98,18 +129,19 @@ pub fn judge(result: Result<Sent, Error>) -> Verdict {
                 http_status: sent.http_status,
                 error_type: None,
                 message: String::new(),
+                delivery: Delivery::Answered,
             })
         }
         Err(e) => e,
     };
-    match (e.http_status, e.kind) {
+    match (e.http_status, e.delivery) {
         (429 | 503, _) => Verdict::Again { retry_after: e.retry_after, outcome: outcome_of(State::Failed, &e) },
-        (1.., _) => Verdict::Done(outcome_of(State::Failed, &e)),
-        (0, ErrorKind::Connect) => Verdict::Again { retry_after: None, outcome: outcome_of(State::Failed, &e) },
-        (0, ErrorKind::InvalidArgument | ErrorKind::NullArgument | ErrorKind::BufferTooSmall) => {
-            Verdict::Done(outcome_of(State::Failed, &e))
+        (1.., _) | (0, Delivery::Answered) => Verdict::Done(outcome_of(State::Failed, &e)),
+        (0, Delivery::NotSent) if superoffice::retry::may_resend(&e) => {
+            Verdict::Again { retry_after: None, outcome: outcome_of(State::Failed, &e) }
         }
-        (0, _) => Verdict::Done(outcome_of(State::Unknown, &e)),
+        (0, Delivery::NotSent) => Verdict::Done(outcome_of(State::Failed, &e)),
+        (0, Delivery::Unknown) => Verdict::Done(outcome_of(State::Unknown, &e)),
     }
 }
 
@@ -120,6 +152,7 @@ mod tests {
     fn status(code: u16, message: &str) -> Error {
         let mut e = Error::new(ErrorKind::from_status(code), message);
         e.http_status = code;
+        e.delivery = Delivery::Answered;
         e
     }
 
@@ -140,12 +173,21 @@ mod tests {
             Verdict::Again { retry_after: Some(d), .. } if d == Duration::from_secs(2)
         ));
         assert!(matches!(judge(Err(status(503, "x"))), Verdict::Again { retry_after: None, .. }));
-        let connect = Error::new(ErrorKind::Connect, "refused");
-        assert!(matches!(judge(Err(connect)), Verdict::Again { .. }));
-        for kind in [ErrorKind::Timeout, ErrorKind::Io, ErrorKind::Tls] {
+        // Connect failures and connect-phase timeouts (not sent) are sent again.
+        for kind in [ErrorKind::Connect, ErrorKind::Timeout] {
+            assert!(matches!(judge(Err(Error::not_sent(kind, "x"))), Verdict::Again { .. }));
+        }
+        // Whatever may have reached the server is unknown, whatever its kind.
+        for kind in [ErrorKind::Timeout, ErrorKind::Io, ErrorKind::Tls, ErrorKind::Connect] {
             assert!(matches!(judge(Err(Error::new(kind, "x"))), Verdict::Done(Outcome { state: State::Unknown, .. })));
         }
-        assert!(matches!(judge(Err(Error::invalid("x"))), Verdict::Done(Outcome { state: State::Failed, .. })));
+        // Not sent, and not a connection: failed (not sent), not retried within the run.
+        for e in [Error::invalid("x"), Error::not_sent(ErrorKind::Credentials, "x"), Error::not_sent(ErrorKind::Tls, "x")] {
+            match judge(Err(e)) {
+                Verdict::Done(o) => assert!(o.not_sent(), "{o:?}"),
+                v => panic!("{v:?}"),
+            }
+        }
     }
 
     #[test]

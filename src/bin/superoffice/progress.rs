@@ -42,7 +42,11 @@ pub fn outcome_text(o: &Outcome) -> String {
             if !o.code.is_empty() {
                 let _ = write!(details, ", {}", o.code);
             }
-            let what = if o.state == State::Failed { "failed" } else { "unknown (the server may have it)" };
+            let what = match o.state {
+                State::Failed if o.not_sent() => "failed (not sent)",
+                State::Failed => "failed",
+                _ => "unknown (the server may have it)",
+            };
             format!("{what}: {} [{details}]", o.message)
         }
     }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::input::{BadRow, Row};
-use crate::outcome::{Outcome, State};
+use crate::outcome::{delivery_str, Outcome, State};
 use crate::progress::outcome_text;
 
 /// How many rows went which way.
@@ -26,6 +26,8 @@ pub struct Counts {
     pub to_send: usize,
     pub accepted: usize,
     pub failed: usize,
+    /// Of `failed`, those the server provably never had ("failed (not sent)").
+    pub failed_not_sent: usize,
     pub unknown: usize,
     /// Rows this run did not get to (interrupted).
     pub not_started: usize,
@@ -64,6 +66,9 @@ impl Report {
             State::Accepted => self.counts.accepted += 1,
             State::Failed => {
                 self.counts.failed += 1;
+                if outcome.not_sent() {
+                    self.counts.failed_not_sent += 1;
+                }
                 self.failed.push(Listed { row, outcome, earlier_run: None });
             }
             State::Unknown | State::Sending => {
@@ -104,6 +109,7 @@ impl Report {
         } else {
             let _ = writeln!(out, "  accepted            {:>7}", c.accepted);
             let _ = writeln!(out, "  failed              {:>7}", c.failed);
+            let _ = writeln!(out, "    of them not sent  {:>7}", c.failed_not_sent);
             let _ = writeln!(out, "  unknown             {:>7}", c.unknown);
             if c.not_started > 0 {
                 let _ = writeln!(out, "  not started         {:>7}", c.not_started);
@@ -132,7 +138,7 @@ impl Report {
                 let _ = writeln!(out, "  ... and {} more (see --json or the journal)", items.len() - LISTED_IN_TEXT);
             }
         };
-        list(&mut out, "Failed (a re-run sends them again):", &self.failed);
+        list(&mut out, "Failed (a re-run sends them again; \"not sent\": the server never had them):", &self.failed);
         list(
             &mut out,
             "Unknown (the server may have sent them; check, then re-run with --resend-unknown to send them again):",
@@ -171,6 +177,7 @@ impl Report {
                         "http_status": l.outcome.http_status,
                         "error_type": l.outcome.error_type,
                         "message": l.outcome.message,
+                        "delivery": delivery_str(l.outcome.delivery),
                         "earlier_run": l.earlier_run,
                     })
                 })
@@ -192,6 +199,7 @@ impl Report {
                 "to_send": c.to_send,
                 "accepted": c.accepted,
                 "failed": c.failed,
+                "failed_not_sent": c.failed_not_sent,
                 "unknown": c.unknown,
                 "not_started": c.not_started,
             },
@@ -215,5 +223,6 @@ pub fn single_json(row: &Row, o: &Outcome) -> Value {
         "http_status": o.http_status,
         "error_type": o.error_type,
         "message": o.message,
+        "delivery": delivery_str(o.delivery),
     })
 }

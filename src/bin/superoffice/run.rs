@@ -115,7 +115,8 @@ impl Gate {
     }
 }
 
-/// Why the whole run pauses, for the progress line.
+/// Why the whole run pauses, for the progress line (no status: a connection that could
+/// not be made, or a connect timeout).
 fn pause_reason(o: &Outcome) -> String {
     match o.http_status {
         0 => "no connection to the server".to_string(),
@@ -267,7 +268,9 @@ pub fn plan(rows: Vec<Row>, previous: &std::collections::HashMap<Key, Previous>,
 
 /// Stops a run whose every row would end the same bad way: refused credentials, a TLS
 /// failure (a certificate the client does not trust), or no answer for many rows in a
-/// row (each of which becomes unknown and needs checking).
+/// row (each of which becomes unknown and needs checking). Credentials and TLS are told
+/// by the error's kind, whatever its delivery (a refused certificate is not sent, another
+/// TLS failure unknown).
 struct Breaker {
     unknown_in_a_row: AtomicUsize,
     limit: usize,
@@ -289,16 +292,16 @@ impl Breaker {
         if o.code == crate::outcome::code(superoffice::ErrorKind::Credentials) {
             // No credential could be had: every other row would fail the same way. When
             // the message names this machine's clock, the settings are not to blame.
-            if o.message.ends_with("correct the clock") {
-                return Some(format!("{}, then run again", o.message));
+            if o.message.contains("so the login service refuses it: correct the clock") {
+                return Some(format!("{}; run again once this machine's clock is right", o.message));
             }
             return Some(format!("{}; check the system user settings and run again", o.message));
         }
-        if o.state != State::Unknown {
-            return None;
-        }
         if o.code == crate::outcome::code(superoffice::ErrorKind::Tls) {
             return Some(format!("{}; check the server's certificate or give --ca-file, then run again", o.message));
+        }
+        if o.state != State::Unknown {
+            return None;
         }
         let n = self.unknown_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
         (n == self.limit).then(|| {

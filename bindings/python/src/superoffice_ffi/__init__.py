@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _native, client, errors
-from .aio import AsyncClient
+from .aio import AsyncClient, cancelled_delivery
 from .client import (
     LOG_DEBUG,
     LOG_ERROR,
@@ -46,6 +46,7 @@ from .errors import (
     BadRequestError,
     BufferTooSmallError,
     ClientClosedError,
+    Delivery,
     ForbiddenError,
     HTTPStatusError,
     InvalidArgumentError,
@@ -89,6 +90,7 @@ def library_source() -> str:
 # and what this package adds.
 __all__ = [
     "AsyncClient",
+    "cancelled_delivery",
     "version",
     "library_path",
     "library_source",

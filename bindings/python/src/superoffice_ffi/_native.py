@@ -190,6 +190,8 @@ so_client_p = POINTER(so_client)
 so_operation_p = POINTER(so_operation)
 so_completion_queue_p = POINTER(so_completion_queue)
 so_result = c_int32
+#: ``so_delivery``: whether the server may have a send's request (see errors.Delivery).
+so_delivery = c_int32
 
 
 class so_batch_item(Structure):
@@ -247,9 +249,10 @@ def error_from_last_error(code: int) -> SuperOfficeError:
     message = _text(lib.so_last_error_message())
     status = int(lib.so_last_error_http_status())
     error_type = _text(lib.so_last_error_type())
+    delivery = int(lib.so_last_delivery())
     if not message:
         message = result_str(code)
-    return exception_class_for(code)(message, code, status, error_type)
+    return exception_class_for(code)(message, code, status, error_type, delivery)
 
 
 def _check_result(result: int, func: Any, args: Tuple[Any, ...]) -> int:
@@ -319,6 +322,11 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
      [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, so_progress_callback, c_void_p,
       POINTER(so_batch_result), POINTER(c_size_t)],
      _check_result),
+    # The same, with each item's delivery (an so_delivery per item).
+    ("so_send_cc_password_email_batch_with_deliveries", so_result,
+     [so_client_p, POINTER(so_batch_item), c_size_t, c_uint32, so_progress_callback, c_void_p,
+      POINTER(so_batch_result), POINTER(c_int32), POINTER(c_size_t)],
+     _check_result),
     # The first batch functions (their code cannot tell a refused batch from failed
     # items); declared for completeness, unused by this binding.
     ("so_send_cc_password_emails", so_result,
@@ -336,6 +344,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
     ("so_operation_http_status", c_int32, [c_void_p], None),
     ("so_operation_error_message", c_char_p, [c_void_p], None),
     ("so_operation_error_type", c_char_p, [c_void_p], None),
+    ("so_operation_delivery", so_delivery, [c_void_p], None),
     ("so_operation_free", None, [c_void_p], None),
     # The completion queue (so_completion_queue_push is passed as a completion callback)
     ("so_completion_queue_new", so_completion_queue_p, [], None),
@@ -356,6 +365,8 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
     ("so_last_error_message", c_char_p, [], None),
     ("so_last_error_http_status", c_int32, [], None),
     ("so_last_error_type", c_char_p, [], None),
+    ("so_last_delivery", so_delivery, [], None),
+    ("so_may_have_been_sent", c_int32, [c_int32, c_int32], None),
     ("so_result_str", c_char_p, [so_result], None),
     ("so_version", c_char_p, [], None),
 ]

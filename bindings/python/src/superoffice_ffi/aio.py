@@ -22,7 +22,23 @@ batch. No thread is held per call, and the event loop never blocks on the networ
 Cancelling the awaiting task (``task.cancel()``, ``asyncio.wait_for``, a ``TaskGroup``)
 cancels the native send at once (``so_operation_cancel``): one not sent yet is never
 sent; one on the network has its connection closed. :class:`asyncio.CancelledError` is
-raised at once.
+raised at once, and says whether the e-mail may have gone out: its ``delivery``
+attribute, read with :func:`cancelled_delivery` wherever the cancellation is caught::
+
+    try:
+        async with asyncio.timeout(5):
+            await so.send_customer_centre_password_email(670)
+    except TimeoutError as e:
+        if cancelled_delivery(e) == Delivery.NOT_SENT:  # cancelled before it started
+            ...  # safe to send again later
+
+It is ``Delivery.NOT_SENT`` for a send cancelled before it started (still queued),
+``Delivery.UNKNOWN`` for one cancelled on the network (the server may have it), or the
+send's own delivery when it had ended just before. The exception stays a plain
+:class:`asyncio.CancelledError` (``asyncio.timeout`` recognises its own by type); the
+task's ``CancelledError`` seen by ``await task``, and the ``TimeoutError`` of
+``asyncio.timeout`` and ``asyncio.wait_for``, carry it as their context or cause, where
+:func:`cancelled_delivery` finds it.
 
 Failures raise the exceptions of the synchronous :class:`~superoffice_ffi.Client`;
 a send ended by :meth:`AsyncClient.aclose` raises :class:`OperationCancelledError`.
@@ -49,9 +65,30 @@ from .client import (
     _person_id,
     _uint32,
 )
-from .errors import ResultCode, SuperOfficeError, exception_class_for
+from .errors import Delivery, ResultCode, SuperOfficeError, exception_class_for
 
-__all__ = ["AsyncClient", "DEFAULT_MAX_IN_FLIGHT"]
+__all__ = ["AsyncClient", "DEFAULT_MAX_IN_FLIGHT", "cancelled_delivery"]
+
+
+def cancelled_delivery(error: BaseException) -> Optional[Delivery]:
+    """The delivery of a cancelled :class:`AsyncClient` send, from the exception the
+    caller caught: the :class:`asyncio.CancelledError` raised inside the awaiting
+    coroutine carries it as its ``delivery`` attribute; a task's own ``CancelledError``
+    (``await task`` after ``task.cancel()``) and the :class:`TimeoutError` of
+    ``asyncio.timeout``/``asyncio.wait_for`` carry that one as their context or cause.
+    ``None`` when the exception did not end an :class:`AsyncClient` send."""
+    todo: List[BaseException] = [error]
+    seen: List[int] = []
+    while todo and len(seen) < 16:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.append(id(current))
+        delivery = getattr(current, "delivery", None)
+        if isinstance(current, asyncio.CancelledError) and isinstance(delivery, Delivery):
+            return delivery
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return None
 
 #: The library's default for ``max_in_flight``.
 DEFAULT_MAX_IN_FLIGHT = 16
@@ -186,22 +223,30 @@ class _Pending:
     freed on the event loop's thread, in :func:`_settle`, so that a cancellation (also
     on that thread) never reaches a freed operation."""
 
-    __slots__ = ("inbox", "future", "op", "settled")
+    __slots__ = ("inbox", "future", "op", "settled", "delivery")
 
     def __init__(self, inbox: _Inbox) -> None:
         self.inbox = inbox
         self.future: "asyncio.Future[int]" = inbox.loop.create_future()
         self.op: Optional[int] = None
         self.settled = False
+        #: The native delivery, read when settled.
+        self.delivery = Delivery.UNKNOWN
 
-    def cancel_native(self) -> None:
+    def cancel_native(self) -> Delivery:
         """On the loop, when the awaiting task was cancelled: cancel the native send
-        (unless it has been settled, and so freed, already)."""
-        if not self.settled and self.op:
-            try:
-                lib.so_operation_cancel(self.op)
-            except SuperOfficeError:  # pragma: no cover - NULL is never passed
-                pass
+        (unless it has been settled, and so freed, already), and say its delivery. A
+        queued send ends within the cancel (``NOT_SENT``); one on the network ends
+        later, so it is ``UNKNOWN`` (the library's delivery for it) unless it had ended
+        already."""
+        if self.settled or not self.op:
+            return self.delivery
+        try:
+            lib.so_operation_cancel(self.op)
+        except SuperOfficeError:  # pragma: no cover - NULL is never passed
+            pass
+        delivery = int(lib.so_operation_delivery(self.op))
+        return Delivery.UNKNOWN if delivery == Delivery.NONE else Delivery(delivery)
 
 
 #: Sends awaiting their completion, by the address of their operation.
@@ -227,13 +272,16 @@ def _settle(entry: _Pending, op: int, code: int) -> None:
     status = _op_status(op)
     if code == _OK:
         _op_free(op)
+        entry.delivery = Delivery.ANSWERED
         future.set_result(status)
         return
     message = _text(lib.so_operation_error_message(op))
     error_type = _text(lib.so_operation_error_type(op))
+    delivery = int(lib.so_operation_delivery(op))
+    entry.delivery = Delivery(delivery)
     _op_free(op)
     future.set_exception(
-        exception_class_for(code)(message or _native.result_str(code), code, status, error_type)
+        exception_class_for(code)(message or _native.result_str(code), code, status, error_type, delivery)
     )
 
 
@@ -427,10 +475,12 @@ class AsyncClient:
             entry.inbox.put(entry, address, code)
         try:
             return await entry.future
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as e:
             # The task was cancelled (the future with it): the native send follows at
             # once. (No done-callback: that would cost the loop one more callback per send.)
-            entry.cancel_native()
+            # The same CancelledError goes on (asyncio.timeout() tells its own by type),
+            # saying whether the e-mail may have gone out.
+            e.delivery = entry.cancel_native()  # type: ignore[attr-defined]
             raise
 
     async def send_customer_centre_password_email(
@@ -495,8 +545,12 @@ class AsyncClient:
                         message=e.message,
                         error_type=e.error_type or None,
                         ok=False,
+                        delivery=e.delivery,
                     )
-                return SendResult(code=ResultCode.OK, http_status=status, message=None, error_type=None, ok=True)
+                return SendResult(
+                    code=ResultCode.OK, http_status=status, message=None, error_type=None, ok=True,
+                    delivery=Delivery.ANSWERED,
+                )
 
         return list(await asyncio.gather(*(one(fields) for fields in checked)))
 

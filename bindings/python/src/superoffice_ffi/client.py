@@ -33,10 +33,12 @@ from ._native import lib
 from .errors import (
     BufferTooSmallError,
     ClientClosedError,
+    Delivery,
     InvalidArgumentError,
     ResultCode,
     SuperOfficeError,
     exception_class_for,
+    may_have_been_sent,
 )
 
 __all__ = [
@@ -265,6 +267,8 @@ class SendResult:
         message: the library's message, ``None`` on success.
         error_type: the server's ``ErrorType``, ``None`` when it sent none.
         ok: ``code == ResultCode.OK``.
+        delivery: whether the server may have the item's request (a
+            :class:`Delivery`; ``ANSWERED`` on success).
     """
 
     code: Union[ResultCode, int]
@@ -272,6 +276,15 @@ class SendResult:
     message: Optional[str]
     error_type: Optional[str]
     ok: bool
+    delivery: Delivery = Delivery.NONE
+
+    @property
+    def may_have_been_sent(self) -> bool:
+        """Whether the item's e-mail may have gone out (the library's rule, as
+        :attr:`SuperOfficeError.may_have_been_sent`; true on success)."""
+        if self.delivery in (Delivery.NONE, Delivery.NOT_SENT):
+            return False
+        return may_have_been_sent(self.delivery, self.http_status)
 
     def exception(self) -> Optional[SuperOfficeError]:
         """The exception :meth:`Client.send_customer_centre_password_email`
@@ -283,6 +296,7 @@ class SendResult:
             int(self.code),
             self.http_status,
             self.error_type or "",
+            self.delivery,
         )
 
     def raise_for_error(self) -> None:
@@ -750,6 +764,7 @@ class Client:
             slot.to = recipient_b
             slot.subject = subject_b
         c_results = (_native.so_batch_result * count)()
+        c_deliveries = (ctypes.c_int32 * count)()
         failed = ctypes.c_size_t(0)
 
         handle = self._acquire()
@@ -758,18 +773,18 @@ class Client:
                 # Raises when the library refused the batch; otherwise every item
                 # has its result (the library initialises every slot first, so
                 # clearing is always safe).
-                lib.so_send_cc_password_email_batch(
+                lib.so_send_cc_password_email_batch_with_deliveries(
                     handle, c_items, count, concurrency, progress_thunk, None, c_results,
-                    ctypes.byref(failed),
+                    c_deliveries, ctypes.byref(failed),
                 )
-                return [self._result(slot) for slot in c_results]
+                return [self._result(slot, delivery) for slot, delivery in zip(c_results, c_deliveries)]
             finally:
                 lib.so_batch_results_clear(c_results, count)
         finally:
             self._release()
 
     @staticmethod
-    def _result(slot: Any) -> SendResult:
+    def _result(slot: Any, delivery: int) -> SendResult:
         code = int(slot.code)
         try:
             typed_code: Union[ResultCode, int] = ResultCode(code)
@@ -783,6 +798,7 @@ class Client:
             message=message.decode("utf-8", "replace") if message is not None else None,
             error_type=error_type.decode("utf-8", "replace") if error_type is not None else None,
             ok=code == ResultCode.OK,
+            delivery=Delivery(delivery) if delivery in Delivery._value2member_map_ else Delivery.UNKNOWN,
         )
 
 

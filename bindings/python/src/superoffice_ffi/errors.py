@@ -5,7 +5,15 @@ module is the one place where ``so_result`` codes map to classes
 (:data:`EXCEPTION_BY_CODE`); the function that reads the thread's last error and
 builds the exception is :func:`superoffice_ffi._native.error_from_last_error`.
 :class:`ResultCode` has exactly the names and values of ``enum so_result`` in
-``include/superoffice.h`` (``tests/contract.rs`` checks it).
+``include/superoffice.h`` (``tests/contract.rs`` checks it), :class:`Delivery` those of
+``enum so_delivery``.
+
+Every :class:`SuperOfficeError` says whether the e-mail may have gone out:
+:attr:`SuperOfficeError.delivery` (``NOT_SENT``: the server provably never had the
+request, safe to send again; ``UNKNOWN``: it may have been processed; ``ANSWERED``: the
+server answered with an HTTP status; ``NONE``: the call sends no e-mail) and
+:attr:`SuperOfficeError.may_have_been_sent` (the library's rule: true for ``UNKNOWN``
+and for an answered 5xx other than 503).
 
 Hierarchy (builtin bases in brackets)::
 
@@ -51,6 +59,7 @@ from typing import Any, Dict, Optional, Tuple, Type, Union
 
 __all__ = [
     "ResultCode",
+    "Delivery",
     "SuperOfficeError",
     "InvalidArgumentError",
     "NullArgumentError",
@@ -102,6 +111,30 @@ class ResultCode(enum.IntEnum):
     PANIC = 99
 
 
+class Delivery(enum.IntEnum):
+    """The ``so_delivery`` values: whether the server may have a send's request."""
+
+    NONE = 0
+    NOT_SENT = 1
+    UNKNOWN = 2
+    ANSWERED = 3
+
+
+def _delivery(value: int) -> Delivery:
+    try:
+        return Delivery(value)
+    except ValueError:
+        return Delivery.UNKNOWN
+
+
+def may_have_been_sent(delivery: int, http_status: int) -> bool:
+    """The library's rule (``so_may_have_been_sent``): whether a send that ended with
+    this delivery and HTTP status may have e-mailed the customer."""
+    from ._native import lib  # the library is loaded by whoever raised the error
+
+    return bool(lib.so_may_have_been_sent(int(delivery), int(http_status)))
+
+
 def _code(value: int) -> Union[ResultCode, int]:
     try:
         return ResultCode(value)
@@ -121,12 +154,17 @@ class SuperOfficeError(Exception):
         error_type: the ``ErrorType`` of the server's SuperOffice error body
             (e.g. ``"SoNotFoundException"``), ``""`` when it sent none.
         message: the library's message, a sentence saying what failed.
+        delivery: whether the server may have the e-mail request (a
+            :class:`Delivery`): ``NOT_SENT`` (safe to send again), ``UNKNOWN`` (it
+            may have been processed), ``ANSWERED`` (an HTTP status), ``NONE`` (the
+            failing call was not a send).
     """
 
     code: Optional[Union[ResultCode, int]]
     http_status: int
     error_type: str
     message: str
+    delivery: Delivery
 
     def __init__(
         self,
@@ -134,12 +172,23 @@ class SuperOfficeError(Exception):
         code: Optional[int] = None,
         http_status: int = 0,
         error_type: str = "",
+        delivery: int = Delivery.NONE,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = None if code is None else _code(code)
         self.http_status = http_status
         self.error_type = error_type
+        self.delivery = _delivery(delivery)
+
+    @property
+    def may_have_been_sent(self) -> bool:
+        """Whether the e-mail may have gone out: true for ``UNKNOWN`` and for an
+        answered 5xx other than 503; false for ``NOT_SENT``, ``NONE`` and 4xx, 429 and
+        503 answers (the library's rule)."""
+        if self.delivery in (Delivery.NONE, Delivery.NOT_SENT):
+            return False
+        return may_have_been_sent(self.delivery, self.http_status)
 
     def __str__(self) -> str:
         return self.message
@@ -147,14 +196,15 @@ class SuperOfficeError(Exception):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(message={self.message!r}, code={self.code!r}, "
-            f"http_status={self.http_status!r}, error_type={self.error_type!r})"
+            f"http_status={self.http_status!r}, error_type={self.error_type!r}, "
+            f"delivery={self.delivery!r})"
         )
 
     def __reduce__(self) -> Tuple[Any, ...]:  # keep the attributes when pickled
         return (
             type(self),
             (self.message, None if self.code is None else int(self.code),
-             self.http_status, self.error_type),
+             self.http_status, self.error_type, int(self.delivery)),
         )
 
 
@@ -248,7 +298,7 @@ class ClientClosedError(SuperOfficeError, RuntimeError):
     """
 
     def __init__(self, message: str = "the SuperOffice client is closed") -> None:
-        super().__init__(message)
+        super().__init__(message, delivery=Delivery.NOT_SENT)
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self), (self.message,))
