@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::options::so_options;
 use super::errors::{delivery_of, set_last_delivery};
-use super::{free_box, guard_new, guard_result, opt_str_arg, so_delivery, so_result, try_ref};
+use super::{free_box, guard, guard_new, guard_result, opt_str_arg, so_delivery, so_result, try_ref};
 use crate::client::Client;
 use crate::request::PasswordEmail;
 use crate::send::workers::Pool;
@@ -91,7 +91,7 @@ pub extern "C" fn so_client_authenticate(c: *const so_client) -> so_result {
 /// kept nowhere. Safe from any thread at any time; never fails.
 #[no_mangle]
 pub extern "C" fn so_credentials_forget_all() {
-    super::guard(drop, || {
+    guard(drop, || {
         crate::credentials::shared::forget_all();
         Ok(())
     });
