@@ -331,6 +331,19 @@ fn the_clock_is_named_when_it_is_wrong() {
     let minute = clock_message("sh-clock-minute", "clock_min=1/login=invalid_timestamp");
     assert!(minute.contains("InvalidTimestamp"), "{minute}");
     assert!(!minute.contains("machine's clock") && !minute.contains("correct the clock"), "{minute}");
+    // The JWT's nbf/exp refused with the clocks 3 minutes apart (within the stamp's
+    // window): the clock is named there too; with the clocks together, it is not.
+    let jwt = clock_message("sh-clock-jwt", "clock_min=3/jwt=not_yet");
+    assert!(jwt.contains("the login service's JWT was refused: the JWT is not valid yet"), "{jwt}");
+    assert!(
+        jwt.contains(
+            "; this machine's clock is 3 minutes behind the login service's; the JWT's validity (nbf/exp) is checked \
+             against this machine's time, so it fails: correct the clock"
+        ),
+        "{jwt}"
+    );
+    let jwt = clock_message("sh-clock-jwt-same", "jwt=expired");
+    assert!(jwt.contains("the JWT has expired") && !jwt.contains("machine's clock"), "{jwt}");
     // Within the window, a login succeeds with the clocks 3 minutes apart.
     let case = Case::new("sh-clock-near", "clock_min=3");
     let (s, lines) = case.system_user();
