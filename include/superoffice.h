@@ -735,8 +735,9 @@ so_result so_options_set_bearer_token(struct so_options *o, const char *access_t
  * app token (`SO-AppToken`) unless `so_options_set_app_token` is called later.
  * Replaces any other scheme (the last one set wins).
  *
- * The client gets its ticket on its first send (one login request however many threads
- * send at once), validates the login service's JWT (RS256, a JWKS key chosen by `kid`,
+ * The client gets its ticket on its first send or `so_client_authenticate` (one login
+ * request however many threads, and clients of the same identity, need it at once: see
+ * `so_options_set_shared_credentials`), validates the login service's JWT (RS256, a JWKS key chosen by `kid`,
  * issuer "SuperOffice AS", audience "spn:" + serial, expiry with 5 minutes of skew),
  * sends `Authorization: SOTicket <ticket>`, and reuses the ticket: on a 401 it gets a
  * new one and sends that request once more, never twice. When no ticket can be had the
@@ -750,7 +751,8 @@ so_result so_options_set_system_user(struct so_options *o,
 
 /**
  * OAuth 2.0 refresh token flow (an app a user consented to): the client gets a Bearer
- * access token from `{login}/common/oauth/tokens` on its first send, renews it a minute
+ * access token from `{login}/common/oauth/tokens` on its first send (shared with the
+ * process's clients of the same identity, see `so_options_set_shared_credentials`), renews it a minute
  * before `expires_in` runs out and on a 401 (then sends that request once more), and
  * uses a new refresh token when the answer carries one. `client_secret` becomes the
  * app token unless `so_options_set_app_token` is called later. Replaces any other
