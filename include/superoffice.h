@@ -485,8 +485,39 @@ so_result so_send_cc_password_email(const struct so_client *c,
                                     const char *subject);
 
 /**
+ * Gets the client's credential now, without sending an e-mail: for a system user, the
+ * login and the JWT check; for an OAuth refresh token, the token request (or the
+ * credential another client of the same identity already holds, see
+ * `so_options_set_shared_credentials`). Returns `SO_OK`, or `SO_ERR_CREDENTIALS` with the
+ * message a send would give (which step failed), `SO_ERR_NULL_ARGUMENT` for NULL, or
+ * `SO_ERR_PANIC`. Meant for start-up: a wrong key, secret, tenant or login service is
+ * found before the first e-mail. For a client given a ticket, a token or Basic
+ * credentials it returns `SO_OK` at once: there is nothing to obtain, and nothing is
+ * verified. Nothing is sent to the API. Blocks for at most the total timeout.
+ */
+so_result so_client_authenticate(const struct so_client *c);
+
+/**
+ * Drops and wipes every credential the library obtained from the login service in this
+ * process (the shared ones and each client's own): every client logs in again on its
+ * next send. A login under way meanwhile still serves the send that started it and is
+ * kept nowhere. Safe from any thread at any time; never fails.
+ */
+void so_credentials_forget_all(void);
+
+/**
  * Frees a client: closes its pooled connections at once (ureq's `Agent::shutdown`) and
- * wipes its secrets. NULL is a no-op.
+ * wipes its secrets (its key, client secret, tokens, and its own copies of credentials).
+ * NULL is a no-op.
+ *
+ * A credential obtained from the login service and shared (the default, see
+ * `so_options_set_shared_credentials`) is not the client's alone: it stays in the
+ * process's table, in memory only, after the client is freed, so that a client made
+ * later for the same identity reuses a ticket still valid instead of logging in again.
+ * It is dropped and wiped when refused, when it expires (a ticket 6 hours after its
+ * last use, an access token at its `expires_in`) or by `so_credentials_forget_all`. A
+ * client that keeps its own credential (`so_options_set_shared_credentials(o, 0)`)
+ * wipes it when freed.
  * No thread may be using `c`, and it must not be used afterwards.
  *
  * Asynchronous sends still outstanding are cancelled (see `so_operation_cancel`), and
@@ -716,8 +747,9 @@ so_result so_options_set_bearer_token(struct so_options *o, const char *access_t
  * app token (`SO-AppToken`) unless `so_options_set_app_token` is called later.
  * Replaces any other scheme (the last one set wins).
  *
- * The client gets its ticket on its first send (one login request however many threads
- * send at once), validates the login service's JWT (RS256, a JWKS key chosen by `kid`,
+ * The client gets its ticket on its first send or `so_client_authenticate` (one login
+ * request however many threads, and clients of the same identity, need it at once: see
+ * `so_options_set_shared_credentials`), validates the login service's JWT (RS256, a JWKS key chosen by `kid`,
  * issuer "SuperOffice AS", audience "spn:" + serial, expiry with 5 minutes of skew),
  * sends `Authorization: SOTicket <ticket>`, and reuses the ticket: on a 401 it gets a
  * new one and sends that request once more, never twice. When no ticket can be had the
@@ -731,7 +763,8 @@ so_result so_options_set_system_user(struct so_options *o,
 
 /**
  * OAuth 2.0 refresh token flow (an app a user consented to): the client gets a Bearer
- * access token from `{login}/common/oauth/tokens` on its first send, renews it a minute
+ * access token from `{login}/common/oauth/tokens` on its first send (shared with the
+ * process's clients of the same identity, see `so_options_set_shared_credentials`), renews it a minute
  * before `expires_in` runs out and on a 401 (then sends that request once more), and
  * uses a new refresh token when the answer carries one. `client_secret` becomes the
  * app token unless `so_options_set_app_token` is called later. Replaces any other
@@ -756,6 +789,28 @@ so_result so_options_set_login_url(struct so_options *o, const char *url);
  * the base URL's first path segment.
  */
 so_result so_options_set_context_identifier(struct so_options *o, const char *context_identifier);
+
+/**
+ * Whether a credential the client gets from the login service (a system user ticket, an
+ * OAuth access token) is shared with this process's other clients of the same identity:
+ * 1 (the default) shares it, 0 makes the client keep its own (one login per client).
+ *
+ * The identity is everything that decides what the login service answers: the scheme
+ * (system user or OAuth), the login URL and the tenant, the system user token, the
+ * private key and the client secret (or the OAuth client id, client secret and refresh
+ * token), the CA file's contents and the proxy. Clients that differ in any of it never
+ * share. Shared are the ticket or access token, its expiry and the tenant's
+ * `webapi_url`, in memory only; the table's keys are SHA-256 digests, never the
+ * secrets. A shared credential is kept until the server refuses it (a 401 on any
+ * client renews it once for all of them), until it expires (an access token's
+ * `expires_in`; a ticket's 6 hours, sliding from its last use), or until
+ * `so_credentials_forget_all`; it outlives the clients that used it (see
+ * `so_client_free`). One login however many clients of an identity need it at once:
+ * the others wait for it within their own total timeout; a failed login is not shared
+ * (each waiting client then tries once itself). Any other value than 0 or 1 is
+ * `SO_ERR_INVALID_ARGUMENT`.
+ */
+so_result so_options_set_shared_credentials(struct so_options *o, int32_t shared);
 
 /**
  * Sends `SO-AppToken: <app_token>` (the partner application's secret). NULL clears it.

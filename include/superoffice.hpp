@@ -383,6 +383,14 @@ public:
     Options &login_url(std::optional<std::string_view> url) {
         return set("login_url", so_options_set_login_url, url);
     }
+    /// Whether a ticket or token from the login service is shared with this process's other
+    /// clients of the same identity (true, the default: one login for all of them, kept after
+    /// the clients are gone until refused, expired or forget_all_credentials()), or kept by
+    /// the client alone (false). so_options_set_shared_credentials.
+    Options &shared_credentials(bool shared) {
+        detail::check(so_options_set_shared_credentials(handle_.get(), shared ? 1 : 0));
+        return *this;
+    }
     /// The tenant, e.g. "Cust12345"; std::nullopt: the base URL's first path segment.
     Options &context_identifier(std::optional<std::string_view> context_identifier) {
         return set("context_identifier", so_options_set_context_identifier, context_identifier);
@@ -656,6 +664,12 @@ public:
         return person_id;
     }
 
+    /// Gets the credential now, without sending an e-mail (so_client_authenticate): for a
+    /// system user the login and the JWT check, for an OAuth refresh token the token request.
+    /// Throws CredentialsError naming the step that failed. For a ticket, token or Basic
+    /// credentials it returns at once: nothing to obtain, nothing verified.
+    void authenticate() const { detail::check(so_client_authenticate(handle_.get())); }
+
     /// Starts the send on a thread of the library (so_send_cc_password_email_async) and
     /// calls `on_done` once when it has ended. Throws at once (and never calls `on_done`)
     /// on a bad argument. The Operation it returns cancels it.
@@ -785,6 +799,11 @@ private:
     std::shared_ptr<const LogCallback> log_;
     std::unique_ptr<so_client, detail::Deleter<so_client_free>> handle_;
 };
+
+/// Drops and wipes every credential the library obtained from the login service in this
+/// process, shared ones and each client's own (so_credentials_forget_all): every client logs
+/// in again on its next send.
+inline void forget_all_credentials() noexcept { so_credentials_forget_all(); }
 
 /* ---------------------------------------------------------------------------------------
  * Tenant lookup

@@ -908,6 +908,21 @@ fn a_system_user_csv_run_survives_a_revoked_ticket() {
     assert_eq!((v["counts"]["accepted"].as_u64(), v["counts"]["unknown_not_resent"].as_u64()), (Some(20), Some(0)));
     assert_eq!(per_person_at(&s, &prefix).len(), 20);
     assert!(per_person_at(&s, &prefix).values().all(|n| *n == 1), "{:?}", per_person_at(&s, &prefix));
+
+    // The login service's clock 20 minutes ahead: the stop message names the clock and
+    // does not blame the settings.
+    let (prefix, base) = tenant(&s, "system-user-clock", "clock_min=20");
+    let login = format!("{}{prefix}/clock_min=20/login", s.url());
+    let r = run(system_user(&base, &login).arg("--csv").arg(&csv).arg("--journal").arg(dir.path("clock.sqlite")).args(["--concurrency", "4"]));
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("this machine's clock is 20 minutes behind the login service's; the system user token is stamped \
+         with this machine's time, so the login service refuses it: correct the clock"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("check the system user settings"), "{}", r.stderr);
+    assert!(api(&prefix).is_empty());
 }
 
 /// Requests to the endpoint per `PersonId` under `prefix` (login requests left out).
@@ -1148,4 +1163,118 @@ fn a_dry_run_of_addresses_looks_them_up_and_sends_nothing() {
     assert_eq!(s.sends_total(&prefix), 0, "a dry run sends nothing");
     assert_eq!(searches(&s, &prefix), 6);
     assert!(!dir.path("a.csv.journal.sqlite").exists());
+}
+
+/// `superoffice check` with a system user against the stub's login service: the step it
+/// names, never a secret, and no e-mail sent.
+fn check_command(s: &stub::Stub, base: &str, login: &str, key: &Path, secret_file: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("check")
+        .env_clear()
+        .env("SO_BASE_URL", base)
+        .env("SO_SYSTEM_USER_TOKEN", "Partner App-8k8Q7DmBgo")
+        .env("SO_PRIVATE_KEY_FILE", key)
+        .env("SO_LOGIN_URL", login)
+        .env("SO_CONTEXT_IDENTIFIER", "Cust12345")
+        .arg("--client-secret-file")
+        .arg(secret_file)
+        .args(["--timeout", "5", "--proxy", ""])
+        .stdin(Stdio::null());
+    let _ = s;
+    c
+}
+
+#[test]
+fn check_passes_against_the_stub_and_names_the_step_that_fails() {
+    let s = stub::Stub::start();
+    let dir = TempDir::new("check");
+    let secret_file = dir.path("client-secret");
+    std::fs::write(&secret_file, "cli-check-secret-leak-check\n").unwrap();
+    let key = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/partner.pkcs1.pem");
+    let no_secret = |r: &Ran| {
+        for secret in ["cli-check-secret-leak-check", "Partner App-8k8Q7DmBgo", "7T:stub-ticket-", "MII"] {
+            assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret), "{secret} printed:\n{}\n{}", r.stdout, r.stderr);
+        }
+    };
+    let emails = |prefix: &str| s.requests(prefix).iter().filter(|r| r.path.ends_with(stub::ENDPOINT)).count();
+
+    // Passes: the endpoint, the scheme, the credential obtained with its expiry and host,
+    // and the tenant's state from --state-endpoint (the stub's lookup).
+    let (prefix, base) = tenant(&s, "check-ok", "");
+    let login = format!("{}{prefix}/login", s.url());
+    let r = run(check_command(&s, &base, &login, &key, &secret_file).args(["--state-endpoint", &s.url()]));
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    no_secret(&r);
+    assert!(r.stdout.contains(&format!("endpoint:    POST {base}/api/v1/Agents/Person/SendCustomerCentrePasswordEmail")), "{}", r.stdout);
+    assert!(r.stdout.contains("scheme:      system user (login service"), "{}", r.stdout);
+    assert!(r.stdout.contains("credential:  ok: obtained from"), "{}", r.stdout);
+    assert!(r.stdout.contains("if unused (each use extends it by 6 hours); WebAPI host 127.0.0.1:"), "{}", r.stdout);
+    assert!(r.stdout.contains("tenant:      ok: Cust12345 is running"), "{}", r.stdout);
+    assert!(r.stdout.contains("check passed"), "{}", r.stdout);
+    assert_eq!(emails(&prefix), 0, "no e-mail");
+    assert_eq!(s.requests(&prefix).iter().filter(|r| r.path.ends_with("/PartnerSystemUser/Authenticate")).count(), 1);
+
+    // --json: the same, as JSON; without --state-endpoint a non-Online host skips the tenant.
+    let r = run(check_command(&s, &base, &login, &key, &secret_file).arg("--json"));
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    no_secret(&r);
+    let v = json_of(&r);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["failed_step"], Value::Null);
+    assert_eq!(v["steps"][1]["step"], "credential");
+    assert_eq!(v["steps"][1]["passed"], true);
+    assert_eq!(v["steps"][2]["step"], "tenant");
+    assert_eq!(v["steps"][2]["passed"], Value::Null);
+    assert!(v["steps"][2]["detail"].as_str().unwrap().contains("not a SuperOffice Online host"), "{v}");
+
+    // A wrong key (a valid RSA key that is not the partner's): the login service refuses
+    // its signature; the credential step fails.
+    let rogue = dir.path("rogue.pem");
+    let der = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/rogue.pkcs8.der")).unwrap();
+    let b64 = base64_lines(&der);
+    std::fs::write(&rogue, format!("-----BEGIN PRIVATE KEY-----\n{b64}-----END PRIVATE KEY-----\n")).unwrap();
+    let (prefix, base) = tenant(&s, "check-key", "");
+    let login = format!("{}{prefix}/login", s.url());
+    let r = run(check_command(&s, &base, &login, &rogue, &secret_file).arg("--json"));
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    no_secret(&r);
+    let v = json_of(&r);
+    assert_eq!(v["failed_step"], "credential", "{v}");
+    assert!(v["steps"][1]["detail"].as_str().unwrap().contains("InvalidSignature"), "{v}");
+    assert_eq!(emails(&prefix), 0);
+
+    // A refused login.
+    let (prefix, base) = tenant(&s, "check-refused", "login=refused");
+    let login = format!("{}{prefix}/login=refused/login", s.url());
+    let r = run(&mut check_command(&s, &base, &login, &key, &secret_file));
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    no_secret(&r);
+    assert!(r.stdout.contains("check failed at the credential step: the login service refused the system user"), "{}", r.stdout);
+    assert!(r.stdout.contains("not approved"), "{}", r.stdout);
+    assert_eq!(emails(&prefix), 0);
+
+    // An unreachable login service.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let (_, base) = tenant(&s, "check-unreachable", "");
+    let r = run(&mut check_command(&s, &base, &format!("http://127.0.0.1:{port}/login"), &key, &secret_file));
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    no_secret(&r);
+    assert!(r.stdout.contains("check failed at the credential step: the login service could not be reached"), "{}", r.stdout);
+
+    // A ticket given: given, not verified, nothing sent.
+    let (prefix, base) = tenant(&s, "check-ticket", "");
+    let r = run(Command::new(BIN).arg("check").env_clear().env("SO_BASE_URL", &base).env("SO_TICKET", TICKET).stdin(Stdio::null()));
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("scheme:      SOTicket (a ticket given)"), "{}", r.stdout);
+    assert!(r.stdout.contains("credential:  ok: given, not verified"), "{}", r.stdout);
+    assert_eq!(s.requests(&prefix).len(), 0, "no call at all");
+}
+
+/// Standard base64 in 64-character lines (a PEM body), for a test key.
+fn base64_lines(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    text.as_bytes().chunks(64).map(|l| format!("{}\n", std::str::from_utf8(l).unwrap())).collect()
 }

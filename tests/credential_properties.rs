@@ -2,7 +2,8 @@
 //! PEM and .NET XML (mutated real keys and random text), and the JWT check (bad base64,
 //! wrong segment counts, huge claims, tampered tokens). Never a panic; every refusal is a
 //! message that quotes none of the input; a tampered token is never accepted. The same
-//! properties are fuzzed by `fuzz/fuzz_targets/credentials.rs`.
+//! properties are fuzzed by `fuzz/fuzz_targets/credentials.rs`. And the shared table's
+//! key: one identity, one key; any change in it, another.
 
 use base64::Engine as _;
 use jsonwebtoken::jwk::JwkSet;
@@ -50,7 +51,7 @@ fn segment() -> impl Strategy<Value = String> {
 
 fn assert_quiet_refusal(refusal: &JwtRefusal, token: &str) {
     let why = match refusal {
-        JwtRefusal::Check(w) | JwtRefusal::UnknownKey(w) => w,
+        JwtRefusal::Check(w) | JwtRefusal::UnknownKey(w) | JwtRefusal::Timing(w) => w,
     };
     assert!(why.len() < 300, "{why}");
     if token.len() >= 12 {
@@ -119,6 +120,85 @@ proptest! {
             Err(r) => {
                 prop_assert!(token.len() > 64 * 1024 || matches!(r, JwtRefusal::Check(_)));
                 assert_quiet_refusal(&r, &token);
+            }
+        }
+    }
+}
+
+/// The shared table's key: the SHA-256 of an identity. The same identity gives the same
+/// key; a change in any one part (token, client secret, key, login URL, tenant, CA file
+/// contents, proxy) gives another; the key holds none of the secrets.
+mod shared_identity {
+    use super::*;
+    use superoffice::credentials::shared::Key;
+    use superoffice::credentials::Scheme;
+    use superoffice::settings::ProxySetting;
+
+    #[derive(Clone, Debug)]
+    struct Identity {
+        token: String,
+        secret: String,
+        pkcs8: bool,
+        login: String,
+        tenant: String,
+        ca: Option<Vec<u8>>,
+        proxy: Option<String>,
+    }
+
+    fn key_of(i: &Identity) -> Key {
+        let scheme = Scheme::system_user(&i.token, if i.pkcs8 { PKCS8 } else { XML }, &i.secret).unwrap();
+        let proxy = match &i.proxy {
+            None => ProxySetting::Direct,
+            Some(p) => ProxySetting::parse(Some(p)).unwrap(),
+        };
+        scheme.identity(&i.login, &i.tenant, i.ca.as_deref(), &proxy)
+    }
+
+    fn identity() -> impl Strategy<Value = Identity> {
+        (
+            "[A-Za-z0-9 -]{1,24}",
+            "[A-Za-z0-9]{1,24}",
+            any::<bool>(),
+            "https://[a-z]{1,8}\\.example\\.com/login",
+            "Cust[0-9]{1,6}",
+            prop::option::of(prop::collection::vec(any::<u8>(), 0..64)),
+            prop::option::of("http://[a-z]{1,8}:3128"),
+        )
+            .prop_map(|(token, secret, pkcs8, login, tenant, ca, proxy)| Identity { token, secret, pkcs8, login, tenant, ca, proxy })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn one_identity_one_key_and_any_change_another(i in identity(), which in 0usize..8) {
+            let key = key_of(&i);
+            prop_assert_eq!(key, key_of(&i.clone()));
+            if let Key::Shared(bytes) = key {
+                for secret in [&i.token, &i.secret] {
+                    prop_assert!(secret.len() < 4 || !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+                }
+            } else {
+                prop_assert!(false, "an identity's key is a shared one");
+            }
+            let mut other = i.clone();
+            match which {
+                0 => other.token.push('x'),
+                1 => other.secret.push('x'),
+                2 => {} // the same key in another form: below
+                3 => other.login.push_str("/x"),
+                4 => other.tenant.push('0'),
+                5 => other.ca = match other.ca { None => Some(Vec::new()), Some(mut c) => { c.push(0); Some(c) } },
+                6 => other.proxy = match other.proxy { None => Some("http://p:3128".into()), Some(_) => None },
+                _ => other.ca = match other.ca { None => Some(b"-----BEGIN CERTIFICATE-----".to_vec()), Some(_) => None },
+            }
+            if which == 2 {
+                // PKCS#8 and XML hold the same partner key: the same identity.
+                let mut same = i.clone();
+                same.pkcs8 = !same.pkcs8;
+                prop_assert_eq!(key, key_of(&same));
+            } else {
+                prop_assert_ne!(key, key_of(&other));
             }
         }
     }

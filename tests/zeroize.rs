@@ -7,7 +7,9 @@
 //! - options: every secret setter, replacing schemes, clearing, `so_options_free`;
 //! - a client made and freed without sending;
 //! - a client that sends: the HTTP stack's own buffers are measured and reported, not
-//!   asserted (they are outside this library's reach, as SECURITY.md says).
+//!   asserted (they are outside this library's reach, as SECURITY.md says);
+//! - the process's table of shared credentials: a ticket obtained from the stub's login
+//!   service outlives its client, and `so_credentials_forget_all` wipes the table's copies.
 //!
 //! One `#[test]`, so that nothing else allocates meanwhile.
 
@@ -306,4 +308,42 @@ fn secrets_are_wiped_when_options_and_clients_are_freed() {
         assert_eq!(*n, 0, "credentials: {name} left in freed memory");
     }
     drop(key_text);
+
+    // F. The table of shared credentials: a system user's ticket, obtained from the stub's
+    // login service (scanner disarmed), outlives its client; so_credentials_forget_all
+    // drops the table's copies, each wiped (scanner armed: only the table frees then).
+    let stub = superoffice_stub::Stub::start();
+    let prefix = format!("/zeroize-shared-{}", std::process::id());
+    let su_base = Secret::new("base", &format!("{}{prefix}/Cust12345", stub.url()));
+    let su_login = Secret::new("login", &format!("{}{prefix}/login", stub.url()));
+    let pkcs8 = std::ffi::CString::new(include_str!("keys/partner.pkcs8.pem")).unwrap();
+    let o = so_options_new(su_base.ptr());
+    assert_eq!(so_options_set_system_user(o, su_token.ptr(), pkcs8.as_ptr(), su_secret.ptr()), so_result::SO_OK);
+    assert_eq!(so_options_set_login_url(o, su_login.ptr()), so_result::SO_OK);
+    assert_eq!(so_options_set_proxy(o, c"".as_ptr()), so_result::SO_OK);
+    let c = so_client_new(o);
+    so_options_free(o);
+    assert_eq!(so_send_cc_password_email(c, 670, std::ptr::null(), std::ptr::null(), std::ptr::null()), so_result::SO_OK);
+    so_client_free(c);
+    let sent = stub.requests(&prefix).into_iter().find(|r| r.path.ends_with(superoffice_stub::ENDPOINT)).unwrap();
+    let authorization = sent.header("authorization").unwrap().to_string();
+    let ticket_text = authorization.strip_prefix("SOTicket ").unwrap().to_string();
+    drop(sent);
+    assert_eq!(superoffice::credentials::shared::census().1, 1, "the ticket outlives its client");
+    // The stub's connection threads are done with their copies before the scanner is armed.
+    while stub.open_connections() > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let shared_ticket = Secret::new("shared ticket", &ticket_text);
+    let shared_header = Secret::new("shared Authorization value", &authorization);
+    drop((ticket_text, authorization));
+    let f = measure(&[&shared_ticket, &shared_header], || {
+        superoffice::ffi::client::so_credentials_forget_all();
+    });
+    report("F. so_credentials_forget_all: the shared table's ticket", &f);
+    assert_eq!(superoffice::credentials::shared::census(), (0, 0), "the table holds nothing");
+    for (name, n) in &f {
+        assert_eq!(*n, 0, "shared table: {name} left in freed memory");
+    }
+    drop(stub);
 }

@@ -4,16 +4,34 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use ureq::http::HeaderValue;
 use ureq::Agent;
 
 use super::Client;
-use crate::credentials::Provider;
+use crate::credentials::{Issued, Provider};
 use crate::error::{Error, ErrorKind};
 use crate::log::Level;
 use crate::request::{secret_header_value, PreparedRequest};
 use crate::settings::Auth;
+
+/// What [`Client::check_credential`] obtained: never a secret.
+#[derive(Clone, Debug)]
+pub struct CredentialInfo {
+    /// "system user" or "OAuth refresh token".
+    pub kind: &'static str,
+    /// The login service.
+    pub login_url: String,
+    /// Until when it is kept (a ticket: if unused until then; each use extends it).
+    pub expires: std::time::SystemTime,
+    /// Whether each use extends it (a ticket).
+    pub sliding: bool,
+    /// The tenant's API as the login service names it (a system user's `webapi_url`).
+    pub webapi_url: Option<String>,
+    /// The endpoint the client sends to now (followed to `webapi_url`'s host).
+    pub api_url: String,
+}
 
 impl Client {
     /// How many exchanges with the login service this client made (0 without a system
@@ -24,12 +42,14 @@ impl Client {
 
     /// A credential from the provider for the next attempt: `Authorization` and its
     /// generation. A new generation's secrets join the redaction list, and its
-    /// `webapi_url` is followed when it names another host.
-    pub(super) fn provided_auth(&self, provider: &Provider, agent: &Agent) -> Result<(HeaderValue, u64), Error> {
+    /// `webapi_url` is followed when it names another host. A client that takes a
+    /// credential another client obtained says so in its log, once per credential.
+    pub(super) fn provided_auth(&self, provider: &Provider, agent: &Agent, deadline: Option<Instant>) -> Result<(HeaderValue, Arc<Issued>), Error> {
         // No credential: no request goes to the API, so the e-mail was not sent.
-        let issued = provider.credential(agent).map_err(|e| {
+        let taken = provider.credential(agent, deadline).map_err(|e| {
             Error::not_sent(ErrorKind::Credentials, self.hide(&e.0)).with_delivery_words()
         })?;
+        let issued = &taken.issued;
         if self.provider_seen.swap(issued.generation, Ordering::AcqRel) != issued.generation {
             {
                 let mut secrets = self.secrets.write().unwrap_or_else(|p| p.into_inner());
@@ -40,11 +60,56 @@ impl Client {
             if let Some(url) = &issued.webapi_url {
                 self.follow(url);
             }
-            let what = if issued.generation == 1 { "obtained" } else { "renewed" };
-            self.log(Level::Info, || format!("credential {what} from the login service at {}", provider.login_url()));
+            if !taken.obtained_here {
+                self.log(Level::Info, || format!(
+                    "took a shared credential for {} from the login service at {} (another client of the same identity obtained it)",
+                    provider.describe(),
+                    provider.login_url()
+                ));
+            }
         }
         let header = secret_header_value(zeroize::Zeroizing::new(issued.authorization.expose().to_string()))?;
-        Ok((header, issued.generation))
+        Ok((header, taken.issued))
+    }
+
+    /// Gets the credential now (a login, or the shared one) without sending anything to
+    /// the API; nothing to do for a ticket, token or Basic credentials given.
+    pub fn authenticate(&self) -> Result<(), Error> {
+        self.check_credential().map(drop)
+    }
+
+    /// [`Client::authenticate`], and what was obtained (no secret): `None` for a ticket,
+    /// token or Basic credentials given, which are neither obtained nor verified.
+    pub fn check_credential(&self) -> Result<Option<CredentialInfo>, Error> {
+        let Some(provider) = &self.provider else { return Ok(None) };
+        let started = Instant::now();
+        let deadline = self.settings.total_timeout.map(|t| started + t);
+        let agent = self.agent.get();
+        match self.provided_auth(provider, &agent, deadline) {
+            Ok((_, issued)) => Ok(Some(CredentialInfo {
+                kind: provider.kind(),
+                login_url: provider.login_url().to_string(),
+                expires: issued.expires,
+                sliding: provider.kind() == "system user",
+                webapi_url: issued.webapi_url.clone(),
+                api_url: self.prepared().shown_url.clone(),
+            })),
+            Err(mut e) => {
+                // Nothing was to be sent: the delivery's words ("it was not sent") say nothing here.
+                if let Some(words) = e.delivery.words() {
+                    if let Some(head) = e.message.strip_suffix(&format!("; {words}")) {
+                        e.message = head.to_string();
+                    }
+                }
+                self.log(Level::Error, || format!("{} [{:.1} ms]", e.message, started.elapsed().as_secs_f64() * 1000.0));
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the client gets its credential from the login service (system user, OAuth).
+    pub fn provider(&self) -> Option<&Provider> {
+        self.provider.as_ref()
     }
 
     /// Sends requests to the tenant's API where the login service says it lives now,

@@ -19,6 +19,7 @@ use crate::settings::{Auth, BaseUrl, Settings};
 use crate::http::{self, read_bounded, status_line, ClientAgent};
 
 mod credentials;
+pub use credentials::CredentialInfo;
 
 /// Most bytes of an error answer read (the message keeps less).
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -152,7 +153,18 @@ impl Client {
                 let context = given_or_derived(&settings.context_identifier, login::derive_context_identifier, |root| {
                     format!("the base URL {root} names no tenant: set it with so_options_set_context_identifier")
                 })?;
-                Some(Provider::new(scheme.clone(), login_url, context))
+                let key = if settings.shared_credentials {
+                    let ca = match &settings.ca_file {
+                        Some(path) => Some(std::fs::read(path).map_err(|e| {
+                            Error::invalid(format!("the CA file could not be read again: {}", e.kind()))
+                        })?),
+                        None => None,
+                    };
+                    scheme.identity(&login_url, &context, ca.as_deref(), &settings.proxy)
+                } else {
+                    login::shared::private_key()
+                };
+                Some(Provider::new(scheme.clone(), login_url, context, key, settings.logger.clone()))
             }
         };
         Ok(Client {
@@ -235,8 +247,8 @@ impl Client {
                         Some(l) => l.agent(),
                         None => self.agent.get(),
                     };
-                    match self.provided_auth(provider, &agent) {
-                        Ok((h, g)) => (Some(h), g),
+                    match self.provided_auth(provider, &agent, deadline) {
+                        Ok((h, issued)) => (Some(h), issued.generation),
                         // No credential: no request goes to the API.
                         Err(e) => return Err(self.fail(started, retries, e)),
                     }

@@ -2,7 +2,7 @@
 //! (`PartnerSystemUser/Authenticate`), the discovery document, the JWKS, and the OAuth
 //! token endpoint. Through the client's own ureq agent (its proxy, TLS roots, timeouts).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use jsonwebtoken::jwk::JwkSet;
@@ -48,10 +48,44 @@ pub fn signed_system_token(
     Ok(out)
 }
 
-/// An answer of the login service: its status and (bounded) body, wiped when dropped.
+/// An answer of the login service: its status, its `Date` header and (bounded) body,
+/// wiped when dropped.
 struct Answer {
     status: u16,
+    date: Option<SystemTime>,
     body: Zeroizing<Vec<u8>>,
+}
+
+/// The JWT of a successful system user login, and the login service's clock then.
+pub struct LoginJwt {
+    pub token: Secret,
+    /// The answer's `Date` header.
+    pub server_date: Option<SystemTime>,
+}
+
+/// How far this machine's clock may differ from the login service's before a refusal
+/// that depends on the time names the clock.
+pub const CLOCK_CLAIM_OVER: Duration = Duration::from_secs(120);
+
+/// "this machine's clock is 20 minutes behind the login service's" when `now` (this
+/// machine's clock) and `server` (the login service's `Date`) differ by more than
+/// [`CLOCK_CLAIM_OVER`]; `None` otherwise or without a `Date`.
+pub fn clock_claim(server: Option<SystemTime>, now: SystemTime) -> Option<String> {
+    let server = server?;
+    let (apart, way) = match server.duration_since(now) {
+        Ok(d) => (d, "behind"),
+        Err(e) => (e.duration(), "ahead of"),
+    };
+    if apart <= CLOCK_CLAIM_OVER {
+        return None;
+    }
+    let minutes = (apart.as_secs() + 30) / 60;
+    let amount = if minutes >= 120 && minutes % 60 == 0 {
+        format!("{} hours", minutes / 60)
+    } else {
+        format!("{minutes} minutes")
+    };
+    Some(format!("this machine's clock is {amount} {way} the login service's"))
 }
 
 /// The body of `PartnerSystemUser/Authenticate`'s answer; the token is read straight into
@@ -126,8 +160,13 @@ fn post(agent: &Agent, url: &str, content_type: &str, body: &[u8]) -> Result<Ans
 
 fn read(response: ureq::http::Response<ureq::Body>) -> Answer {
     let status = response.status().as_u16();
+    let date = response
+        .headers()
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v.trim()).ok());
     let body = Zeroizing::new(response.into_body().with_config().limit(ANSWER_LIMIT).read_to_vec().unwrap_or_default());
-    Answer { status, body }
+    Answer { status, date, body }
 }
 
 fn get_json(agent: &Agent, url: &str, what: &str) -> Result<Value, CredentialsError> {
@@ -166,7 +205,7 @@ pub fn authenticate(
     signed: &str,
     client_secret: &Secret,
     context_identifier: &str,
-) -> Result<Secret, CredentialsError> {
+) -> Result<LoginJwt, CredentialsError> {
     let url = format!("{login_url}/api/PartnerSystemUser/Authenticate");
     // Built at its final size (at most 6 bytes per character escaped), wiped when dropped.
     let mut body = Zeroizing::new(String::with_capacity(
@@ -184,11 +223,18 @@ pub fn authenticate(
     let error_message = parsed.as_ref().and_then(|p| p.error_message.as_deref()).filter(|m| !m.is_empty());
     let successful = parsed.as_ref().and_then(|p| p.is_successful) == Some(true);
     if !(200..300).contains(&answer.status) || !successful {
-        let said = match error_message {
+        let mut said = match error_message {
             Some(m) => format!(": {}", m.chars().take(500).collect::<String>()),
             None if (200..300).contains(&answer.status) => ": IsSuccessful is not true".into(),
             None => String::new(),
         };
+        if error_message.is_some_and(|m| m.contains("InvalidTimestamp")) {
+            if let Some(claim) = clock_claim(answer.date, SystemTime::now()) {
+                said.push_str(&format!(
+                    "; {claim}; the system user token is stamped with this machine's time, so the login service refuses it: correct the clock"
+                ));
+            }
+        }
         return Err(CredentialsError::new(format!(
             "the login service refused the system user (POST {url} answered {}){said}",
             answer.status
@@ -197,7 +243,7 @@ pub fn authenticate(
     let token = parsed.and_then(|p| p.token).filter(|t| !t.is_empty()).ok_or_else(|| {
         CredentialsError::new(format!("the login service's answer (POST {url}) carries no Token"))
     })?;
-    Ok(take_secret(token))
+    Ok(LoginJwt { token: take_secret(token), server_date: answer.date })
 }
 
 /// An OAuth access token and what came with it.
@@ -260,7 +306,19 @@ pub fn refresh_access_token(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    #[test]
+    fn the_clock_is_named_past_two_minutes_only() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_796_363_434);
+        let min = |m: u64| Duration::from_secs(m * 60);
+        assert_eq!(clock_claim(Some(now + min(20)), now).as_deref(), Some("this machine's clock is 20 minutes behind the login service's"));
+        assert_eq!(clock_claim(Some(now - min(20)), now).as_deref(), Some("this machine's clock is 20 minutes ahead of the login service's"));
+        assert_eq!(clock_claim(Some(now + min(180)), now).as_deref(), Some("this machine's clock is 3 hours behind the login service's"));
+        assert_eq!(clock_claim(Some(now + Duration::from_secs(150)), now).as_deref(), Some("this machine's clock is 3 minutes behind the login service's"));
+        assert_eq!(clock_claim(Some(now + min(1)), now), None);
+        assert_eq!(clock_claim(Some(now - min(2)), now), None);
+        assert_eq!(clock_claim(None, now), None);
+    }
 
     #[test]
     fn the_stamp_is_utc_year_to_minute() {

@@ -44,8 +44,19 @@ pub struct SystemUserClaims {
 pub enum JwtRefusal {
     /// The JWKS has no key with the token's `kid`/`x5t` (or the token names none).
     UnknownKey(String),
+    /// `exp` or `nbf` failed: this machine's clock and the login service's may differ.
+    Timing(String),
     /// Any other failed check, as a sentence.
     Check(String),
+}
+
+impl JwtRefusal {
+    /// The sentence, whichever check failed.
+    pub fn why(&self) -> &str {
+        match self {
+            JwtRefusal::UnknownKey(w) | JwtRefusal::Timing(w) | JwtRefusal::Check(w) => w,
+        }
+    }
 }
 
 /// How the token names its key.
@@ -123,7 +134,10 @@ pub fn validate(token: &str, jwks: &JwkSet) -> Result<SystemUserClaims, JwtRefus
     validation.leeway = LEEWAY_SECONDS;
     validation.required_spec_claims = HashSet::from(["exp".to_string(), "iss".to_string(), "aud".to_string()]);
 
-    let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| JwtRefusal::Check(describe(&e)))?;
+    let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e.kind() {
+        JwtErrorKind::ExpiredSignature | JwtErrorKind::ImmatureSignature => JwtRefusal::Timing(describe(&e)),
+        _ => JwtRefusal::Check(describe(&e)),
+    })?;
     let mut ticket = data
         .claims
         .ticket
@@ -183,7 +197,7 @@ mod tests {
 
     fn refused(token: &str) -> String {
         match validate(token, &jwks()) {
-            Err(JwtRefusal::Check(why) | JwtRefusal::UnknownKey(why)) => why,
+            Err(r) => r.why().to_string(),
             Ok(_) => panic!("accepted"),
         }
     }

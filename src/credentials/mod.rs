@@ -4,13 +4,15 @@
 //! - [`key`]: the partner's RSA key in its three forms, and RSA-SHA256 signing (`ring`).
 //! - [`exchange`]: the login service's endpoints, through the client's ureq agent.
 //! - [`jwt`]: the JWT check (jsonwebtoken on `ring`), the JWKS key chosen by `kid`/`x5t`.
-//! - [`provider`]: one provider per client: a cached credential, renewed once for many
-//!   waiting threads, and told when the server refused the credential it gave.
+//! - [`provider`]: one provider per client: the credential of its slot, one login for
+//!   many waiting clients, renewed once when the server refused it.
+//! - [`shared`]: the process-wide table of slots, keyed by the digest of an identity.
 
 pub mod exchange;
 pub mod jwt;
 pub mod key;
 pub mod provider;
+pub mod shared;
 
 use std::sync::Arc;
 
@@ -18,7 +20,7 @@ use crate::secret::Secret;
 use crate::url::BaseUrl;
 use key::PartnerKey;
 
-pub use provider::{Issued, Provider};
+pub use provider::{Issued, Provider, Taken};
 
 /// No credential could be had: the message says which step failed, never a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +78,43 @@ impl Scheme {
         match self {
             Scheme::SystemUser { client_secret, .. } | Scheme::OAuthRefresh { client_secret, .. } => client_secret,
         }
+    }
+
+    /// The key of the shared slot of this scheme at this login service and tenant,
+    /// reached through this trust (the CA file's contents) and this proxy: the SHA-256
+    /// digest of all of it (never the secrets themselves).
+    pub fn identity(&self, login_url: &str, context_identifier: &str, ca_file: Option<&[u8]>, proxy: &crate::settings::ProxySetting) -> shared::Key {
+        use crate::settings::ProxySetting;
+        let mut d = match self {
+            Scheme::SystemUser { token, key, client_secret } => {
+                let (n, e) = key.public_components();
+                let mut d = shared::IdentityDigest::new("system user");
+                d.part(token.expose().as_bytes()).part(&n).part(&e).part(client_secret.expose().as_bytes());
+                d
+            }
+            Scheme::OAuthRefresh { client_id, client_secret, refresh_token } => {
+                let mut d = shared::IdentityDigest::new("OAuth refresh token");
+                d.part(client_id.as_bytes()).part(client_secret.expose().as_bytes()).part(refresh_token.expose().as_bytes());
+                d
+            }
+        };
+        d.part(login_url.as_bytes()).part(context_identifier.as_bytes()).optional(ca_file);
+        match proxy {
+            ProxySetting::Direct => {
+                d.part(b"direct");
+            }
+            ProxySetting::Url(url) => {
+                d.part(b"proxy").part(url.expose().as_bytes());
+            }
+            ProxySetting::FromEnvironment => {
+                d.part(b"environment");
+                for var in ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] {
+                    let value = std::env::var(var).ok().map(zeroize::Zeroizing::new);
+                    d.optional(value.as_ref().map(|v| v.as_bytes()));
+                }
+            }
+        }
+        d.finish()
     }
 
     /// Every secret of the scheme, for redaction.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::options::so_options;
 use super::errors::{delivery_of, set_last_delivery};
-use super::{free_box, guard_new, guard_result, opt_str_arg, so_delivery, so_result, try_ref};
+use super::{free_box, guard, guard_new, guard_result, opt_str_arg, so_delivery, so_result, try_ref};
 use crate::client::Client;
 use crate::request::PasswordEmail;
 use crate::send::workers::Pool;
@@ -71,8 +71,44 @@ pub extern "C" fn so_send_cc_password_email(
     })
 }
 
+/// Gets the client's credential now, without sending an e-mail: for a system user, the
+/// login and the JWT check; for an OAuth refresh token, the token request (or the
+/// credential another client of the same identity already holds, see
+/// `so_options_set_shared_credentials`). Returns `SO_OK`, or `SO_ERR_CREDENTIALS` with the
+/// message a send would give (which step failed), `SO_ERR_NULL_ARGUMENT` for NULL, or
+/// `SO_ERR_PANIC`. Meant for start-up: a wrong key, secret, tenant or login service is
+/// found before the first e-mail. For a client given a ticket, a token or Basic
+/// credentials it returns `SO_OK` at once: there is nothing to obtain, and nothing is
+/// verified. Nothing is sent to the API. Blocks for at most the total timeout.
+#[no_mangle]
+pub extern "C" fn so_client_authenticate(c: *const so_client) -> so_result {
+    guard_result(|| try_ref(c, "client")?.inner.authenticate())
+}
+
+/// Drops and wipes every credential the library obtained from the login service in this
+/// process (the shared ones and each client's own): every client logs in again on its
+/// next send. A login under way meanwhile still serves the send that started it and is
+/// kept nowhere. Safe from any thread at any time; never fails.
+#[no_mangle]
+pub extern "C" fn so_credentials_forget_all() {
+    guard(drop, || {
+        crate::credentials::shared::forget_all();
+        Ok(())
+    });
+}
+
 /// Frees a client: closes its pooled connections at once (ureq's `Agent::shutdown`) and
-/// wipes its secrets. NULL is a no-op.
+/// wipes its secrets (its key, client secret, tokens, and its own copies of credentials).
+/// NULL is a no-op.
+///
+/// A credential obtained from the login service and shared (the default, see
+/// `so_options_set_shared_credentials`) is not the client's alone: it stays in the
+/// process's table, in memory only, after the client is freed, so that a client made
+/// later for the same identity reuses a ticket still valid instead of logging in again.
+/// It is dropped and wiped when refused, when it expires (a ticket 6 hours after its
+/// last use, an access token at its `expires_in`) or by `so_credentials_forget_all`. A
+/// client that keeps its own credential (`so_options_set_shared_credentials(o, 0)`)
+/// wipes it when freed.
 /// No thread may be using `c`, and it must not be used afterwards.
 ///
 /// Asynchronous sends still outstanding are cancelled (see `so_operation_cancel`), and

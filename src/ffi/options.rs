@@ -138,8 +138,9 @@ pub extern "C" fn so_options_set_bearer_token(o: *mut so_options, access_token: 
 /// app token (`SO-AppToken`) unless `so_options_set_app_token` is called later.
 /// Replaces any other scheme (the last one set wins).
 ///
-/// The client gets its ticket on its first send (one login request however many threads
-/// send at once), validates the login service's JWT (RS256, a JWKS key chosen by `kid`,
+/// The client gets its ticket on its first send or `so_client_authenticate` (one login
+/// request however many threads, and clients of the same identity, need it at once: see
+/// `so_options_set_shared_credentials`), validates the login service's JWT (RS256, a JWKS key chosen by `kid`,
 /// issuer "SuperOffice AS", audience "spn:" + serial, expiry with 5 minutes of skew),
 /// sends `Authorization: SOTicket <ticket>`, and reuses the ticket: on a 401 it gets a
 /// new one and sends that request once more, never twice. When no ticket can be had the
@@ -160,7 +161,8 @@ pub extern "C" fn so_options_set_system_user(
 }
 
 /// OAuth 2.0 refresh token flow (an app a user consented to): the client gets a Bearer
-/// access token from `{login}/common/oauth/tokens` on its first send, renews it a minute
+/// access token from `{login}/common/oauth/tokens` on its first send (shared with the
+/// process's clients of the same identity, see `so_options_set_shared_credentials`), renews it a minute
 /// before `expires_in` runs out and on a 401 (then sends that request once more), and
 /// uses a new refresh token when the answer carries one. `client_secret` becomes the
 /// app token unless `so_options_set_app_token` is called later. Replaces any other
@@ -194,6 +196,32 @@ pub extern "C" fn so_options_set_login_url(o: *mut so_options, url: *const c_cha
 #[no_mangle]
 pub extern "C" fn so_options_set_context_identifier(o: *mut so_options, context_identifier: *const c_char) -> so_result {
     with_options(o, |b| b.context_identifier(opt_str_arg(context_identifier, "context_identifier")?))
+}
+
+/// Whether a credential the client gets from the login service (a system user ticket, an
+/// OAuth access token) is shared with this process's other clients of the same identity:
+/// 1 (the default) shares it, 0 makes the client keep its own (one login per client).
+///
+/// The identity is everything that decides what the login service answers: the scheme
+/// (system user or OAuth), the login URL and the tenant, the system user token, the
+/// private key and the client secret (or the OAuth client id, client secret and refresh
+/// token), the CA file's contents and the proxy. Clients that differ in any of it never
+/// share. Shared are the ticket or access token, its expiry and the tenant's
+/// `webapi_url`, in memory only; the table's keys are SHA-256 digests, never the
+/// secrets. A shared credential is kept until the server refuses it (a 401 on any
+/// client renews it once for all of them), until it expires (an access token's
+/// `expires_in`; a ticket's 6 hours, sliding from its last use), or until
+/// `so_credentials_forget_all`; it outlives the clients that used it (see
+/// `so_client_free`). One login however many clients of an identity need it at once:
+/// the others wait for it within their own total timeout; a failed login is not shared
+/// (each waiting client then tries once itself). Any other value than 0 or 1 is
+/// `SO_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn so_options_set_shared_credentials(o: *mut so_options, shared: i32) -> so_result {
+    with_options(o, |b| match shared {
+        0 | 1 => Ok(b.shared_credentials(shared == 1)),
+        _ => Err(Error::invalid(format!("shared must be 0 or 1, not {shared}"))),
+    })
 }
 
 /// Sends `SO-AppToken: <app_token>` (the partner application's secret). NULL clears it.

@@ -97,6 +97,14 @@ impl SettingsBuilder {
         Ok(self)
     }
 
+    /// Whether a credential the client gets from the login service is shared with the
+    /// process's other clients of the same identity (`true`, the default) or kept by the
+    /// client alone.
+    pub fn shared_credentials(&mut self, shared: bool) -> &mut Self {
+        self.settings.shared_credentials = shared;
+        self
+    }
+
     /// `SO-AppToken`; `None` clears it.
     pub fn app_token(&mut self, v: Option<&str>) -> Result<&mut Self, Error> {
         self.settings.app_token = header_setting("the app token", v)?.map(Secret::new);

@@ -70,6 +70,9 @@ pub struct Settings {
     pub(crate) login_url: Option<String>,
     /// The tenant (`Cust12345`); `None`: the base URL's first path segment.
     pub(crate) context_identifier: Option<String>,
+    /// Whether a credential from the login service is shared with the process's other
+    /// clients of the same identity (default) or kept by the client alone.
+    pub(crate) shared_credentials: bool,
     /// Where request lines are logged.
     pub(crate) logger: Option<Arc<dyn Logger>>,
     /// Most asynchronous sends on the network at once (1 to [`MAX_IN_FLIGHT_LIMIT`]).
@@ -98,6 +101,7 @@ impl Settings {
             login_scheme: None,
             login_url: None,
             context_identifier: None,
+            shared_credentials: true,
             logger: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }))
@@ -126,6 +130,11 @@ impl Settings {
     /// Whether the client gets its credential from the login service (system user, OAuth).
     pub fn has_login_scheme(&self) -> bool {
         self.login_scheme.is_some()
+    }
+
+    /// Whether credentials from the login service are shared in the process (default).
+    pub fn shared_credentials(&self) -> bool {
+        self.shared_credentials
     }
 
     /// `$select`, as given.

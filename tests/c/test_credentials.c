@@ -5,10 +5,17 @@
  * so_options_set_context_identifier with NULLs and bad UTF-8; each key form (PEM PKCS#1,
  * PEM PKCS#8, .NET XML, from tests/keys/ or $SO_KEYS_DIR); one login for 32 threads; the
  * renewal after a 401; each failure directive as SO_ERR_CREDENTIALS with nothing sent to
- * the API; secrets never in messages or log lines.
+ * the API; secrets never in messages or log lines. One credential per identity in the
+ * process: clients in turn share one login, so_options_set_shared_credentials(o, 0) gives
+ * each its own, so_credentials_forget_all makes the next send log in; so_client_authenticate;
+ * the clock named; fork() during a login in flight, 100 times (POSIX).
  * Built with -fsanitize=address,undefined. Prints "N passed, N failed".
  */
 #include "harness.h"
+
+#ifndef _WIN32
+#include <sys/wait.h>
+#endif
 
 #define TOKEN "Partner App-8k8Q7DmBgo"
 #define CLIENT_SECRET "c-client-secret-leak-check"
@@ -341,6 +348,182 @@ static void test_oauth_refresh_gets_a_bearer_token(void) {
     CHECK(api_requests(prefix) == 0);
 }
 
+
+/* ---------- one credential per identity in the process ---------- */
+
+static void test_five_clients_in_turn_make_one_login(void) {
+    char prefix[512];
+    log_lines *lines = new_lines();
+    CHECK(lines);
+    if (!lines) return;
+    /* The same prefix (identity) each time: the options are made once per client. */
+    so_options *o = system_user(prefix, sizeof prefix, "turn", "", "", g_xml);
+    CHECK(o);
+    for (int i = 0; i < 5 && o; i++) {
+        so_result rc = so_options_set_log_callback(o, keep_line, lines);
+        so_client *c = rc == SO_OK ? so_client_new(o) : NULL;
+        CHECK(c);
+        CHECK_RC(send1(c), SO_OK);
+        so_client_free(c); /* the next client is made after this one is freed */
+    }
+    so_options_free(o);
+    CHECK(logins(prefix) == 1);
+    CHECK(api_requests(prefix) == 5);
+    int took = 0;
+    for (const char *p = lines->text; (p = strstr(p, "took a shared credential for tenant Cust12345 (system user)")); p++) took++;
+    CHECK(took == 4);
+    CHECK(strstr(lines->text, "login for tenant Cust12345 (system user)"));
+    CHECK(!strstr(lines->text, "7T:stub-ticket-") && !strstr(lines->text, CLIENT_SECRET));
+    free(lines);
+}
+
+static void test_opting_out_gives_each_client_its_own_login(void) {
+    CHECK_RC(so_options_set_shared_credentials(NULL, 0), SO_ERR_NULL_ARGUMENT);
+    char prefix[512];
+    so_options *o = system_user(prefix, sizeof prefix, "optout", "", "", g_pkcs8);
+    CHECK(o);
+    if (!o) return;
+    CHECK_RC(so_options_set_shared_credentials(o, 2), SO_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(so_last_error_message(), "0 or 1"));
+    CHECK_RC(so_options_set_shared_credentials(o, 0), SO_OK);
+    for (int i = 0; i < 3; i++) {
+        so_client *c = so_client_new(o);
+        CHECK(c);
+        CHECK_RC(send1(c), SO_OK);
+        CHECK_RC(send1(c), SO_OK);
+        so_client_free(c);
+    }
+    CHECK(logins(prefix) == 3);
+    CHECK_RC(so_options_set_shared_credentials(o, 1), SO_OK);
+    so_client *a = so_client_new(o), *b = so_client_new(o);
+    CHECK_RC(send1(a), SO_OK);
+    CHECK_RC(send1(b), SO_OK);
+    CHECK(logins(prefix) == 4);
+    so_client_free(a);
+    so_client_free(b);
+    so_options_free(o);
+}
+
+static void test_forget_all_makes_the_next_send_log_in(void) {
+    char prefix[512];
+    so_client *c = client_of(system_user(prefix, sizeof prefix, "forget", "", "", g_xml));
+    CHECK(c);
+    CHECK_RC(send1(c), SO_OK);
+    CHECK_RC(send1(c), SO_OK);
+    CHECK(logins(prefix) == 1);
+    so_credentials_forget_all();
+    CHECK(so_last_error_code() == SO_OK);
+    CHECK_RC(send1(c), SO_OK);
+    CHECK(logins(prefix) == 2);
+    so_client_free(c);
+    so_credentials_forget_all();
+}
+
+static void test_authenticate_gets_the_credential_without_an_email(void) {
+    CHECK_RC(so_client_authenticate(NULL), SO_ERR_NULL_ARGUMENT);
+    char prefix[512];
+    so_client *c = client_of(system_user(prefix, sizeof prefix, "auth", "", "", g_pkcs1));
+    CHECK(c);
+    CHECK_RC(so_client_authenticate(c), SO_OK);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE);
+    CHECK_RC(send1(c), SO_OK);
+    CHECK(so_last_delivery() == SO_DELIVERY_ANSWERED);
+    CHECK_RC(so_client_authenticate(c), SO_OK);
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE); /* cleared: no e-mail request */
+    CHECK(logins(prefix) == 1);
+    CHECK(api_requests(prefix) == 1);
+    CHECK_RC(send1(c), SO_OK);
+    CHECK(logins(prefix) == 1);
+    CHECK(api_requests(prefix) == 2);
+    so_client_free(c);
+
+    /* A ticket given: SO_OK at once, nothing sent. */
+    char base[1024];
+    snprintf(base, sizeof base, "%s%s-ticket/Cust12345", g_stub, prefix);
+    c = client_of(ticket_options(base, 1000, 3000));
+    CHECK(c);
+    CHECK_RC(so_client_authenticate(c), SO_OK);
+    so_client_free(c);
+    CHECK(count_under(prefix, "-ticket") == 0);
+
+    /* Refused: the send's message, and nothing sent to the API. */
+    c = client_of(system_user(prefix, sizeof prefix, "auth-refused", "login=refused", "", g_pkcs1));
+    CHECK_RC(so_client_authenticate(c), SO_ERR_CREDENTIALS);
+    CHECK(strstr(so_last_error_message(), "not approved"));
+    CHECK(so_last_delivery() == SO_DELIVERY_NONE);
+    CHECK(api_requests(prefix) == 0);
+    so_client_free(c);
+}
+
+static void test_the_clock_is_named(void) {
+    char prefix[512], message[2048];
+    so_client *c = client_of(system_user(prefix, sizeof prefix, "clock", "clock_min=-20", "", g_xml));
+    CHECK_RC(so_client_authenticate(c), SO_ERR_CREDENTIALS);
+    snprintf(message, sizeof message, "%s", so_last_error_message());
+    so_client_free(c);
+    CHECK(strstr(message, "InvalidTimestamp; this machine's clock is 20 minutes ahead of the login service's; the system "
+                          "user token is stamped with this machine's time, so the login service refuses it: correct the clock"));
+}
+
+#ifndef _WIN32
+typedef struct {
+    so_client *client;
+    so_result rc;
+} login_in_flight;
+
+static void *send_in_flight(void *arg) {
+    login_in_flight *f = arg;
+    f->rc = send1(f->client);
+    return NULL;
+}
+
+/* fork() while another thread of the parent is logging in: each child sends (its own
+   login: it starts with no table) through the inherited client and a new one, with no
+   deadlock (alarm), 10 rounds of 10 children. */
+static void test_fork_during_a_login_in_flight(void) {
+    int forks = 0, children_ok = 0;
+    for (int round = 0; round < 10; round++) {
+        char prefix[512];
+        so_options *o = system_user(prefix, sizeof prefix, "forklogin", "login_delay_ms=200", "", g_xml);
+        CHECK(o);
+        if (!o) return;
+        so_client *c = so_client_new(o);
+        CHECK(c);
+        login_in_flight f = {c, SO_ERR_PANIC};
+        pthread_t t;
+        CHECK(pthread_create(&t, NULL, send_in_flight, &f) == 0);
+        sleep_ms(20 + (unsigned)round * 10);
+        pid_t kids[10];
+        for (int k = 0; k < 10; k++) {
+            kids[k] = fork();
+            if (kids[k] == 0) {
+                alarm(30); /* a deadlock ends as SIGALRM, counted as a failure */
+                so_result a = send1(c);
+                so_client *fresh = so_client_new(o);
+                so_result b = fresh ? send1(fresh) : SO_ERR_PANIC;
+                _exit(a == SO_OK && b == SO_OK ? 0 : 1);
+            }
+            if (kids[k] > 0) forks++;
+        }
+        for (int k = 0; k < 10; k++) {
+            int status = 0;
+            if (kids[k] > 0 && waitpid(kids[k], &status, 0) == kids[k] && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                children_ok++;
+        }
+        pthread_join(t, NULL);
+        CHECK_RC(f.rc, SO_OK);
+        /* The parent's login, and one per child (the inherited client and the new one
+           share the child's). */
+        CHECK(logins(prefix) == 11);
+        so_client_free(c);
+        so_options_free(o);
+    }
+    printf("    %d forks during a login in flight, %d children sent\n", forks, children_ok);
+    CHECK(forks == 100);
+    CHECK(children_ok == 100);
+}
+#endif
+
 int main(void) {
     if (!stub_from_env()) return 1;
     g_pkcs1 = read_file("partner.pkcs1.pem");
@@ -362,6 +545,14 @@ int main(void) {
     RUN(test_tickets_are_hidden_when_the_server_quotes_them);
     RUN(test_a_moved_tenant_is_followed_and_logged);
     RUN(test_oauth_refresh_gets_a_bearer_token);
+    RUN(test_five_clients_in_turn_make_one_login);
+    RUN(test_opting_out_gives_each_client_its_own_login);
+    RUN(test_forget_all_makes_the_next_send_log_in);
+    RUN(test_authenticate_gets_the_credential_without_an_email);
+    RUN(test_the_clock_is_named);
+#ifndef _WIN32
+    RUN(test_fork_during_a_login_in_flight);
+#endif
 
     free(g_pkcs1);
     free(g_pkcs8);

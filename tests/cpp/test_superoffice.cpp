@@ -929,6 +929,64 @@ void test_delivery_of_batches_and_cancelled_sends() {
 }
 
 
+void test_shared_credentials_authenticate_and_forget() {
+    using namespace superoffice;
+    const std::string key = test_key("partner.xml");
+    CHECK(!key.empty());
+    const std::string secret = "cpp-client-secret-4712";
+    Tenant t("shared");
+    const std::string logins = t.prefix + "/login/api/PartnerSystemUser/Authenticate";
+    auto options = [&](bool shared) {
+        Options o(t.base);
+        o.system_user("Partner App-8k8Q7DmBgo", key, secret)
+            .shared_credentials(shared)
+            .login_url(harness::stub_url + t.prefix + "/login")
+            .context_identifier("Cust12345")
+            .timeouts(1000ms, 5000ms);
+        return o;
+    };
+    // Clients in turn share one login; authenticate() sends no e-mail.
+    for (int i = 0; i < 5; i++) {
+        Client c(options(true));
+        c.authenticate();
+    }
+    CHECK(harness::stub_count(logins) == 1);
+    CHECK(harness::stub_count(t.prefix + "/Cust12345") == 0);
+    // forget_all_credentials(): the next client logs in again.
+    forget_all_credentials();
+    {
+        Client c(options(true));
+        c.send_cc_password_email(670);
+    }
+    CHECK(harness::stub_count(logins) == 2);
+    // shared_credentials(false): a login per client.
+    for (int i = 0; i < 2; i++) {
+        Client c(options(false));
+        c.authenticate();
+    }
+    CHECK(harness::stub_count(logins) == 4);
+
+    // The clock named: CredentialsError from authenticate().
+    Tenant clock("clock", "clock_min=20");
+    const std::string under = clock.prefix + "/clock_min=20";
+    Options o(clock.base);
+    o.system_user("Partner App-8k8Q7DmBgo", key, secret)
+        .login_url(harness::stub_url + under + "/login")
+        .context_identifier("Cust12345")
+        .timeouts(1000ms, 5000ms);
+    Client cc(o);
+    auto ce = CHECK_THROWS(CredentialsError, ErrorCode::credentials, cc.authenticate());
+    CHECK(contains(ce.what(), "this machine's clock is 20 minutes behind the login service's"));
+
+    // A ticket given: nothing to obtain, nothing sent.
+    Tenant given("given");
+    Options g(given.base);
+    g.ticket("7T:dGVzdA==");
+    Client gc(g);
+    gc.authenticate();
+    CHECK(harness::stub_count(given.prefix) == 0);
+}
+
 int main() {
     if (!harness::stub_from_env()) {
         std::printf("0 passed, 1 failed\n");
@@ -959,5 +1017,6 @@ int main() {
     RUN(test_system_user_and_credentials_error);
     RUN(test_delivery_of_each_failure);
     RUN(test_delivery_of_batches_and_cancelled_sends);
+    RUN(test_shared_credentials_authenticate_and_forget);
     return harness::summary();
 }

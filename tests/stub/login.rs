@@ -130,6 +130,9 @@ struct LoginDirectives {
     oauth: Option<String>,
     oauth_expires_in: Option<u64>,
     oauth_rotate: bool,
+    /// Minutes the login service's clock is off (`clock_min=N`, N may be negative).
+    clock_min: i64,
+    login_refuse_first: Option<u64>,
 }
 
 fn login_directives(prefix: &str) -> Result<LoginDirectives, String> {
@@ -146,8 +149,12 @@ fn login_directives(prefix: &str) -> Result<LoginDirectives, String> {
         let bad = |why: &str| format!("stub: bad directive {seg:?}: {why}");
         let num = || value.parse::<u64>().map_err(|_| bad("must be a non-negative integer"));
         match key {
-            "login" if matches!(value.as_str(), "refused" | "500") => d.login = Some(value),
-            "login" => return Err(bad("login must be refused or 500")),
+            "login" if matches!(value.as_str(), "refused" | "500" | "invalid_timestamp") => d.login = Some(value),
+            "login" => return Err(bad("login must be refused, 500 or invalid_timestamp")),
+            "login_refuse_first" => d.login_refuse_first = Some(num()?),
+            "clock_min" => {
+                d.clock_min = value.parse::<i64>().ok().filter(|m| m.abs() <= 10_000).ok_or_else(|| bad("clock_min must be an integer of minutes, -10000 to 10000"))?
+            }
             "login_delay_ms" => d.login_delay_ms = Some(num()?.min(600_000)),
             "jwt" if matches!(value.as_str(), "unknown_key" | "expired" | "not_yet" | "wrong_iss" | "wrong_aud" | "no_ticket" | "garbage") => {
                 d.jwt = Some(value)
@@ -172,20 +179,41 @@ pub(super) fn split_login(path: &str) -> Option<(&str, &str)> {
     Some((&path[..i], &path[i + "/login/".len()..]))
 }
 
-/// `yyyyMMddHHmm` of now + `minutes`.
-fn minute_stamp(minutes: i64) -> String {
-    let t = if minutes >= 0 {
+/// Now + `minutes`.
+fn now_plus(minutes: i64) -> SystemTime {
+    if minutes >= 0 {
         SystemTime::now() + Duration::from_secs(minutes as u64 * 60)
     } else {
         SystemTime::now() - Duration::from_secs(minutes.unsigned_abs() * 60)
-    };
-    rfc3339_utc(t).chars().take(16).filter(char::is_ascii_digit).collect()
+    }
+}
+
+/// `yyyyMMddHHmm` of now + `minutes`.
+fn minute_stamp(minutes: i64) -> String {
+    rfc3339_utc(now_plus(minutes)).chars().take(16).filter(char::is_ascii_digit).collect()
+}
+
+/// An HTTP `Date` (IMF-fixdate) of a moment.
+pub fn http_date(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[t.weekday().number_days_from_monday() as usize],
+        t.day(),
+        MONTHS[u8::from(t.month()) as usize - 1],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// The timestamp window the stub allows around its own clock, in minutes.
 pub const STAMP_WINDOW_MINUTES: i64 = 5;
 
-fn check_signed_system_token(signed: &str) -> Result<(), &'static str> {
+fn check_signed_system_token(signed: &str, clock_min: i64) -> Result<(), &'static str> {
     let (sign_this, signature) = signed.rsplit_once('.').ok_or("InvalidSignature")?;
     let (token, stamp) = sign_this.rsplit_once('.').ok_or("InvalidTimestamp")?;
     if token.is_empty() {
@@ -199,14 +227,16 @@ fn check_signed_system_token(signed: &str) -> Result<(), &'static str> {
     RsaPublicKeyComponents { n: &public.n, e: &public.e }
         .verify(&RSA_PKCS1_2048_8192_SHA256, sign_this.as_bytes(), &sig)
         .map_err(|_| "InvalidSignature")?;
-    if !(-STAMP_WINDOW_MINUTES..=STAMP_WINDOW_MINUTES).any(|m| minute_stamp(m) == stamp) {
+    if !(-STAMP_WINDOW_MINUTES..=STAMP_WINDOW_MINUTES).any(|m| minute_stamp(clock_min + m) == stamp) {
         return Err("InvalidTimestamp");
     }
     Ok(())
 }
 
-fn json_answer(c: &mut Conn, ctx: &Ctx, status: u16, body: &Value) -> io::Result<Flow> {
-    respond(c, ctx, status, Some(JSON_CT), &[], body.to_string().as_bytes())
+/// A JSON answer with a `Date` header of the login service's clock (`clock_min`).
+fn json_answer(c: &mut Conn, ctx: &Ctx, d: &LoginDirectives, status: u16, body: &Value) -> io::Result<Flow> {
+    let date = ("Date".to_string(), http_date(now_plus(d.clock_min)));
+    respond(c, ctx, status, Some(JSON_CT), &[date], body.to_string().as_bytes())
 }
 
 fn form_field(body: &str, name: &str) -> Option<String> {
@@ -221,7 +251,7 @@ fn form_field(body: &str, name: &str) -> Option<String> {
 pub(super) fn serve(sh: &Shared, c: &mut Conn, ctx: &Ctx, head: &Head, prefix: &str, rest: &str, body: &[u8]) -> io::Result<Flow> {
     let d = match login_directives(prefix) {
         Ok(d) => d,
-        Err(msg) => return json_answer(c, ctx, 400, &json!({ "error": "invalid_request", "error_description": msg })),
+        Err(msg) => return json_answer(c, ctx, &LoginDirectives::default(), 400, &json!({ "error": "invalid_request", "error_description": msg })),
     };
     let base = format!("http://127.0.0.1:{}{prefix}/login", sh.port);
     let method_is = |m: &str| head.method == m;
@@ -229,6 +259,7 @@ pub(super) fn serve(sh: &Shared, c: &mut Conn, ctx: &Ctx, head: &Head, prefix: &
         ".well-known/openid-configuration" if method_is("GET") => json_answer(
             c,
             ctx,
+            &d,
             200,
             &json!({
                 "issuer": "SuperOffice AS",
@@ -242,9 +273,9 @@ pub(super) fn serve(sh: &Shared, c: &mut Conn, ctx: &Ctx, head: &Head, prefix: &
             let stale = d.jwks_stale_first.is_some_and(|k| sh.fail_first_active(&format!("jwks:{prefix}"), k));
             if stale {
                 // An old JWKS: it lacks the key the service signs with now.
-                json_answer(c, ctx, 200, &json!({ "keys": [jwk(rogue_key(), "stub-retired-key")] }))
+                json_answer(c, ctx, &d, 200, &json!({ "keys": [jwk(rogue_key(), "stub-retired-key")] }))
             } else {
-                json_answer(c, ctx, 200, &jwks())
+                json_answer(c, ctx, &d, 200, &jwks())
             }
         }
         "api/PartnerSystemUser/Authenticate" if method_is("POST") => authenticate(sh, c, ctx, head, prefix, &d, body),
@@ -261,7 +292,7 @@ fn authenticate(sh: &Shared, c: &mut Conn, ctx: &Ctx, head: &Head, prefix: &str,
         return respond_error(c, ctx, BodyStyle::Json, 500, "SoStubException", "stub: login service failure (login=500)", false, &[]);
     }
     let refuse = |c: &mut Conn, message: &str| {
-        json_answer(c, ctx, 200, &json!({ "IsSuccessful": false, "ErrorMessage": message, "Token": null }))
+        json_answer(c, ctx, d, 200, &json!({ "IsSuccessful": false, "ErrorMessage": message, "Token": null }))
     };
     let ct = head.header("content-type").unwrap_or("");
     if !ct.to_ascii_lowercase().starts_with("application/json") {
@@ -281,11 +312,17 @@ fn authenticate(sh: &Shared, c: &mut Conn, ctx: &Ctx, head: &Head, prefix: &str,
     if context.is_empty() {
         return refuse(c, "InvalidContextIdentifier");
     }
-    if let Err(code) = check_signed_system_token(&signed) {
+    if let Err(code) = check_signed_system_token(&signed, d.clock_min) {
         return refuse(c, code);
     }
     if d.login.as_deref() == Some("refused") {
         return refuse(c, "stub: the system user of this tenant is not approved (login=refused)");
+    }
+    if d.login.as_deref() == Some("invalid_timestamp") {
+        return refuse(c, "InvalidTimestamp");
+    }
+    if d.login_refuse_first.is_some_and(|k| sh.fail_first_active(&format!("login:{prefix}"), k)) {
+        return refuse(c, "stub: refused (login_refuse_first)");
     }
     let n = sh.next_ticket.fetch_add(1, Ordering::SeqCst) + 1;
     let ticket = format!("7T:stub-ticket-{n}");
@@ -294,7 +331,12 @@ fn authenticate(sh: &Shared, c: &mut Conn, ctx: &Ctx, head: &Head, prefix: &str,
     let host = d.webapi_host.clone().unwrap_or_else(|| "127.0.0.1".into());
     let webapi_url = format!("http://{host}:{}{prefix}/{context}/api/", sh.port);
     let mut claims = good_claims(&ticket, &webapi_url, &context);
-    let now = unix_now();
+    let now = (unix_now() as i64 + d.clock_min * 60) as u64;
+    if d.clock_min != 0 {
+        claims["iat"] = json!(now);
+        claims["nbf"] = json!(now - 60);
+        claims["exp"] = json!(now + 3600);
+    }
     let mut signer = (Signer::Login, LOGIN_KID);
     match d.jwt.as_deref() {
         Some("unknown_key") => signer = (Signer::Rogue, ROGUE_KID),
@@ -311,13 +353,13 @@ fn authenticate(sh: &Shared, c: &mut Conn, ctx: &Ctx, head: &Head, prefix: &str,
         _ => {}
     }
     let token = if d.jwt.as_deref() == Some("garbage") { "not.a-jwt".to_string() } else { mint_jwt(&claims, signer.0, signer.1) };
-    json_answer(c, ctx, 200, &json!({ "IsSuccessful": true, "ErrorMessage": "", "Token": token }))
+    json_answer(c, ctx, d, 200, &json!({ "IsSuccessful": true, "ErrorMessage": "", "Token": token }))
 }
 
 fn oauth_tokens(sh: &Shared, c: &mut Conn, ctx: &Ctx, prefix: &str, d: &LoginDirectives, body: &[u8]) -> io::Result<Flow> {
     let form = String::from_utf8_lossy(body).into_owned();
     let field = |k: &str| form_field(&form, k).unwrap_or_default();
-    let invalid = |c: &mut Conn, error: &str, why: &str| json_answer(c, ctx, 400, &json!({ "error": error, "error_description": why }));
+    let invalid = |c: &mut Conn, error: &str, why: &str| json_answer(c, ctx, d, 400, &json!({ "error": error, "error_description": why }));
     if field("grant_type") != "refresh_token" {
         return invalid(c, "unsupported_grant_type", "stub: grant_type must be refresh_token");
     }
@@ -346,5 +388,5 @@ fn oauth_tokens(sh: &Shared, c: &mut Conn, ctx: &Ctx, prefix: &str, d: &LoginDir
         tokens.insert(fresh.clone());
         answer["refresh_token"] = json!(fresh);
     }
-    json_answer(c, ctx, 200, &answer)
+    json_answer(c, ctx, d, 200, &answer)
 }

@@ -88,6 +88,9 @@ namespace SuperOffice.Ffi
             [MarshalAs(UnmanagedType.LPUTF8Str)] string url);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_options_set_shared_credentials(OptionsHandle options, int shared);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern SuperOfficeResult so_options_set_context_identifier(OptionsHandle options,
             [MarshalAs(UnmanagedType.LPUTF8Str)] string contextIdentifier);
 
@@ -200,6 +203,12 @@ namespace SuperOffice.Ffi
         /// <summary>Frees the strings of <paramref name="count"/> results and sets them NULL. NULL is a no-op.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void so_batch_results_clear(IntPtr results, UIntPtr count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern SuperOfficeResult so_client_authenticate(ClientHandle client);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void so_credentials_forget_all();
 
         /// <summary>Called only by <see cref="ClientHandle.ReleaseHandle"/>. NULL is a no-op.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

@@ -99,6 +99,7 @@ namespace SuperOffice.Ffi
                     NativeMethods.Check(NativeMethods.so_options_set_oauth_refresh(native,
                         options.OAuthRefresh.ClientId, options.OAuthRefresh.ClientSecret, options.OAuthRefresh.RefreshToken));
                 }
+                NativeMethods.Check(NativeMethods.so_options_set_shared_credentials(native, options.SharedCredentials ? 1 : 0));
                 SetIfGiven(native, options.LoginUrl, NativeMethods.so_options_set_login_url);
                 SetIfGiven(native, options.ContextIdentifier, NativeMethods.so_options_set_context_identifier);
                 SetIfGiven(native, options.AppToken, NativeMethods.so_options_set_app_token);
@@ -227,6 +228,29 @@ namespace SuperOffice.Ffi
             int personId;
             NativeMethods.Check(NativeMethods.so_send_cc_password_email_to_address(_handle, from, to, subject, out personId));
             return personId;
+        }
+
+        /// <summary>
+        /// Gets the credential now, without sending an e-mail: for a system user the login and the JWT check, for an
+        /// OAuth refresh token the token request (or the credential another client of the same identity holds). Meant
+        /// for start-up: a wrong key, secret, tenant or login service shows before the first e-mail. For a ticket,
+        /// bearer token or Basic credentials it returns at once: there is nothing to obtain, and nothing is verified.
+        /// </summary>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        /// <exception cref="SuperOfficeCredentialsException">No credential could be obtained; the message says which step failed.</exception>
+        public void Authenticate()
+        {
+            ThrowIfDisposed();
+            NativeMethods.Check(NativeMethods.so_client_authenticate(_handle));
+        }
+
+        /// <summary>
+        /// Drops and wipes every credential the library obtained from the login service in this process (shared ones and
+        /// each client's own): every client logs in again on its next send.
+        /// </summary>
+        public static void ForgetAllCredentials()
+        {
+            NativeMethods.so_credentials_forget_all();
         }
 
         /// <summary>

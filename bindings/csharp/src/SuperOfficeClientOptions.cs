@@ -53,6 +53,12 @@ namespace SuperOffice.Ffi
         /// schemes; set it or <see cref="SystemUser"/>, not both.</summary>
         public SuperOfficeOAuthRefresh OAuthRefresh { get; set; }
 
+        /// <summary><c>true</c> (the default): a ticket or access token the client gets from the login service is shared
+        /// with this process's other clients of the same identity (scheme, login URL, tenant, token, key, client secret,
+        /// CA file contents, proxy): one login for all of them, kept after the clients are disposed until refused, expired,
+        /// or <see cref="SuperOfficeClient.ForgetAllCredentials"/>. <c>false</c>: the client keeps its own.</summary>
+        public bool SharedCredentials { get; set; } = true;
+
         /// <summary>SuperOffice's login service, e.g. <c>https://sod.superoffice.com/login</c>; null: derived from the
         /// base URL's host.</summary>
         public string LoginUrl { get; set; }

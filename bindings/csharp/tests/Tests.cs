@@ -195,6 +195,63 @@ namespace SuperOffice.Ffi.Tests
             Assert.True(!options.OAuthRefresh.ToString().Contains("stub-refresh-token"), "ToString shows the token");
         }
 
+        public static void Test_SharedCredentials_ClientsInTurnLogInOnce_AuthenticateSendsNoEmail()
+        {
+            string prefix = Stub.Prefix("shared-turn");
+            for (int i = 0; i < 5; i++)
+            {
+                using (var client = new SuperOfficeClient(SystemUserOptions(prefix, "partner.xml")))
+                {
+                    client.Authenticate();
+                }
+            }
+            Assert.Equal(1, Logins(prefix), "logins of 5 clients in turn");
+            Assert.Equal(0, Stub.Count(prefix + "/Cust12345"), "no e-mail request");
+            using (var client = new SuperOfficeClient(SystemUserOptions(prefix, "partner.xml")))
+            {
+                client.SendCustomerCentrePasswordEmail(670, null, null, null);
+            }
+            Assert.Equal(1, Logins(prefix), "logins after a send");
+            SuperOfficeClient.ForgetAllCredentials();
+            using (var client = new SuperOfficeClient(SystemUserOptions(prefix, "partner.xml")))
+            {
+                client.Authenticate();
+            }
+            Assert.Equal(2, Logins(prefix), "logins after ForgetAllCredentials");
+        }
+
+        public static void Test_SharedCredentials_FalseGivesEachClientItsOwnLogin()
+        {
+            string prefix = Stub.Prefix("shared-optout");
+            for (int i = 0; i < 3; i++)
+            {
+                var options = SystemUserOptions(prefix, "partner.pkcs8.pem");
+                options.SharedCredentials = false;
+                using (var client = new SuperOfficeClient(options))
+                {
+                    client.Authenticate();
+                }
+            }
+            Assert.Equal(3, Logins(prefix), "logins with SharedCredentials = false");
+        }
+
+        public static void Test_Authenticate_ClockNamedAndTicketGivenNotVerified()
+        {
+            string prefix = Stub.Prefix("auth-clock") + "/clock_min=-20";
+            using (var client = new SuperOfficeClient(SystemUserOptions(prefix, "partner.xml")))
+            {
+                var e = Assert.Throws<SuperOfficeCredentialsException>(() => client.Authenticate());
+                Assert.True(e.Message.Contains("this machine's clock is 20 minutes ahead of the login service's"), "message: " + e.Message);
+                Assert.True(e.Message.Contains("so the login service refuses it: correct the clock"), "message: " + e.Message);
+            }
+            string given = Stub.Prefix("auth-ticket");
+            using (var client = new SuperOfficeClient(new SuperOfficeClientOptions { BaseUrl = Stub.Url + given + "/Cust12345", Ticket = "7T:dGVzdA==", Proxy = "" }))
+            {
+                client.Authenticate();
+            }
+            Assert.Equal(0, Stub.Count(given), "nothing sent for a ticket given");
+        }
+
         // ----- auth schemes and the request on the wire ------------------------------------
 
         private static SuperOfficeClient PersonClient(string prefix, string directives = "")

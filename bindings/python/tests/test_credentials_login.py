@@ -165,3 +165,52 @@ def test_oauth_refresh_sends_a_bearer_token(stub: Stub, prefix: str) -> None:
     with client, pytest.raises(CredentialsError) as info:
         client.send_customer_centre_password_email(670)
     assert "invalid_grant" in str(info.value) and "not-known" not in str(info.value)
+
+
+def test_clients_in_turn_share_one_login_and_authenticate_sends_no_email(stub: Stub, prefix: str) -> None:
+    for _ in range(5):
+        client, p = make(stub, prefix)
+        with client:
+            client.authenticate()
+            client.send_customer_centre_password_email(670)
+    assert logins(stub, p) == 1
+    assert len(api(stub, p)) == 5
+    client, p2 = make(stub, prefix + "-auth-only")
+    with client:
+        client.authenticate()
+    assert logins(stub, p2) == 1
+    assert api(stub, p2) == []
+
+
+def test_shared_credentials_false_gives_each_client_its_own_login(stub: Stub, prefix: str) -> None:
+    for _ in range(3):
+        client, p = make(stub, prefix, shared_credentials=False)
+        with client:
+            client.send_customer_centre_password_email(670)
+    assert logins(stub, p) == 3
+    with pytest.raises(TypeError):
+        make(stub, prefix, shared_credentials=1)
+
+
+def test_forget_credentials_makes_the_next_send_log_in(stub: Stub, prefix: str) -> None:
+    from superoffice_ffi import forget_credentials
+
+    client, p = make(stub, prefix)
+    with client:
+        client.send_customer_centre_password_email(670)
+        forget_credentials()
+        client.send_customer_centre_password_email(670)
+    assert logins(stub, p) == 2
+
+
+def test_authenticate_raises_credentials_error_with_the_clock_named(stub: Stub, prefix: str) -> None:
+    client, p = make(stub, prefix, login_directives="clock_min=20")
+    with client, pytest.raises(CredentialsError) as info:
+        client.authenticate()
+    assert "this machine's clock is 20 minutes behind the login service's" in str(info.value)
+    assert "so the login service refuses it: correct the clock" in str(info.value)
+    assert api(stub, p) == []
+    # A ticket given: nothing to obtain, nothing sent.
+    with Client(stub.tenant(prefix + "-ticket"), ticket="7T:dGVzdA==", proxy="") as given:
+        given.authenticate()
+    assert stub.requests(prefix + "-ticket") == []

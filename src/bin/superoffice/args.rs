@@ -44,6 +44,18 @@ pub enum Command {
     /// --resend-unknown is given.
     #[command(after_help = SECRETS_NOTE)]
     SendPasswordEmail(SendArgs),
+
+    /// Check the connection options before the first e-mail, and send none.
+    ///
+    /// Prints the endpoint it would call and the authentication scheme; for a system user
+    /// or an OAuth refresh token, gets the credential now (login and JWT check, or the
+    /// token request) and prints its expiry and the WebAPI host; a ticket, token or Basic
+    /// credentials are given, not verified (no call is made). When the base URL's host is
+    /// one of SuperOffice Online's, it prints the tenant's state. Never prints a secret.
+    /// Exit status 0 when every step passes, 1 naming the step that failed, 2 on a usage
+    /// error.
+    #[command(after_help = SECRETS_NOTE)]
+    Check(crate::check::CheckArgs),
 }
 
 #[derive(Args, Debug)]

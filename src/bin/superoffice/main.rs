@@ -2,10 +2,13 @@
 //!
 //! `superoffice send-password-email --person-id 670 --to ...` sends one e-mail;
 //! `superoffice send-password-email --csv persons.csv` sends thousands, with a progress
-//! bar and a journal so that a re-run never sends an accepted e-mail twice.
+//! bar and a journal so that a re-run never sends an accepted e-mail twice;
+//! `superoffice check` checks the connection options (the credential obtained, the
+//! tenant's state) and sends no e-mail.
 #![deny(unsafe_code)]
 
 mod args;
+mod check;
 mod input;
 mod journal;
 mod outcome;
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::SendPasswordEmail(args) => send_password_email(args),
+        Command::Check(args) => check::check(args),
     };
     match status {
         Ok(code) => ExitCode::from(code as u8),

@@ -309,7 +309,11 @@ impl Breaker {
             return Some("the server refused the credentials (HTTP 401 Unauthorized); check them and run again".into());
         }
         if o.code == crate::outcome::code(superoffice::ErrorKind::Credentials) {
-            // No credential could be had: every other row would fail the same way.
+            // No credential could be had: every other row would fail the same way. When
+            // the message names this machine's clock, the settings are not to blame.
+            if o.message.contains("so the login service refuses it: correct the clock") {
+                return Some(format!("{}; run again once this machine's clock is right", o.message));
+            }
             return Some(format!("{}; check the system user settings and run again", o.message));
         }
         if o.code == crate::outcome::code(superoffice::ErrorKind::Tls) {

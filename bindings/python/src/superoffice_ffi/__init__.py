@@ -37,6 +37,7 @@ from .client import (
     SendItem,
     SendResult,
     SystemUser,
+    forget_credentials,
     logging_log_callback,
     lookup_tenant_api_url,
     version,

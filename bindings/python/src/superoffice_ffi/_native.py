@@ -293,6 +293,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
     ("so_options_set_system_user", so_result, [so_options_p, c_char_p, c_char_p, c_char_p], _check_result),
     ("so_options_set_oauth_refresh", so_result, [so_options_p, c_char_p, c_char_p, c_char_p], _check_result),
     ("so_options_set_login_url", so_result, [so_options_p, c_char_p], _check_result),
+    ("so_options_set_shared_credentials", so_result, [so_options_p, c_int32], _check_result),
     ("so_options_set_context_identifier", so_result, [so_options_p, c_char_p], _check_result),
     ("so_options_set_xsrf_token", so_result, [so_options_p, c_char_p], _check_result),
     ("so_options_set_language", so_result, [so_options_p, c_char_p], _check_result),
@@ -318,6 +319,8 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Optional[Callable[..., Any]]]] = 
      [so_client_p, c_char_p, POINTER(c_int32), c_size_t, POINTER(c_size_t)], _check_result),
     ("so_send_cc_password_email_to_address", so_result,
      [so_client_p, c_char_p, c_char_p, c_char_p, POINTER(c_int32)], _check_result),
+    ("so_client_authenticate", so_result, [so_client_p], _check_result),
+    ("so_credentials_forget_all", None, [], None),
     # Batch: SO_OK when the batch ran (failed items are in the results and the
     # count); any other code is a refused batch, raised like any failure.
     ("so_send_cc_password_email_batch", so_result,

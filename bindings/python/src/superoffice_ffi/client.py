@@ -48,6 +48,7 @@ __all__ = [
     "SendItem",
     "SendResult",
     "lookup_tenant_api_url",
+    "forget_credentials",
     "logging_log_callback",
     "CredentialsCallback",
     "LogCallback",
@@ -433,6 +434,12 @@ class Client:
         oauth: an :class:`OAuthRefresh`: the client gets and renews a Bearer token.
             ``system_user`` and ``oauth`` replace ``ticket``, ``bearer_token`` and
             ``basic``.
+        shared_credentials: True (default): a ticket or token the client gets
+            from the login service is shared with this process's other clients of
+            the same identity (system user or OAuth, login URL, tenant, token, key,
+            client secret, CA file contents, proxy): one login for all of them, kept
+            after the clients close (until refused, expired, or
+            :func:`forget_credentials`). False: the client keeps its own.
         login_url: SuperOffice's login service, e.g.
             ``"https://sod.superoffice.com/login"``; None derives it from the base
             URL's host.
@@ -483,6 +490,7 @@ class Client:
         basic: Optional[Tuple[str, str]] = None,
         system_user: Optional[SystemUser] = None,
         oauth: Optional[OAuthRefresh] = None,
+        shared_credentials: bool = True,
         login_url: Optional[str] = None,
         context_identifier: Optional[str] = None,
         app_token: Optional[str] = None,
@@ -513,6 +521,10 @@ class Client:
         bearer_b = _encode("bearer_token", bearer_token)
         basic_b = _basic(basic) if basic is not None else None
         login_scheme = _login_scheme(system_user, oauth)
+        if not isinstance(shared_credentials, bool):
+            raise TypeError(
+                f"shared_credentials must be True or False, not {type(shared_credentials).__name__}"
+            )
         login_url_b = _encode("login_url", login_url)
         context_b = _encode("context_identifier", context_identifier)
         headers = [
@@ -546,6 +558,7 @@ class Client:
                 lib.so_options_set_basic_auth(options, basic_b[0], basic_b[1])
             if login_scheme is not None:
                 login_scheme[0](options, *login_scheme[1])
+            lib.so_options_set_shared_credentials(options, 1 if shared_credentials else 0)
             if login_url_b is not None:
                 lib.so_options_set_login_url(options, login_url_b)
             if context_b is not None:
@@ -645,6 +658,27 @@ class Client:
         return f"<superoffice_ffi.Client {self._base_url!r} {state}>"
 
     # -- sending ----------------------------------------------------------
+
+    def authenticate(self) -> None:
+        """Get the credential now, without sending an e-mail (``so_client_authenticate``).
+
+        For a :class:`SystemUser`, the login and the JWT check; for an
+        :class:`OAuthRefresh`, the token request (or the credential another client
+        of the same identity already holds). Meant for start-up: a wrong key,
+        secret, tenant or login service shows before the first e-mail. For a
+        ticket, bearer token or Basic credentials it returns at once: there is
+        nothing to obtain, and nothing is verified.
+
+        Raises:
+            CredentialsError: no credential could be obtained (the message says
+                which step failed).
+            ClientClosedError: the client was closed.
+        """
+        handle = self._acquire()
+        try:
+            lib.so_client_authenticate(handle)
+        finally:
+            self._release()
 
     def send_customer_centre_password_email(
         self,
@@ -878,6 +912,13 @@ def lookup_tenant_api_url(customer_id: str, state_endpoint: Optional[str] = None
         lib.so_lookup_tenant_api_url_sized(endpoint_b, customer_b, buffer, len(buffer),
                                            ctypes.byref(needed))
     return buffer.value.decode("utf-8", "replace")
+
+
+def forget_credentials() -> None:
+    """Drop and wipe every credential the library obtained from the login service in
+    this process (``so_credentials_forget_all``): shared ones and each client's own.
+    Every client logs in again on its next send."""
+    lib.so_credentials_forget_all()
 
 
 def version() -> str:
