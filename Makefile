@@ -110,7 +110,7 @@ test-c: $(BUILD)/c/test_superoffice
 
 test-c-valgrind: $(BUILD)/c/test_superoffice_plain
 	valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \
-		--show-leak-kinds=definite $(BUILD)/c/test_superoffice_plain
+		--show-leak-kinds=definite --suppressions=tests/c/valgrind.supp $(BUILD)/c/test_superoffice_plain
 
 ## The fault matrix through the C ABI (what test-c does not cover), under ASan and UBSan.
 test-c-faults: $(BUILD)/c/test_faults
