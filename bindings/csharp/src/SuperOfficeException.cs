@@ -476,7 +476,7 @@ namespace SuperOffice.Ffi
 
     /// <summary>A send to an e-mail address found no single person with it, so nothing was sent: a family apart from
     /// the HTTP errors (the person search itself answered, and its answer was checked).</summary>
-    public class SuperOfficeRecipientException : SuperOfficeException
+    public abstract class SuperOfficeRecipientException : SuperOfficeException
     {
         /// <summary>Creates the exception with its code.</summary>
         protected SuperOfficeRecipientException(SuperOfficeResult code, string message, Exception inner)
