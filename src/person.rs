@@ -2,13 +2,12 @@
 //! (`GET {base}/api/v1/Person`), with every row of the answer checked before it is
 //! trusted, and sending to an address (docs/person-search.md).
 
-use percent_encoding::{AsciiSet, CONTROLS};
 use serde_json::Value;
 
 use crate::client::{Client, Sent, Target};
 use crate::error::{Delivery, Error, ErrorKind};
 use crate::log::Level;
-use crate::request::PasswordEmail;
+use crate::request::{PasswordEmail, QUERY_VALUE_ENCODE};
 
 /// The Person archive's path below the base URL.
 pub const PERSON_PATH: &str = "/api/v1/Person";
@@ -21,28 +20,6 @@ pub(crate) const MAX_ADDRESS_CHARS: usize = 254;
 
 /// Most person ids a message lists.
 const IDS_SHOWN: usize = 10;
-
-/// What is percent-encoded in the query: what a URL cannot carry, and what would change
-/// the query's meaning (`&`, `=`, `#`, `%`) or be read as a space (`+`). Non-ASCII is
-/// always encoded (UTF-8). `'`, `@`, `/`, `,` and `$` are legal in a query and stay.
-const QUERY_ENCODE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'&')
-    .add(b'+')
-    .add(b'<')
-    .add(b'=')
-    .add(b'>')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
 
 /// One person the search found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +59,7 @@ pub fn checked_address(email: &str) -> Result<&str, Error> {
 pub fn search_query(email: &str) -> Result<String, Error> {
     let address = checked_address(email)?;
     let filter = format!("email/emailAddress is {}", odata_string(address));
-    let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY_ENCODE).to_string();
+    let encode = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY_VALUE_ENCODE).to_string();
     Ok(format!(
         "$select=personId,fullName,email/emailAddress&$filter={}&$entities=person&$top={}&$jsonSafe=true",
         encode(&filter),

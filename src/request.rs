@@ -15,10 +15,11 @@ pub const ENDPOINT_PATH: &str = "/api/v1/Agents/Person/SendCustomerCentrePasswor
 /// The `User-Agent` this library sends.
 pub const USER_AGENT_VALUE: &str = concat!("superoffice-ffi/", env!("CARGO_PKG_VERSION"));
 
-/// Characters of a `$select` value that are percent-encoded in the query: everything a
-/// query cannot carry as is, and the characters that would change its meaning. Commas and
-/// slashes stay as they are.
-const SELECT_ENCODE: &AsciiSet = &CONTROLS
+/// Characters of a query value (`$select`, the person search's `$filter`) that are
+/// percent-encoded: everything a query cannot carry as is, what would change its meaning
+/// (`&`, `=`, `#`, `%`) and what would be read as a space (`+`). Non-ASCII is always
+/// encoded (UTF-8). `'`, `@`, `/`, `,` and `$` are legal in a query and stay.
+pub(crate) const QUERY_VALUE_ENCODE: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
@@ -124,7 +125,7 @@ impl PreparedRequest {
         let mut url = format!("{}{}", settings.base.root(), ENDPOINT_PATH);
         let mut shown_url = format!("{}{}", settings.base.shown_root(), ENDPOINT_PATH);
         if let Some(select) = &settings.select {
-            let query: String = percent_encoding::utf8_percent_encode(select, SELECT_ENCODE).collect();
+            let query: String = percent_encoding::utf8_percent_encode(select, QUERY_VALUE_ENCODE).collect();
             for u in [&mut url, &mut shown_url] {
                 u.push_str("?$select=");
                 u.push_str(&query);
