@@ -5,12 +5,11 @@
 use serde_json::Value;
 
 use crate::client::{Client, Sent, Target};
+pub use crate::client::PERSON_PATH;
 use crate::error::{Delivery, Error, ErrorKind};
 use crate::log::Level;
 use crate::request::{PasswordEmail, QUERY_VALUE_ENCODE};
 
-/// The Person archive's path below the base URL.
-pub const PERSON_PATH: &str = "/api/v1/Person";
 
 /// Most persons one address may have; one row more is asked for (`$top`) to tell.
 pub(crate) const MAX_PERSONS: usize = 50;

@@ -18,6 +18,9 @@ use crate::retry;
 use crate::settings::{Auth, BaseUrl, Settings};
 use crate::http::{self, read_bounded, status_line, ClientAgent};
 
+/// The Person archive's path below the base URL.
+pub const PERSON_PATH: &str = "/api/v1/Person";
+
 mod credentials;
 pub use credentials::CredentialInfo;
 
@@ -83,7 +86,7 @@ impl Target<'_> {
     fn uri(&self, prepared: &PreparedRequest) -> Result<Uri, Error> {
         match self {
             Target::Send => Ok(prepared.uri.clone()),
-            Target::PersonSearch(query) => format!("{}{}?{query}", prepared.root, crate::person::PERSON_PATH)
+            Target::PersonSearch(query) => format!("{}{}?{query}", prepared.root, PERSON_PATH)
                 .parse()
                 .map_err(|_| Error::invalid("the person search's URL could not be built")),
         }
@@ -94,7 +97,7 @@ impl Target<'_> {
         match self {
             Target::Send => format!("POST {}", prepared.shown_url),
             Target::PersonSearch(query) => {
-                format!("GET {}{}?{query}", prepared.shown_root, crate::person::PERSON_PATH)
+                format!("GET {}{}?{query}", prepared.shown_root, PERSON_PATH)
             }
         }
     }

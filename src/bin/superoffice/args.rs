@@ -55,7 +55,7 @@ pub enum Command {
     /// Exit status 0 when every step passes, 1 naming the step that failed, 2 on a usage
     /// error.
     #[command(after_help = SECRETS_NOTE)]
-    Check(crate::check::CheckArgs),
+    Check(CheckArgs),
 }
 
 #[derive(Args, Debug)]
@@ -375,4 +375,21 @@ mod tests {
         assert!(parse_seconds("soon").is_err());
         assert!(parse_seconds("inf").is_err());
     }
+}
+
+/// The options of `superoffice check` (see check.rs).
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Print the result as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+
+    /// The tenant state endpoint of the tenant step [default: the SuperOffice Online
+    /// environment of the base URL's host, e.g. https://online.superoffice.com; none for
+    /// other hosts]
+    #[arg(long, value_name = "URL")]
+    pub state_endpoint: Option<String>,
+
+    #[command(flatten)]
+    pub connection: Connection,
 }

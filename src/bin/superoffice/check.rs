@@ -13,29 +13,12 @@
 
 use std::time::SystemTime;
 
-use clap::Args;
 use serde_json::{json, Value};
 use superoffice::credentials::{derive_context_identifier, derive_login_url};
 use superoffice::settings::Auth;
 use superoffice::{Client, Settings};
 
-use crate::args::{Connection, UsageError};
-
-#[derive(Args, Debug)]
-pub struct CheckArgs {
-    /// Print the result as JSON on standard output
-    #[arg(long)]
-    pub json: bool,
-
-    /// The tenant state endpoint of the tenant step [default: the SuperOffice Online
-    /// environment of the base URL's host, e.g. https://online.superoffice.com; none for
-    /// other hosts]
-    #[arg(long, value_name = "URL")]
-    pub state_endpoint: Option<String>,
-
-    #[command(flatten)]
-    pub connection: Connection,
-}
+use crate::args::{CheckArgs, UsageError};
 
 /// One step: its name, whether it passed (`None`: skipped), and what it found.
 struct Step {

@@ -201,3 +201,10 @@ mod tests {
         assert_eq!(again(status(429, "a (Retry-After 30 s)")), None);
     }
 }
+
+/// A row by address that has no single person: why (failed, not sent), and the candidate
+/// person ids.
+pub struct Unresolved {
+    pub outcome: Outcome,
+    pub candidates: Vec<i32>,
+}

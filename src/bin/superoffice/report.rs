@@ -88,7 +88,7 @@ impl Report {
 
     /// A row by address without a single person: failed (not sent), listed with the
     /// candidate ids.
-    pub fn add_unresolved(&mut self, row: Row, u: crate::run::Unresolved) {
+    pub fn add_unresolved(&mut self, row: Row, u: crate::outcome::Unresolved) {
         match u.outcome.code.as_str() {
             "RecipientNotFound" => self.counts.not_found += 1,
             "AmbiguousRecipient" => self.counts.ambiguous += 1,

@@ -12,7 +12,7 @@ use superoffice::{Client, Delivery, Error, PasswordEmail, PersonMatch};
 
 use crate::input::Row;
 use crate::journal::{Key, Previous, Writer};
-use crate::outcome::{judge, Outcome, State, Verdict};
+use crate::outcome::{judge, Outcome, State, Unresolved, Verdict};
 use crate::progress::{Progress, Tally};
 use crate::report::{Listed, Report};
 
@@ -344,12 +344,6 @@ pub struct Resolver<'a> {
     cache: Mutex<HashMap<String, Search>>,
 }
 
-/// A row by address that has no single person: why (failed, not sent), and the candidate
-/// person ids.
-pub struct Unresolved {
-    pub outcome: Outcome,
-    pub candidates: Vec<i32>,
-}
 
 impl<'a> Resolver<'a> {
     pub fn new(client: &'a Client, max_retries: u32) -> Resolver<'a> {
